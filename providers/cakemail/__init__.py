@@ -1,0 +1,3 @@
+from .client import CakemailClient
+
+__all__ = ["CakemailClient"]

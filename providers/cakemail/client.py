@@ -1,0 +1,105 @@
+"""Cakemail partner API: sub-accounts. Vendor quirks live here, HTTP behaviour in ..http."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+import requests
+
+from ..http import ApiError, HttpClient, RetryPolicy
+from .auth import CakemailTokenAuth
+from .models import Account, AccountPage, CreateAccount, PatchAccount
+
+VENDOR = "cakemail"
+DEFAULT_API_URL = "https://api.cakemail.dev"
+
+
+def cakemail_error_message(response: requests.Response) -> str:
+    """FastAPI-shaped errors: {"detail": [{"loc": [...], "msg": "...", "type": "..."}]} or {"detail": "..."}."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return response.text.strip()[:300] or response.reason
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if not isinstance(item, dict):
+                parts.append(str(item))
+                continue
+            loc = ".".join(str(x) for x in item.get("loc", []) if x not in ("body", "query", "path"))
+            msg = item.get("msg") or item.get("message") or item.get("type") or "error"
+            parts.append(f"{loc}: {msg}" if loc else str(msg))
+        return "; ".join(parts) or response.reason
+    return response.text.strip()[:300] or response.reason
+
+
+class CakemailClient:
+    def __init__(self, api_url: str, username: str, password: str, retry: RetryPolicy = RetryPolicy()):
+        self.auth = CakemailTokenAuth(username, password)
+        self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry)
+        self.auth.http = self.http
+
+    # --- accounts -------------------------------------------------------------------------
+    def get_account(self, account_id: str) -> Optional[Account]:
+        """The account, or None when it does not exist (or is deleted)."""
+        try:
+            body = self.http.request("GET", f"/accounts/{account_id}")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        account = Account.model_validate(body["data"])
+        return None if account.gone else account
+
+    def iter_accounts(self, *, filter: Optional[str] = None, per_page: int = 100) -> Iterator[Account]:
+        page = 1
+        while True:
+            params: dict[str, Any] = {"page": page, "per_page": per_page}
+            if filter:
+                params["filter"] = filter
+            result = AccountPage.model_validate(self.http.request("GET", "/accounts", params=params))
+            yield from (a for a in result.data if not a.gone)
+            if len(result.data) < per_page:
+                return
+            page += 1
+
+    def accounts_named(self, name: str) -> list[Account]:
+        return [a for a in self.iter_accounts(filter=f"name=={name}") if a.name == name]
+
+    def create_account(self, body: CreateAccount) -> Account:
+        """Create exactly once: after an ambiguous failure, look for the account before re-sending."""
+        known_ids = {a.id for a in self.accounts_named(body.name)}
+
+        def find_created() -> Optional[dict]:
+            fresh = [a for a in self.accounts_named(body.name) if a.id not in known_ids]
+            if not fresh:
+                return None
+            newest = max(fresh, key=lambda a: (a.created_on or 0, a.id))
+            return {"data": newest.model_dump()}
+
+        result = self.http.request("POST", "/accounts", json=body.model_dump(exclude_none=True), reconcile=find_created)
+        return Account.model_validate(result["data"])
+
+    def patch_account(self, account_id: str, patch: PatchAccount) -> Account:
+        # PATCH with absolute values converges however often it is applied.
+        body = self.http.request("PATCH", f"/accounts/{account_id}", json=patch.model_dump(exclude_none=True), idempotent=True)
+        return Account.model_validate(body["data"])
+
+    def set_suspended(self, account_id: str, suspended: bool) -> Account:
+        action = "suspend" if suspended else "unsuspend"
+        # Suspending a suspended account changes nothing, so both calls are safe to repeat.
+        body = self.http.request("POST", f"/accounts/{account_id}/{action}", idempotent=True)
+        data = body.get("data") if isinstance(body, dict) else None
+        return Account.model_validate(data) if data else self.get_account(account_id)
+
+    def delete_account(self, account_id: str) -> bool:
+        """True if deleted now, False if it was already gone."""
+        try:
+            self.http.request("DELETE", f"/accounts/{account_id}")
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True

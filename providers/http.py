@@ -1,0 +1,214 @@
+"""The one place for HTTP behaviour: sessions, timeouts, retries, and vendor errors.
+
+Retries follow one rule: a request is sent again only when doing so cannot change the
+outcome. Safe and idempotent requests (and those a client marks idempotent) are retried on
+429, 5xx and connection failures. A non-idempotent write (POST) is retried blindly only when
+the server provably did not act on it (429, or a connection that was never established);
+after any other failure the write may or may not have landed, so the caller's `reconcile`
+callback looks for it first, and the request is re-sent only if nothing is found. This is how
+a create is never duplicated.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Protocol
+
+import requests
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class ApiError(Exception):
+    """Any failed vendor call; the message names vendor, method, path, status and the vendor's words."""
+
+    def __init__(self, vendor: str, method: str, path: str, status: Optional[int], message: str):
+        self.vendor, self.method, self.path, self.status, self.vendor_message = vendor, method, path, status, message
+        where = f"HTTP {status}" if status else "no response"
+        super().__init__(f"{vendor} {method} {path} failed ({where}): {message}")
+
+
+class AmbiguousWriteError(ApiError):
+    """A write failed in a way that leaves unknown whether the server applied it."""
+
+
+class Authenticator(Protocol):
+    def headers(self, method: str, path: str) -> dict[str, str]:
+        """Headers for one attempt (signatures and nonces are made fresh each time)."""
+
+    def refresh_after_unauthorized(self) -> bool:
+        """Drop cached credentials after a 401; True when a single retry is worthwhile."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+ErrorParser = Callable[[requests.Response], str]
+Reconcile = Callable[[], Optional[Any]]
+
+
+def _default_error_message(response: requests.Response) -> str:
+    text = response.text.strip()
+    return text[:300] if text else response.reason or "no message"
+
+
+def parse_retry_after(value: Optional[str]) -> Optional[float]:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpClient:
+    """A vendor's HTTP endpoint: one pooled session, bounded timeouts, safe retries."""
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        *,
+        authenticator: Optional[Authenticator] = None,
+        error_parser: ErrorParser = _default_error_message,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.authenticator = authenticator
+        self.error_parser = error_parser
+        self.retry = retry
+        self._sleep = sleep
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "email-partner-iac/0.1"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[dict[str, Any]] = None,
+        json: Any = None,
+        data: Optional[dict[str, Any]] = None,
+        idempotent: Optional[bool] = None,
+        authenticated: bool = True,
+        reconcile: Optional[Reconcile] = None,
+    ) -> Any:
+        """Send a request and return its decoded JSON body (None when empty).
+
+        `reconcile`, for non-idempotent writes, is called after an ambiguous failure: it returns
+        what the write produced if it landed (that value is returned), or None to re-send.
+        """
+        method = method.upper()
+        safe_to_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        url = self.base_url + path
+        unauthorized_retried = False
+        attempt = 0
+        while True:
+            attempt += 1
+            last_attempt = attempt >= self.retry.max_attempts
+            headers = self.authenticator.headers(method, path) if (authenticated and self.authenticator) else {}
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, data=data, headers=headers,
+                    timeout=(self.retry.connect_timeout, self.retry.read_timeout),
+                )
+            except requests.ConnectionError as exc:
+                never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+                reason = f"connection failed: {type(exc).__name__}"
+                log.debug("%s %s %s: %s (attempt %d)", self.vendor, method, path, reason, attempt)
+                if last_attempt:
+                    raise self._transport_error(method, path, reason, ambiguous=not (safe_to_repeat or never_sent)) from None
+                if not (safe_to_repeat or never_sent):
+                    recovered = self._reconcile_or_raise(reconcile, method, path, None, reason)
+                    if recovered is not None:
+                        return recovered
+                self._sleep(self._backoff(attempt, None))
+                continue
+            except requests.Timeout:
+                reason = "timed out waiting for the response"
+                if last_attempt:
+                    raise self._transport_error(method, path, reason, ambiguous=not safe_to_repeat) from None
+                if not safe_to_repeat:
+                    recovered = self._reconcile_or_raise(reconcile, method, path, None, reason)
+                    if recovered is not None:
+                        return recovered
+                self._sleep(self._backoff(attempt, None))
+                continue
+
+            status = response.status_code
+            log.debug("%s %s %s -> %d (attempt %d)", self.vendor, method, path, status, attempt)
+            if status == 401 and authenticated and self.authenticator and not unauthorized_retried:
+                unauthorized_retried = True
+                if self.authenticator.refresh_after_unauthorized():
+                    attempt -= 1  # a credential refresh is not a fault; don't spend the retry budget on it
+                    continue
+            if status < 400:
+                return _decode(response)
+            if status not in RETRYABLE_STATUSES or last_attempt:
+                raise ApiError(self.vendor, method, path, status, self.error_parser(response))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self.retry.max_retry_after:
+                raise ApiError(self.vendor, method, path, status,
+                               f"{self.error_parser(response)} (asked to retry after {retry_after:.0f}s; giving up)")
+            if not safe_to_repeat and status != 429:
+                recovered = self._reconcile_or_raise(reconcile, method, path, status, self.error_parser(response))
+                if recovered is not None:
+                    return recovered
+            self._sleep(self._backoff(attempt, retry_after))
+
+    def _reconcile_or_raise(self, reconcile: Optional[Reconcile], method: str, path: str,
+                            status: Optional[int], reason: str) -> Optional[Any]:
+        if reconcile is None:
+            raise AmbiguousWriteError(self.vendor, method, path, status,
+                                      f"{reason}; the request may or may not have been applied")
+        return reconcile()
+
+    def _transport_error(self, method: str, path: str, reason: str, ambiguous: bool) -> ApiError:
+        cls = AmbiguousWriteError if ambiguous else ApiError
+        return cls(self.vendor, method, path, None, f"{reason} after {self.retry.max_attempts} attempts")
+
+    def _backoff(self, attempt: int, retry_after: Optional[float]) -> float:
+        """Full jitter, but never earlier than the server asked."""
+        jittered = random.uniform(0, min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)))
+        if retry_after is not None:
+            return retry_after + random.uniform(0, self.retry.base_delay)
+        return jittered
+
+
+def _refused(exc: requests.ConnectionError) -> bool:
+    """A refused connection never reached the server, so any request is safe to resend."""
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

@@ -1,0 +1,90 @@
+"""Lifecycle glue shared by the three resources: validation at check, diff by declared fields."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, Optional, Type
+
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.runtime.rpc import UNKNOWN
+from pydantic import BaseModel, ValidationError
+
+PLATFORMS = ("cakemail", "signupto", "ciirus")
+PROVIDER_KEY = "__provider"
+
+
+def is_unknown(value: Any) -> bool:
+    """During preview an input computed from another resource is a placeholder."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def user_inputs(props: Mapping[str, Any], output_keys: Iterable[str] = ()) -> dict[str, Any]:
+    """What the user declared: drop the provider blob, output placeholders and unset (None) values."""
+    skip = {PROVIDER_KEY, *output_keys}
+    return {k: v for k, v in props.items() if k not in skip and v is not None}
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+
+
+def validation_failures(error: ValidationError, model: Type[BaseModel], context: str) -> list[CheckFailure]:
+    failures = []
+    for item in error.errors():
+        path = _field_path(item["loc"])
+        if item["type"] == "extra_forbidden":
+            owner = model
+            for part in item["loc"][:-1]:  # walk to the nested model that rejected the key
+                field = owner.model_fields.get(str(part))
+                ann = getattr(field, "annotation", None) if field else None
+                owner = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)), owner)
+            supported = ", ".join(owner.model_fields)
+            reason = f"unknown setting {context}; supported: {supported}"
+        elif item["type"] == "missing":
+            reason = "is required"
+        else:
+            reason = item["msg"].removeprefix("Value error, ")
+        failures.append(CheckFailure(path or "(inputs)", reason))
+    return failures
+
+
+def validate(model: Type[BaseModel], inputs: dict[str, Any], context: str) -> tuple[Optional[BaseModel], list[CheckFailure]]:
+    """Validate what is known now; fields still unknown in preview are checked at update time."""
+    unknown = {k for k, v in inputs.items() if is_unknown(v)}
+    try:
+        return model.model_validate(inputs), []
+    except ValidationError as exc:
+        failures = [f for f in validation_failures(exc, model, context) if f.property.split(".")[0] not in unknown]
+        return None, failures
+
+
+def check_platform(inputs: Mapping[str, Any], offered: Mapping[str, str], resource: str) -> Optional[CheckFailure]:
+    """`offered` maps each supported platform to its handler; say what exists when the choice is wrong."""
+    platform = inputs.get("platform")
+    if is_unknown(platform):
+        return None
+    if platform is None:
+        return CheckFailure("platform", f"is required; one of: {', '.join(PLATFORMS)}")
+    if platform not in PLATFORMS:
+        return CheckFailure("platform", f"unknown platform {platform!r}; supported: {', '.join(PLATFORMS)}")
+    if platform not in offered:
+        return CheckFailure("platform", f"{resource} is not offered on {platform}: its API has no such object; "
+                                        f"{resource} supports: {', '.join(offered)}")
+    return None
+
+
+def checked(inputs: dict[str, Any], failures: list[CheckFailure]) -> CheckResult:
+    return CheckResult(inputs, failures)
+
+
+def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterable[str],
+                replace_when: Callable[[str], bool]) -> DiffResult:
+    """Compare only what the user controls: the recorded outputs carry the normalised inputs."""
+    changed = [f for f in fields if is_unknown(news.get(f)) or olds.get(f) != news.get(f)]
+    replaces = [f for f in changed if replace_when(f)]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)

@@ -1,0 +1,75 @@
+"""SubAccount: a customer's account on a partner platform, one class for every platform."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from ..common import check_platform, diff_fields, user_inputs, validate
+from .cakemail import CakemailSubAccount
+
+HANDLERS = {"cakemail": CakemailSubAccount}
+OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
+
+
+class SubAccountProvider(ResourceProvider):
+    """Pickled into state by reference: keep the class name, module and (empty) attributes stable."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = req.config  # only in the provider process, after unpickling
+
+    def _handler(self, platform: str):
+        return HANDLERS[platform](getattr(self, "_stack_config", None) or {})
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = user_inputs(news, OUTPUT_KEYS)
+        failure = check_platform(inputs, HANDLERS, "SubAccount")
+        if failure:
+            return CheckResult(inputs, [failure])
+        handler = HANDLERS.get(inputs.get("platform"))
+        if handler is None:  # platform still unknown in preview
+            return CheckResult(inputs, [])
+        model, failures = validate(handler.Inputs, inputs, f"for a {inputs['platform']} SubAccount")
+        return CheckResult(model.model_dump() if model else inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
+        replace_fields = handler.replace_fields if handler else {"platform"}
+        fields = handler.Inputs.model_fields if handler else ("platform",)
+        return diff_fields(olds, news, fields, lambda f: f in replace_fields or f == "platform")
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        handler = self._handler(props["platform"])
+        account_id, outs = handler.create(handler.Inputs.model_validate(user_inputs(props, OUTPUT_KEYS)))
+        return CreateResult(account_id, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        handler = self._handler(props["platform"])
+        outs = handler.read(id_, props)
+        if outs is None:
+            return ReadResult(None, {})  # gone: refresh drops it from state
+        return ReadResult(id_, outs, {k: outs[k] for k in handler.Inputs.model_fields if k in outs})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        handler = self._handler(news["platform"])
+        return UpdateResult(handler.update(id_, olds, handler.Inputs.model_validate(user_inputs(news, OUTPUT_KEYS))))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._handler(props["platform"]).delete(id_, props)
+
+
+class SubAccount(pulumi.dynamic.Resource, module="partners", name="SubAccount"):
+    """A customer's sub-account. `platform` selects the vendor; other inputs are typed per platform."""
+
+    account_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+    created_at: pulumi.Output[Optional[str]]
+    owner_user_id: pulumi.Output[Optional[str]]
+
+    def __init__(self, resource_name: str, *, platform: pulumi.Input[str], name: Optional[pulumi.Input[str]] = None,
+                 owner: Optional[pulumi.Input[dict]] = None, opts: Optional[pulumi.ResourceOptions] = None,
+                 **settings: Any):
+        props = {"platform": platform, "name": name, "owner": owner, **settings, **{k: None for k in OUTPUT_KEYS}}
+        super().__init__(SubAccountProvider(), resource_name, props, opts)

@@ -1,0 +1,143 @@
+"""SubAccount on Cakemail: a partner sub-account (create, read, patch, suspend/unsuspend, delete)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ...cakemail.client import CakemailClient
+from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
+from ...settings import cakemail_client
+
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+class Owner(BaseModel):
+    """The account's owner user. Cakemail cannot patch it, so any change means a new account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    first_name: str = Field(min_length=1)
+    last_name: str = Field(min_length=1)
+    language: Optional[str] = None
+    timezone: Optional[str] = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not a valid email address")
+        local, domain = value.rsplit("@", 1)
+        return f"{local}@{domain.lower()}"
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not a language Cakemail knows (for example en, en_US, fr_CA)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in zoneinfo.available_timezones():
+            raise ValueError(f"{value!r} is not a tz database time zone (for example America/Montreal)")
+        return value
+
+
+class CakemailSubAccountInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["cakemail"]
+    name: str = Field(min_length=1, max_length=255)
+    owner: Owner
+    trial: bool = False
+    partner: bool = False
+    suspended: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty or blank")
+        return value.strip()
+
+
+def _iso(timestamp: Optional[int]) -> Optional[str]:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat() if timestamp else None
+
+
+class CakemailSubAccount:
+    Inputs = CakemailSubAccountInputs
+    # Fields whose change the API cannot apply in place.
+    replace_fields = frozenset({"platform", "owner"})
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    @property
+    def client(self) -> CakemailClient:
+        return cakemail_client(self._config)
+
+    def create(self, inputs: CakemailSubAccountInputs) -> tuple[str, dict]:
+        owner = inputs.owner
+        account = self.client.create_account(CreateAccount(
+            name=inputs.name,
+            account_owner=AccountOwnerUser(**owner.model_dump()),
+            trial=inputs.trial,
+            partner=inputs.partner,
+        ))
+        if inputs.suspended and not account.suspended:
+            account = self.client.set_suspended(account.id, True)
+        return account.id, self._outputs(inputs.model_dump(), account)
+
+    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
+        account = self.client.get_account(account_id)
+        if account is None:
+            return None
+        recorded = {k: olds.get(k) for k in CakemailSubAccountInputs.model_fields}
+        # The owner's details are not readable back (only its user id): keep what was declared.
+        recorded.update(name=account.name, partner=account.partner, suspended=account.suspended)
+        if account.status in ("trial", "active"):
+            recorded["trial"] = account.status == "trial"
+        return self._outputs(recorded, account)
+
+    def update(self, account_id: str, olds: Mapping[str, Any], new: CakemailSubAccountInputs) -> dict:
+        changes = {f: getattr(new, f) for f in ("name", "trial", "partner") if olds.get(f) != getattr(new, f)}
+        account: Optional[Account] = None
+        if changes:
+            account = self.client.patch_account(account_id, PatchAccount(**changes))
+        if olds.get("suspended") != new.suspended:
+            account = self.client.set_suspended(account_id, new.suspended)
+        if account is None:
+            account = self.client.get_account(account_id)
+            if account is None:
+                raise RuntimeError(f"cakemail account {account_id} no longer exists; run `pulumi refresh` to recreate it")
+        return self._outputs(new.model_dump(), account)
+
+    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
+        self.client.delete_account(account_id)  # already gone is fine
+
+    @staticmethod
+    def _outputs(inputs: dict, account: Account) -> dict:
+        return {
+            **inputs,
+            "account_id": account.id,
+            "status": account.status,
+            "created_at": _iso(account.created_on),
+            "owner_user_id": account.account_owner.user_id,
+            "lineage": account.lineage,
+        }

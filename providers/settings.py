@@ -1,0 +1,72 @@
+"""Vendor credentials from stack config (secrets decrypted by the engine) or the environment.
+
+They reach provider code only through `configure()`; nothing here is ever pickled into state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from typing import Any, Callable, Mapping, Optional
+
+from pydantic import BaseModel, SecretStr
+
+from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
+
+
+class MissingCredentials(Exception):
+    pass
+
+
+class CakemailSettings(BaseModel):
+    api_url: str
+    username: str
+    password: SecretStr
+
+
+def _lookup(config: Mapping[str, Any], key: str, env: str, default: Optional[str] = None) -> Optional[str]:
+    """Stack config wins over the environment, as users of other providers expect."""
+    value = config.get(key)
+    if value in (None, ""):
+        value = os.environ.get(env) or default
+    return None if value is None else str(value)
+
+
+def _require(config: Mapping[str, Any], key: str, env: str) -> str:
+    value = _lookup(config, key, env)
+    if not value:
+        raise MissingCredentials(
+            f"missing {key}: set it with `pulumi config set {key} ...`"
+            f"{' --secret' if 'password' in key or 'Key' in key else ''} or the environment variable {env}")
+    return value
+
+
+def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
+    return CakemailSettings(
+        api_url=_lookup(config, "cakemail:apiUrl", "CAKEMAIL_API_URL", CAKEMAIL_DEFAULT_URL),
+        username=_require(config, "cakemail:username", "CAKEMAIL_USERNAME"),
+        password=_require(config, "cakemail:password", "CAKEMAIL_PASSWORD"),
+    )
+
+
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared(key: tuple, build: Callable[[], Any]) -> Any:
+    """One client per endpoint and identity per process, so every resource reuses one token and session."""
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = build()
+        return _clients[key]
+
+
+def _fingerprint(secret: SecretStr) -> str:
+    return hashlib.sha256(secret.get_secret_value().encode()).hexdigest()
+
+
+def cakemail_client(config: Mapping[str, Any]) -> CakemailClient:
+    s = cakemail_settings(config)
+    return _shared(("cakemail", s.api_url, s.username, _fingerprint(s.password)),
+                   lambda: CakemailClient(s.api_url, s.username, s.password.get_secret_value()))

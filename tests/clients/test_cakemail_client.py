@@ -1,0 +1,82 @@
+"""The Cakemail client over real HTTP: token lifecycle, accounts, and exactly-once create."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from providers.cakemail.client import CakemailClient
+from providers.cakemail.models import AccountOwnerUser, CreateAccount, PatchAccount
+from providers.http import ApiError
+
+OWNER = AccountOwnerUser(email="o@x.example", first_name="O", last_name="X")
+
+
+def make(partner) -> CakemailClient:
+    return CakemailClient(partner["api_url"], partner["username"], partner["password"])
+
+
+def test_authenticates_lazily_and_once(cakemail_partner, control):
+    before = control.last_request_id()
+    client = make(cakemail_partner)
+    assert control.requests(since_id=before) == []
+    for _ in range(3):
+        list(client.iter_accounts())
+    paths = [r["path"] for r in control.requests(since_id=before)]
+    assert paths.count("/cakemail/token") == 1
+
+
+def test_token_is_refreshed_after_expiry(control):
+    control.post("/cakemail/partners", {"username": "ttl@x.example", "password": "pw-ttl-123", "token_ttl_seconds": 1})
+    client = make({"api_url": control.url + "/cakemail", "username": "ttl@x.example", "password": "pw-ttl-123"})
+    before = control.last_request_id()
+    list(client.iter_accounts())
+    time.sleep(1.3)
+    list(client.iter_accounts())
+    grants = [r["body"].get("grant_type") for r in control.requests(since_id=before) if r["path"] == "/cakemail/token"]
+    assert grants == ["password", "refresh_token"]
+
+
+def test_bad_password_is_a_clear_error(cakemail_partner):
+    client = make({**cakemail_partner, "password": "wrong-password"})
+    with pytest.raises(ApiError) as err:
+        list(client.iter_accounts())
+    assert err.value.status == 401 and "cakemail POST /token" in str(err.value)
+    assert "wrong-password" not in str(err.value)
+
+
+def test_account_lifecycle(cakemail_partner):
+    client = make(cakemail_partner)
+    account = client.create_account(CreateAccount(name="Lifecycle", account_owner=OWNER, trial=True))
+    assert account.status == "trial" and account.name == "Lifecycle"
+    assert client.patch_account(account.id, PatchAccount(name="Renamed")).name == "Renamed"
+    assert client.set_suspended(account.id, True).suspended
+    assert not client.set_suspended(account.id, False).suspended
+    assert client.delete_account(account.id) is True
+    assert client.get_account(account.id) is None
+    assert client.delete_account(account.id) is False  # already gone is not an error
+
+
+def test_pagination_walks_every_page(cakemail_partner):
+    client = make(cakemail_partner)
+    for i in range(7):
+        client.create_account(CreateAccount(name=f"Page {i}", account_owner=OWNER))
+    assert len(list(client.iter_accounts(per_page=3))) == 7
+
+
+def test_create_survives_a_dropped_connection_without_duplicating(cakemail_partner, control):
+    client = make(cakemail_partner)
+    client.http._sleep = lambda s: None
+    control.fault(r"^/cakemail/accounts$", method="POST", drop=True, count=1)
+    account = client.create_account(CreateAccount(name="Once", account_owner=OWNER))
+    assert [a.id for a in client.accounts_named("Once")] == [account.id]
+
+
+def test_create_survives_a_lost_response_without_duplicating(cakemail_partner, control):
+    """The request is processed, then the connection drops: the client must find it, not re-send."""
+    client = make(cakemail_partner)
+    client.http._sleep = lambda s: None
+    control.fault(r"^/cakemail/accounts$", method="POST", drop=True, after_processing=True, count=1)
+    account = client.create_account(CreateAccount(name="Lost Response", account_owner=OWNER))
+    assert [a.id for a in client.accounts_named("Lost Response")] == [account.id]

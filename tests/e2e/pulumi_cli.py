@@ -1,0 +1,129 @@
+"""Drive the real `pulumi` CLI on a throw-away copy of the project, fully offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+
+REPO = Path(__file__).resolve().parents[2]
+PASSPHRASE = "e2e-test-passphrase"
+
+
+def engine_bin_dir() -> Path:
+    """The engine installed by scripts/install-pulumi.sh (or an official one on PATH)."""
+    explicit = os.environ.get("PULUMI_BIN_DIR")
+    if explicit:
+        return Path(explicit)
+    result = subprocess.run(["bash", str(REPO / "scripts" / "install-pulumi.sh")], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot find or build the pulumi engine:\n{result.stderr}")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class PulumiError(AssertionError):
+    pass
+
+
+class PulumiProject:
+    """A copy of Pulumi.yaml and stacks/*.py in a temp dir, with its own PULUMI_HOME and file backend."""
+
+    def __init__(self, root: Path, bin_dir: Path, stack: str = "test"):
+        self.root, self.stack = root, stack
+        (root / "stacks").mkdir(parents=True)
+        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+        for src in (REPO / "stacks").glob("*.py"):
+            shutil.copy(src, root / "stacks" / src.name)
+        (root / "state").mkdir()
+        (root / "home").mkdir()
+        venv_bin = Path(sys.executable).parent
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env.update(
+            PATH=f"{bin_dir}{os.pathsep}{venv_bin}{os.pathsep}{env.get('PATH', '')}",
+            PULUMI_HOME=str(root / "home"),
+            PULUMI_BACKEND_URL=(root / "state").as_uri(),
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_SKIP_CONFIRMATIONS="true",
+            PYTHONUNBUFFERED="1",
+        )
+        self.env = env
+        self.run("stack", "init", stack)
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
+
+    def run(self, *args: str, check: bool = True, timeout: float = 300) -> Result:
+        cmd = ["pulumi", *args, "--non-interactive"]
+        proc = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout)
+        result = Result(cmd, proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise PulumiError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{result.output[-6000:]}")
+        return result
+
+    # --- configuration -------------------------------------------------------------------------
+    def set_config(self, key: str, value: str, secret: bool = False) -> None:
+        self.run("config", "set", *(["--secret"] if secret else []), key, value)
+
+    def set_customer(self, customer: dict) -> None:
+        # `set-all --json` (the format of `pulumi config --json`) stores the object whole.
+        payload = {"email-partners:customer": {"value": json.dumps(customer), "objectValue": customer, "secret": False}}
+        self.run("config", "set-all", "--json", json.dumps(payload))
+
+    # --- operations ----------------------------------------------------------------------------
+    def up(self, *extra: str, check: bool = True) -> Result:
+        return self.run("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview(self, *extra: str, check: bool = True) -> Result:
+        return self.run("preview", *extra, check=check)
+
+    def preview_json(self, *extra: str) -> dict:
+        return self.run("preview", "--json", *extra).json()
+
+    def refresh(self, *extra: str) -> Result:
+        return self.run("refresh", "--yes", "--skip-preview", *extra)
+
+    def destroy(self, *extra: str, check: bool = True) -> Result:
+        return self.run("destroy", "--yes", "--skip-preview", *extra, check=check)
+
+    def outputs(self) -> dict:
+        return self.run("stack", "output", "--json", "--show-secrets").json()
+
+    def export(self) -> dict:
+        return self.run("stack", "export").json()
+
+    def resources(self, type_suffix: str) -> list[dict]:
+        return [r for r in self.export()["deployment"].get("resources", []) if r["type"].endswith(type_suffix)]
+
+
+def steps_by_op(preview: dict) -> dict[str, list[str]]:
+    """{op: [resource type:name, ...]} from `pulumi preview --json`."""
+    ops: dict[str, list[str]] = {}
+    for step in preview.get("steps", []):
+        urn = step["urn"]
+        ops.setdefault(step["op"], []).append(urn.split("::")[-2].split("$")[-1] + "::" + urn.split("::")[-1])
+    return ops

@@ -1,0 +1,187 @@
+"""SubAccount on Cakemail through the real pulumi CLI against the emulator."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from providers.cakemail.models import PatchAccount
+
+from .pulumi_cli import steps_by_op
+
+ACME = {
+    "platform": "cakemail",
+    "account": {
+        "name": "Acme Corp",
+        "owner": {"email": "ops@acme.example", "first_name": "Ada", "last_name": "Lovelace",
+                  "language": "en_US", "timezone": "America/Montreal"},
+        "trial": False,
+        "partner": False,
+        "suspended": False,
+    },
+}
+
+
+def declare(project, **account_changes):
+    customer = copy.deepcopy(ACME)
+    customer["account"].update(account_changes)
+    project.set_customer(customer)
+    return customer
+
+
+def test_create_then_noop_preview_makes_no_request(cakemail_project, cakemail_api, control):
+    declare(cakemail_project)
+    cakemail_project.up()
+    outputs = cakemail_project.outputs()
+    account = cakemail_api.get_account(outputs["account_id"])
+    assert account is not None and account.name == "Acme Corp"
+    assert outputs["account_status"] == "active"
+
+    before = control.last_request_id()
+    cakemail_project.preview("--expect-no-changes")
+    assert control.requests(since_id=before) == [], "a no-op preview must not call the API, not even for a token"
+
+    result = cakemail_project.up()
+    assert "1 unchanged" in result.output or "unchanged" in result.output
+
+
+def test_rename_updates_in_place(cakemail_project, cakemail_api):
+    declare(cakemail_project)
+    cakemail_project.up()
+    account_id = cakemail_project.outputs()["account_id"]
+
+    declare(cakemail_project, name="Acme Corporation")
+    assert steps_by_op(cakemail_project.preview_json()).get("update") == ["partners:SubAccount::test-account"]
+    cakemail_project.up()
+    assert cakemail_project.outputs()["account_id"] == account_id
+    assert cakemail_api.get_account(account_id).name == "Acme Corporation"
+
+
+def test_owner_email_change_replaces_the_account(cakemail_project, cakemail_api):
+    declare(cakemail_project)
+    cakemail_project.up()
+    old_id = cakemail_project.outputs()["account_id"]
+
+    customer = copy.deepcopy(ACME)
+    customer["account"]["owner"]["email"] = "new-owner@acme.example"
+    cakemail_project.set_customer(customer)
+    preview = cakemail_project.preview_json()
+    assert "replace" in steps_by_op(preview), preview.get("steps")
+    cakemail_project.up()
+
+    new_id = cakemail_project.outputs()["account_id"]
+    assert new_id != old_id
+    assert cakemail_api.get_account(old_id) is None
+    assert [a.id for a in cakemail_api.iter_accounts()] == [new_id]
+
+
+def test_suspend_and_unsuspend(cakemail_project, cakemail_api):
+    declare(cakemail_project)
+    cakemail_project.up()
+    account_id = cakemail_project.outputs()["account_id"]
+
+    declare(cakemail_project, suspended=True)
+    cakemail_project.up()
+    assert cakemail_api.get_account(account_id).status == "suspended"
+
+    declare(cakemail_project, suspended=False)
+    cakemail_project.up()
+    assert cakemail_api.get_account(account_id).status == "active"
+    assert cakemail_project.outputs()["account_id"] == account_id
+
+
+def test_out_of_band_rename_is_reported_and_reverted(cakemail_project, cakemail_api):
+    declare(cakemail_project)
+    cakemail_project.up()
+    account_id = cakemail_project.outputs()["account_id"]
+
+    cakemail_api.patch_account(account_id, PatchAccount(name="Renamed In Console"))
+    refresh = cakemail_project.refresh()
+    assert "Renamed In Console" in refresh.output and "updated" in refresh.output.lower()
+
+    cakemail_project.up()
+    assert cakemail_api.get_account(account_id).name == "Acme Corp"
+    cakemail_project.preview("--expect-no-changes")
+
+
+def test_out_of_band_delete_is_dropped_by_refresh_and_recreated(cakemail_project, cakemail_api):
+    declare(cakemail_project)
+    cakemail_project.up()
+    old_id = cakemail_project.outputs()["account_id"]
+
+    cakemail_api.delete_account(old_id)
+    refresh = cakemail_project.refresh()
+    assert "deleted" in refresh.output.lower()
+    assert cakemail_project.resources(":SubAccount") == []
+
+    cakemail_project.up()
+    new_id = cakemail_project.outputs()["account_id"]
+    assert new_id != old_id
+    assert [a.id for a in cakemail_api.iter_accounts()] == [new_id]
+
+
+def test_destroy_leaves_nothing_behind(cakemail_project, cakemail_api):
+    declare(cakemail_project, suspended=True)
+    cakemail_project.up()
+    assert len(list(cakemail_api.iter_accounts())) == 1
+    cakemail_project.destroy()
+    assert list(cakemail_api.iter_accounts()) == []
+
+
+@pytest.mark.parametrize("customer_change, field, reason", [
+    ({"name": ""}, "name", "empty"),
+    ({"owner": {**ACME["account"]["owner"], "email": "not-an-email"}}, "owner.email", "not a valid email"),
+    ({"owner": {**ACME["account"]["owner"], "timezone": "Mars/Olympus"}}, "owner.timezone", "time zone"),
+    ({"colour": "blue"}, "colour", "unknown setting"),
+])
+def test_bad_input_fails_at_preview_without_api_calls(cakemail_project, control, customer_change, field, reason):
+    declare(cakemail_project, **customer_change)
+    before = control.last_request_id()
+    result = cakemail_project.preview(check=False)
+    assert result.returncode != 0
+    assert field in result.output and reason in result.output, result.output
+    assert control.requests(since_id=before) == []
+
+
+def test_unknown_platform_fails_at_preview(cakemail_project, control):
+    customer = copy.deepcopy(ACME)
+    customer["platform"] = "mailchimp"
+    cakemail_project.set_customer(customer)
+    before = control.last_request_id()
+    result = cakemail_project.preview(check=False)
+    assert result.returncode != 0
+    assert "platform" in result.output and "cakemail" in result.output, result.output
+    assert control.requests(since_id=before) == []
+
+
+def test_retries_through_503_and_429_create_exactly_one_account(cakemail_project, cakemail_api, control):
+    declare(cakemail_project)
+    control.fault(r"^/cakemail/accounts$", method="POST", status=503, retry_after=1, count=2)
+    control.fault(r"^/cakemail/accounts", status=429, retry_after=1, count=2)
+    before = control.last_request_id()
+    cakemail_project.up()
+    served = control.requests(since_id=before, vendor="cakemail")
+    assert sum(1 for r in served if r.get("fault")) == 4
+    accounts = list(cakemail_api.iter_accounts())
+    assert len(accounts) == 1 and accounts[0].id == cakemail_project.outputs()["account_id"]
+
+
+def test_dropped_create_connection_creates_exactly_one_account(cakemail_project, cakemail_api, control):
+    declare(cakemail_project)
+    control.fault(r"^/cakemail/accounts$", method="POST", drop=True, count=1)
+    cakemail_project.up()
+    assert [a.id for a in cakemail_api.iter_accounts()] == [cakemail_project.outputs()["account_id"]]
+
+
+def test_no_credential_in_state_logs_or_preview(cakemail_project, cakemail_partner, control, tmp_path):
+    declare(cakemail_project)
+    up = cakemail_project.up()
+    declare(cakemail_project, name="Acme Two")
+    preview = cakemail_project.preview("--diff")
+    export = cakemail_project.run("stack", "export", "--show-secrets").stdout
+    state_files = "".join(p.read_text(errors="replace") for p in (cakemail_project.root / "state").rglob("*") if p.is_file())
+    password = cakemail_partner["password"]
+    for text in (up.output, preview.output, export, state_files):
+        assert password not in text
+        assert "Bearer" not in text and "access_token" not in text and "refresh_token" not in text
