@@ -1,82 +1,15 @@
 from __future__ import annotations
 
-import itertools
-import os
 from pathlib import Path
 
 import pytest
-import requests
-
-from emulator import EmulatorServer
-from providers.cakemail import CakemailClient
-from providers.http import RetryPolicy
 
 from .pulumi_cli import PulumiProject, engine_bin_dir
-
-_ids = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
     return engine_bin_dir()
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    with EmulatorServer(str(tmp_path_factory.mktemp("emulator") / "emulator.db")) as server:
-        yield server
-
-
-class Control:
-    """The emulator's control API, as tests use it."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def post(self, path: str, body: dict) -> dict:
-        response = requests.post(self.url + "/_control" + path, json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def fault(self, path: str, **spec) -> None:
-        self.post("/faults", {"path": path, **spec})
-
-    def clear_faults(self) -> None:
-        requests.delete(self.url + "/_control/faults", timeout=10).raise_for_status()
-
-    def last_request_id(self) -> int:
-        log = self.requests()
-        return log[-1]["id"] if log else 0
-
-    def requests(self, since_id: int = 0, vendor: str | None = None) -> list[dict]:
-        params = {"since_id": since_id, **({"vendor": vendor} if vendor else {})}
-        response = requests.get(self.url + "/_control/requests", params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()["requests"]
-
-
-@pytest.fixture
-def control(emulator) -> Control:
-    control = Control(emulator.url)
-    yield control
-    control.clear_faults()
-
-
-@pytest.fixture
-def cakemail_partner(control):
-    """Fresh partner credentials per test, so tests never see each other's accounts."""
-    n = next(_ids)
-    username = f"partner-{os.getpid()}-{n}@e2e.example"
-    password = f"pw-{os.getpid()}-{n}-Secr3t!"
-    control.post("/cakemail/partners", {"username": username, "password": password})
-    return {"api_url": control.url + "/cakemail", "username": username, "password": password}
-
-
-@pytest.fixture
-def cakemail_api(cakemail_partner) -> CakemailClient:
-    """The tests' own view of the remote side, through the real API."""
-    return CakemailClient(cakemail_partner["api_url"], cakemail_partner["username"], cakemail_partner["password"],
-                          retry=RetryPolicy(max_attempts=2, base_delay=0.05))
 
 
 @pytest.fixture

@@ -121,9 +121,9 @@ class PulumiProject:
 
 
 def steps_by_op(preview: dict) -> dict[str, list[str]]:
-    """{op: [resource type:name, ...]} from `pulumi preview --json`."""
+    """{op: ["SubAccount::name", ...]} from `pulumi preview --json` (type without its package)."""
     ops: dict[str, list[str]] = {}
     for step in preview.get("steps", []):
-        urn = step["urn"]
-        ops.setdefault(step["op"], []).append(urn.split("::")[-2].split("$")[-1] + "::" + urn.split("::")[-1])
+        *_, type_, name = step["urn"].split("::")
+        ops.setdefault(step["op"], []).append(type_.split("$")[-1].split(":")[-1] + "::" + name)
     return ops

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
+import hashlib
+import re
+import sqlite3
 
 import pytest
 
@@ -21,6 +26,15 @@ ACME = {
         "suspended": False,
     },
 }
+
+
+def leaked_tokens(emulator, *texts: str) -> list[str]:
+    """Token-shaped strings in `texts` that the emulator really issued (it stores only their sha256)."""
+    with sqlite3.connect(emulator.db_path) as db:
+        issued = {row[0] for row in db.execute("SELECT token_hash FROM cakemail_tokens")}
+    assert issued, "the emulator issued no token: the test would prove nothing"
+    candidates = {m for text in texts for m in re.findall(r"[A-Za-z0-9_\-]{32,}", text)}
+    return [c for c in candidates if hashlib.sha256(c.encode()).hexdigest() in issued]
 
 
 def declare(project, **account_changes):
@@ -52,7 +66,7 @@ def test_rename_updates_in_place(cakemail_project, cakemail_api):
     account_id = cakemail_project.outputs()["account_id"]
 
     declare(cakemail_project, name="Acme Corporation")
-    assert steps_by_op(cakemail_project.preview_json()).get("update") == ["partners:SubAccount::test-account"]
+    assert steps_by_op(cakemail_project.preview_json()).get("update") == ["SubAccount::test-account"]
     cakemail_project.up()
     assert cakemail_project.outputs()["account_id"] == account_id
     assert cakemail_api.get_account(account_id).name == "Acme Corporation"
@@ -97,8 +111,9 @@ def test_out_of_band_rename_is_reported_and_reverted(cakemail_project, cakemail_
     account_id = cakemail_project.outputs()["account_id"]
 
     cakemail_api.patch_account(account_id, PatchAccount(name="Renamed In Console"))
-    refresh = cakemail_project.refresh()
-    assert "Renamed In Console" in refresh.output and "updated" in refresh.output.lower()
+    refresh = cakemail_project.refresh("--diff")
+    assert "~ 1 updated" in refresh.output
+    assert "Renamed In Console" in refresh.output, refresh.output
 
     cakemail_project.up()
     assert cakemail_api.get_account(account_id).name == "Acme Corp"
@@ -174,14 +189,26 @@ def test_dropped_create_connection_creates_exactly_one_account(cakemail_project,
     assert [a.id for a in cakemail_api.iter_accounts()] == [cakemail_project.outputs()["account_id"]]
 
 
-def test_no_credential_in_state_logs_or_preview(cakemail_project, cakemail_partner, control, tmp_path):
+def test_no_credential_in_state_logs_or_preview(cakemail_project, cakemail_partner, emulator):
     declare(cakemail_project)
     up = cakemail_project.up()
     declare(cakemail_project, name="Acme Two")
     preview = cakemail_project.preview("--diff")
-    export = cakemail_project.run("stack", "export", "--show-secrets").stdout
+    refresh = cakemail_project.refresh("--diff")
+    export = cakemail_project.export()
     state_files = "".join(p.read_text(errors="replace") for p in (cakemail_project.root / "state").rglob("*") if p.is_file())
+    logs = "".join(p.read_text(errors="replace") for p in (cakemail_project.root / "home").rglob("*.log*") if p.is_file())
     password = cakemail_partner["password"]
-    for text in (up.output, preview.output, export, state_files):
-        assert password not in text
-        assert "Bearer" not in text and "access_token" not in text and "refresh_token" not in text
+    texts = (up.output, preview.output, refresh.output, json.dumps(export), state_files, logs)
+    assert not any(password in text for text in texts)
+    assert leaked_tokens(emulator, *texts) == []
+    assert not any("Bearer " in text for text in texts)
+
+    # The provider objects pickled into state carry no credential either (decrypted, then unpickled bytes).
+    decrypted = cakemail_project.run("stack", "export", "--show-secrets").json()
+    blobs = [r["outputs"]["__provider"] for r in decrypted["deployment"]["resources"] if "__provider" in r.get("outputs", {})]
+    assert blobs
+    for blob in blobs:
+        raw = base64.b64decode(blob if isinstance(blob, str) else json.loads(blob["plaintext"]))
+        assert password.encode() not in raw and b"Bearer" not in raw
+        assert leaked_tokens(emulator, raw.decode("latin-1")) == []

@@ -1,0 +1,73 @@
+"""Flask app factory: one app serving every vendor API under its base path plus /_control.
+
+Cross-cutting behaviour lives here as hooks so the vendor blueprints stay pure API emulation:
+  - before_request: find the vendor owning the path, then apply any pending fault;
+  - after_request: write vendor requests to the request log;
+  - error handlers: turn routing errors and crashes into the vendor's error shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import control, faults, requestlog
+from .store import Store
+from .vendors import all_vendors, vendor_for_path
+
+log = logging.getLogger("emulator")
+
+
+def create_app(db_path: str) -> Flask:
+    app = Flask(__name__)
+    app.json.sort_keys = False  # keep the spec's key order in answers
+    store = Store(db_path)
+    app.extensions["emulator_store"] = store
+
+    app.register_blueprint(control.create_blueprint())
+    for vendor in all_vendors():
+        app.register_blueprint(vendor.create_blueprint())
+
+    @app.before_request
+    def _begin():
+        g.started = time.monotonic()
+        g.vendor = vendor_for_path(request.path)
+        if g.vendor is not None:
+            return faults.inject(store, g.vendor)
+        return None
+
+    @app.after_request
+    def _log_request(response):
+        vendor = g.get("vendor")
+        if vendor is not None and g.get("fault_after_processing"):
+            return faults.spoil_processed_answer(store, vendor, response)
+        if vendor is not None and not g.get("logged"):
+            try:
+                requestlog.record(store, request, vendor.name, response.status_code,
+                                  g.get("fault", False), g.get("started"))
+                g.logged = True
+            except Exception:  # the log must never break an answer
+                log.exception("could not write the request log")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        vendor = vendor_for_path(request.path)
+        if vendor is None:
+            return jsonify({"error": exc.description or exc.name}), exc.code
+        body, headers = vendor.error_body(exc.code or 500, exc.name)
+        return jsonify(body), exc.code, headers
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        vendor = vendor_for_path(request.path)
+        if vendor is None:
+            return jsonify({"error": f"internal error: {exc}"}), 500
+        body, headers = vendor.error_body(500, "Internal Server Error")
+        return jsonify(body), 500, headers
+
+    return app

@@ -1,0 +1,45 @@
+"""Registry of the vendor APIs the emulator speaks, one base path each.
+
+The app factory, the fault injector and the request logger all need to know which paths belong to
+which vendor and how that vendor shapes an error body; keeping that in one list means adding a
+vendor (Sign-Up.to under /signupto, Ciirus under /ciirus) is one module plus one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint
+
+# error_body(status, message) -> (json body, extra headers)
+ErrorBody = Callable[[int, str], "tuple[Any, dict[str, str]]"]
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    prefix: str
+    create_blueprint: Callable[[], Blueprint]
+    error_body: ErrorBody
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
+def all_vendors() -> list[Vendor]:
+    """Every vendor, in registration order (imported lazily to keep imports acyclic)."""
+    from . import cakemail
+
+    return [
+        Vendor("cakemail", "/cakemail", cakemail.create_blueprint, cakemail.error_body),
+        # Vendor("signupto", "/signupto", signupto.create_blueprint, signupto.error_body),
+        # Vendor("ciirus", "/ciirus", ciirus.create_blueprint, ciirus.error_body),
+    ]
+
+
+def vendor_for_path(path: str) -> Vendor | None:
+    for vendor in all_vendors():
+        if vendor.owns(path):
+            return vendor
+    return None
