@@ -62,7 +62,7 @@ class CakemailSubAccountInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: Literal["cakemail"]
-    name: str = Field(min_length=1, max_length=255)
+    name: str = Field(max_length=255)
     owner: Owner
     trial: bool = False
     partner: bool = False
