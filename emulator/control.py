@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from . import cakemail_store, faults, requestlog
 from .models_cakemail import EMAIL_RE
 from .store import get_store
+from .vendors import all_vendors
 
 
 class ControlError(Exception):
@@ -101,6 +102,9 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/reset", "reset", reset, methods=["POST"])
     bp.add_url_rule("/cakemail/partners", "cakemail_partner", cakemail_partner,
                     methods=["POST"])
+    for vendor in all_vendors():
+        if vendor.register_control:
+            vendor.register_control(bp)
     bp.add_url_rule("/faults", "add_fault", add_fault, methods=["POST"])
     bp.add_url_rule("/faults", "list_faults", list_faults, methods=["GET"])
     bp.add_url_rule("/faults", "clear_faults", clear_faults, methods=["DELETE"])

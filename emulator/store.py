@@ -23,6 +23,8 @@ from typing import Any, Iterator
 
 from flask import current_app
 
+from .vendors import all_vendors
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -104,6 +106,9 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(SCHEMA)
+            for vendor in all_vendors():
+                if vendor.schema:
+                    self._conn.executescript(vendor.schema)
 
     # -- low level -----------------------------------------------------------------------------
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
@@ -132,7 +137,7 @@ class Store:
 
     def reset(self) -> None:
         with self.transaction() as conn:
-            for table in ALL_TABLES:
+            for table in ALL_TABLES + tuple(t for v in all_vendors() for t in v.tables):
                 conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ vendor (Sign-Up.to under /signupto, Ciirus under /ciirus) is one module plus one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from flask import Blueprint
 
@@ -22,6 +22,11 @@ class Vendor:
     prefix: str
     create_blueprint: Callable[[], Blueprint]
     error_body: ErrorBody
+    # The vendor's own SQLite tables (CREATE TABLE IF NOT EXISTS ...) and the ones /_control/reset wipes.
+    schema: str = ""
+    tables: tuple[str, ...] = ()
+    # Adds the vendor's routes to the /_control blueprint (e.g. POST /_control/<vendor>/partners).
+    register_control: Optional[Callable[[Blueprint], None]] = None
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
