@@ -40,8 +40,10 @@ class AmbiguousWriteError(ApiError):
 
 
 class Authenticator(Protocol):
-    def headers(self, method: str, path: str) -> dict[str, str]:
-        """Headers for one attempt (signatures and nonces are made fresh each time)."""
+    def headers(self, method: str, path: str, scope: Any = None) -> dict[str, str]:
+        """Headers for one attempt (signatures and nonces are made fresh each time).
+
+        `scope` is whatever the client passed as `auth_scope` (e.g. a Sign-Up.to company id)."""
 
     def refresh_after_unauthorized(self) -> bool:
         """Drop cached credentials after a 401; True when a single retry is worthwhile."""
@@ -115,6 +117,7 @@ class HttpClient:
         data: Optional[dict[str, Any]] = None,
         idempotent: Optional[bool] = None,
         authenticated: bool = True,
+        auth_scope: Any = None,
         reconcile: Optional[Reconcile] = None,
     ) -> Any:
         """Send a request and return its decoded JSON body (None when empty).
@@ -130,7 +133,7 @@ class HttpClient:
         while True:
             attempt += 1
             last_attempt = attempt >= self.retry.max_attempts
-            headers = self.authenticator.headers(method, path) if (authenticated and self.authenticator) else {}
+            headers = self.authenticator.headers(method, path, auth_scope) if (authenticated and self.authenticator) else {}
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=headers,

@@ -22,7 +22,7 @@ class CakemailTokenAuth:
         self._expires_at = 0.0
         self.http: Optional[HttpClient] = None  # set by the client; the token endpoint shares its session
 
-    def headers(self, method: str, path: str) -> dict[str, str]:
+    def headers(self, method: str, path: str, scope=None) -> dict[str, str]:
         with self._lock:
             if self._token is None:
                 self._grant({"grant_type": "password", "username": self._username, "password": self._password})

@@ -1,0 +1,3 @@
+from .client import SignupToClient
+
+__all__ = ["SignupToClient"]
