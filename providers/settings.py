@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Optional
 from pydantic import BaseModel, SecretStr
 
 from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
+from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL, SignupToClient
 
 
 class MissingCredentials(Exception):
@@ -23,6 +24,12 @@ class CakemailSettings(BaseModel):
     api_url: str
     username: str
     password: SecretStr
+
+
+class SignupToSettings(BaseModel):
+    api_url: str
+    partner_id: str
+    partner_key: SecretStr
 
 
 def _lookup(config: Mapping[str, Any], key: str, env: str, default: Optional[str] = None) -> Optional[str]:
@@ -50,6 +57,14 @@ def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
     )
 
 
+def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
+    return SignupToSettings(
+        api_url=_lookup(config, "signupto:apiUrl", "SIGNUPTO_API_URL", SIGNUPTO_DEFAULT_URL),
+        partner_id=_require(config, "signupto:partnerId", "SIGNUPTO_PARTNER_ID"),
+        partner_key=_require(config, "signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"),
+    )
+
+
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -70,3 +85,9 @@ def cakemail_client(config: Mapping[str, Any]) -> CakemailClient:
     s = cakemail_settings(config)
     return _shared(("cakemail", s.api_url, s.username, _fingerprint(s.password)),
                    lambda: CakemailClient(s.api_url, s.username, s.password.get_secret_value()))
+
+
+def signupto_client(config: Mapping[str, Any]) -> SignupToClient:
+    s = signupto_settings(config)
+    return _shared(("signupto", s.api_url, s.partner_id, _fingerprint(s.partner_key)),
+                   lambda: SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value()))

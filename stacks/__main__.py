@@ -11,3 +11,5 @@ pulumi.export("platform", declaration.platform)
 pulumi.export("account_id", customer.account.account_id)
 pulumi.export("account_status", customer.account.status)
 pulumi.export("account_created_at", customer.account.created_at)
+if customer.features is not None:
+    pulumi.export("features", customer.features.features)

@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from providers.resources.account_features import AccountFeatures
 from providers.resources.sub_account import SubAccount
 
 
@@ -18,6 +19,7 @@ class CustomerDeclaration(BaseModel):
 
     platform: Literal["cakemail", "signupto", "ciirus"]
     account: dict[str, Any] = Field(description="the sub-account's settings for this platform")
+    features: Optional[dict[str, Any]] = Field(None, description="switches and limits to manage; others are left alone")
 
 
 def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
@@ -38,6 +40,7 @@ def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
 
 class Customer(pulumi.ComponentResource):
     account: SubAccount
+    features: Optional[AccountFeatures] = None
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
@@ -48,4 +51,12 @@ class Customer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
             **settings,
         )
+        if declaration.features is not None:
+            self.features = AccountFeatures(
+                f"{name}-features",
+                platform=declaration.platform,
+                account_id=self.account.account_id,
+                features=declaration.features,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

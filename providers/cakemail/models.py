@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 AccountStatus = Literal["trial", "active", "suspended", "suspended_by_partner", "deleted", "incomplete", "pending"]
 SUSPENDED_STATUSES = frozenset({"suspended", "suspended_by_partner"})
@@ -62,38 +62,38 @@ class UsageLimits(BaseModel):
     users: Optional[int] = Field(None, ge=-1)
     campaign_blueprints: Optional[int] = Field(None, ge=-1)
     automation_conditions: Optional[int] = Field(None, ge=-1)
-    use_campaign_blueprints: Optional[bool] = None
-    use_automation_conditions: Optional[bool] = None
-    use_automations: Optional[bool] = None
-    use_automation_customwebhooks: Optional[bool] = None
-    use_html_editor: Optional[bool] = None
-    use_contact_export: Optional[bool] = None
-    use_custom_merge_tags: Optional[bool] = None
-    use_list_redirection: Optional[bool] = None
-    use_behavioral_segmentation: Optional[bool] = None
-    use_ab_split: Optional[bool] = None
-    use_smart_email_resource: Optional[bool] = None
-    use_smart_blueprint: Optional[bool] = None
-    use_brand: Optional[bool] = None
-    use_email_api: Optional[bool] = None
-    insert_reseller_logo: Optional[bool] = None
-    use_tags_in_automation: Optional[bool] = None
-    use_tags: Optional[bool] = None
+    use_campaign_blueprints: Optional[StrictBool] = None
+    use_automation_conditions: Optional[StrictBool] = None
+    use_automations: Optional[StrictBool] = None
+    use_automation_customwebhooks: Optional[StrictBool] = None
+    use_html_editor: Optional[StrictBool] = None
+    use_contact_export: Optional[StrictBool] = None
+    use_custom_merge_tags: Optional[StrictBool] = None
+    use_list_redirection: Optional[StrictBool] = None
+    use_behavioral_segmentation: Optional[StrictBool] = None
+    use_ab_split: Optional[StrictBool] = None
+    use_smart_email_resource: Optional[StrictBool] = None
+    use_smart_blueprint: Optional[StrictBool] = None
+    use_brand: Optional[StrictBool] = None
+    use_email_api: Optional[StrictBool] = None
+    insert_reseller_logo: Optional[StrictBool] = None
+    use_tags_in_automation: Optional[StrictBool] = None
+    use_tags: Optional[StrictBool] = None
 
 
 class CreateAccount(BaseModel):
     name: str
     account_owner: Optional[AccountOwnerUser] = None
     usage_limits: Optional[UsageLimits] = None
-    trial: Optional[bool] = None
-    partner: Optional[bool] = None
+    trial: Optional[StrictBool] = None
+    partner: Optional[StrictBool] = None
 
 
 class PatchAccount(BaseModel):
     name: Optional[str] = None
     usage_limits: Optional[UsageLimits] = None
-    trial: Optional[bool] = None
-    partner: Optional[bool] = None
+    trial: Optional[StrictBool] = None
+    partner: Optional[StrictBool] = None
 
 
 class AccountOwnerResponse(_Lenient):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from ..common import check_platform, diff_fields, user_inputs, validate
 from .cakemail import CakemailSubAccount
+from .signupto import SignupToSubAccount
 
-HANDLERS = {"cakemail": CakemailSubAccount}
+HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount}
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
 
 
@@ -32,6 +33,8 @@ class SubAccountProvider(ResourceProvider):
         if handler is None:  # platform still unknown in preview
             return CheckResult(inputs, [])
         model, failures = validate(handler.Inputs, inputs, f"for a {inputs['platform']} SubAccount")
+        if model is not None and hasattr(handler, "refuse_changes"):
+            failures += [CheckFailure(f, reason) for f, reason in handler.refuse_changes(user_inputs(olds, OUTPUT_KEYS), model)]
         return CheckResult(model.model_dump() if model else inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

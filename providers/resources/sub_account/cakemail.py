@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import zoneinfo
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ...cakemail.client import CakemailClient
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
-
-EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+from ..validators import email_address, not_blank, timezone_name
 
 
 class Owner(BaseModel):
@@ -22,26 +19,13 @@ class Owner(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str
-    first_name: str = Field(min_length=1)
-    last_name: str = Field(min_length=1)
+    first_name: str
+    last_name: str
     language: Optional[str] = None
     timezone: Optional[str] = None
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        value = value.strip()
-        if not EMAIL.match(value):
-            raise ValueError(f"{value!r} is not a valid email address")
-        local, domain = value.rsplit("@", 1)
-        return f"{local}@{domain.lower()}"
-
-    @field_validator("first_name", "last_name")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
+    _email = field_validator("email")(email_address)
+    _names = field_validator("first_name", "last_name")(not_blank)
 
     @field_validator("language")
     @classmethod
@@ -50,12 +34,7 @@ class Owner(BaseModel):
             raise ValueError(f"{value!r} is not a language Cakemail knows (for example en, en_US, fr_CA)")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and value not in zoneinfo.available_timezones():
-            raise ValueError(f"{value!r} is not a tz database time zone (for example America/Montreal)")
-        return value
+    _timezone = field_validator("timezone")(timezone_name)
 
 
 class CakemailSubAccountInputs(BaseModel):
@@ -68,12 +47,7 @@ class CakemailSubAccountInputs(BaseModel):
     partner: bool = False
     suspended: bool = False
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty or blank")
-        return value.strip()
+    _name = field_validator("name")(not_blank)
 
 
 def _iso(timestamp: Optional[int]) -> Optional[str]:

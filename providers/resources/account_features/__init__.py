@@ -1,0 +1,88 @@
+"""AccountFeatures: a customer's feature switches and limits, as one declared set per account.
+
+Only the names a user declares are managed: they are sent, read back and compared; every other
+setting is left as the platform has it and never shows as drift. `destroy` leaves the settings as
+they are on the platform (a removed declaration must not flip a live customer's switches); the
+account's own deletion, where the platform has one, is SubAccount's business.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from ..common import check_platform, diff_fields, user_inputs, validate
+from .cakemail import CakemailAccountFeatures
+from .signupto import SignupToAccountFeatures
+
+HANDLERS = {"cakemail": CakemailAccountFeatures, "signupto": SignupToAccountFeatures}
+INPUT_KEYS = ("platform", "account_id", "features")
+
+
+class AccountFeaturesProvider(ResourceProvider):
+    """Pickled into state by reference: keep the class name, module and (empty) attributes stable."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = req.config
+
+    def _handler(self, platform: str):
+        return HANDLERS[platform](getattr(self, "_stack_config", None) or {})
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = user_inputs(news)
+        failure = check_platform(inputs, HANDLERS, "AccountFeatures")
+        if failure:
+            return CheckResult(inputs, [failure])
+        handler = HANDLERS.get(inputs.get("platform"))
+        if handler is None:
+            return CheckResult(inputs, [])
+        model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} AccountFeatures")
+        if model is None:
+            return CheckResult(inputs, failures)
+        return CheckResult({**model.model_dump(exclude={"features"}),
+                            "features": model.features.model_dump(exclude_unset=True)}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_fields(olds, news, INPUT_KEYS, lambda f: f in ("platform", "account_id"))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        handler = self._handler(props["platform"])
+        declared = dict(props["features"])
+        applied = handler.apply(props["account_id"], declared) if declared else {}
+        return CreateResult(f"{props['platform']}:{props['account_id']}:features",
+                            self._outputs(props, declared, applied))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        remote = self._handler(props["platform"]).remote(props["account_id"])
+        if remote is None:
+            return ReadResult(None, {})  # the account is gone, and its settings with it
+        outs = self._outputs(props, dict(props.get("features") or {}), remote)
+        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        declared = dict(news["features"])
+        recorded = dict(olds.get("features") or {})
+        changes = {k: v for k, v in declared.items() if k not in recorded or recorded[k] != v}
+        applied = self._handler(news["platform"]).apply(news["account_id"], changes) if changes else {}
+        return UpdateResult(self._outputs(news, declared, {**recorded, **applied}))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Leave the platform's settings as they are (see the module docstring)."""
+
+    @staticmethod
+    def _outputs(props: dict, declared: dict, remote: dict) -> dict:
+        return {"platform": props["platform"], "account_id": props["account_id"],
+                "features": {k: remote.get(k, v) for k, v in declared.items()}}
+
+
+class AccountFeatures(pulumi.dynamic.Resource, module="partners", name="AccountFeatures"):
+    """Feature switches and limits of one account; `features` holds only what you want managed."""
+
+    features: pulumi.Output[dict]
+
+    def __init__(self, resource_name: str, *, platform: pulumi.Input[str], account_id: pulumi.Input[str],
+                 features: pulumi.Input[dict], opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(AccountFeaturesProvider(), resource_name,
+                         {"platform": platform, "account_id": account_id, "features": features}, opts)

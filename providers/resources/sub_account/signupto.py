@@ -1,0 +1,115 @@
+"""SubAccount on Sign-Up.to: a partner-created company account.
+
+The API can create and read an account but neither update nor delete it. So every setting is
+fixed once the account exists (a change is refused at preview, naming the field), and `destroy`
+follows `on_destroy`: "refuse" (the default) fails and names the option, "keep" removes the
+account from the stack and leaves it on the platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ...settings import signupto_client
+from ...signupto.client import SignupToClient
+from ...signupto.models import Account, CreateAccount
+from ..validators import country_code, email_address, not_blank, timezone_name
+
+
+class SignupToOwner(BaseModel):
+    """Sign-Up.to keeps a contact email and a time zone on the account, not an owner user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    timezone: Optional[str] = None
+
+    _email = field_validator("email")(email_address)
+    _timezone = field_validator("timezone")(timezone_name)
+
+
+class SignupToSubAccountInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["signupto"]
+    name: str
+    owner: SignupToOwner
+    country: Optional[str] = None
+    address: Optional[str] = None
+    telephone: Optional[str] = None
+    website: Optional[str] = None
+    on_destroy: Literal["refuse", "keep"] = "refuse"
+
+    _name = field_validator("name")(not_blank)
+    _country = field_validator("country")(country_code)
+
+
+class SignupToSubAccount:
+    Inputs = SignupToSubAccountInputs
+    replace_fields = frozenset({"platform"})
+    # Settings stored on the platform, which the API cannot change once the account exists.
+    fixed_fields = ("name", "owner", "country", "address", "telephone", "website")
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    @property
+    def client(self) -> SignupToClient:
+        return signupto_client(self._config)
+
+    @classmethod
+    def refuse_changes(cls, olds: Mapping[str, Any], new: SignupToSubAccountInputs) -> list[tuple[str, str]]:
+        """(field, reason) for each fixed setting the user changed on an existing account."""
+        if not olds or olds.get("platform") != new.platform:
+            return []
+        refused = []
+        for field in cls.fixed_fields:
+            old, value = olds.get(field), new.model_dump().get(field)
+            if old != value:
+                refused.append((field, f"Sign-Up.to's API cannot update an account, so {field} cannot change once "
+                                       f"the account exists (it is {old!r}). Put the old value back, or declare a new "
+                                       f"account under another resource name"))
+        return refused
+
+    def create(self, inputs: SignupToSubAccountInputs) -> tuple[str, dict]:
+        account = self.client.create_account(CreateAccount(
+            name=inputs.name, contactemail=inputs.owner.email, timezone=inputs.owner.timezone,
+            country=inputs.country, address=inputs.address, telephone=inputs.telephone, website=inputs.website,
+        ))
+        return str(account.id), self._outputs(inputs.model_dump(), account)
+
+    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
+        account = self.client.get_account(account_id)
+        if account is None:
+            return None
+        recorded = {k: olds.get(k) for k in SignupToSubAccountInputs.model_fields}
+        owner = dict(olds.get("owner") or {})
+        owner["email"] = account.contactemail
+        if owner.get("timezone") is not None:  # only what was declared is compared
+            owner["timezone"] = account.timezone
+        recorded.update(name=account.name, owner=owner)
+        for field in ("country", "address", "telephone", "website"):
+            if recorded.get(field) is not None:
+                recorded[field] = getattr(account, field)
+        return self._outputs(recorded, account)
+
+    def update(self, account_id: str, olds: Mapping[str, Any], new: SignupToSubAccountInputs) -> dict:
+        # Only on_destroy can change (check refuses the rest); it lives in state alone.
+        return {**dict(olds), "on_destroy": new.on_destroy}
+
+    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
+        if olds.get("on_destroy") == "keep":
+            return
+        raise RuntimeError(
+            f"Sign-Up.to's API cannot delete accounts: account {account_id} ({olds.get('name')!r}) would stay on the "
+            f"platform. To remove it from this stack and keep it there, set `on_destroy: keep` on the account, run "
+            f"`pulumi up`, then destroy again.")
+
+    @staticmethod
+    def _outputs(inputs: dict, account: Account) -> dict:
+        created = dt.datetime.fromtimestamp(account.cdate, dt.timezone.utc).isoformat() if account.cdate else None
+        return {**inputs, "account_id": str(account.id), "status": None, "created_at": created,
+                "owner_user_id": None, "lineage": None}
