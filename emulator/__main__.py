@@ -26,6 +26,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed-demo", action="store_true",
                         help=f"create the Cakemail partner {cakemail_store.DEMO_USERNAME} "
                              "if absent")
+    parser.add_argument("--publish-dns", action="store_true",
+                        help="publish the DNS records Ciirus domains and Cakemail DKIM keys "
+                             "expect, so they validate without a test publishing them")
     return parser.parse_args(argv)
 
 
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    server = EmulatorServer(args.db, host=args.host, port=args.port).start()
+    server = EmulatorServer(args.db, host=args.host, port=args.port,
+                            publish_dns=args.publish_dns).start()
     try:
         if args.port_file:
             _write_port_file(args.port_file, server.port)

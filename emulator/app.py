@@ -21,8 +21,9 @@ from .vendors import all_vendors, vendor_for_path
 log = logging.getLogger("emulator")
 
 
-def create_app(db_path: str) -> Flask:
+def create_app(db_path: str, publish_dns: bool = False) -> Flask:
     app = Flask(__name__)
+    app.config["PUBLISH_DNS"] = publish_dns  # demo: publish expected DNS records (dns_zone.py)
     app.json.sort_keys = False  # keep the spec's key order in answers
     store = Store(db_path)
     app.extensions["emulator_store"] = store

@@ -292,5 +292,8 @@ def create_blueprint() -> Blueprint:
                     methods=["POST"])
     bp.add_url_rule("/accounts/<account_id>/unsuspend", "unsuspend_account", unsuspend_account,
                     methods=["POST"])
+    from .cakemail_dkim import add_routes  # imported here: cakemail_dkim builds on this module
+
+    add_routes(bp)
     return bp
 

@@ -16,8 +16,10 @@ from .app import create_app
 class EmulatorServer:
     """Start/stop the emulator on host:port (0 = any free port); also a context manager."""
 
-    def __init__(self, db_path: str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, db_path: str, host: str = "127.0.0.1", port: int = 0,
+                 publish_dns: bool = False):
         self.db_path = str(db_path)
+        self.publish_dns = publish_dns
         self.host = host
         self.port = port
         self.app = None
@@ -31,7 +33,7 @@ class EmulatorServer:
     def start(self) -> "EmulatorServer":
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        self.app = create_app(self.db_path)
+        self.app = create_app(self.db_path, publish_dns=self.publish_dns)
         self._server = make_server(self.host, self.port, self.app, threaded=True)
         self._server.daemon_threads = True  # a hung client never blocks interpreter exit
         self.port = self._server.server_port

@@ -34,12 +34,19 @@ class Vendor:
 
 def all_vendors() -> list[Vendor]:
     """Every vendor, in registration order (imported lazily to keep imports acyclic)."""
-    from . import cakemail
+    from . import cakemail, control_signupto, signupto, signupto_store
+    from . import cakemail_dkim, ciirus, ciirus_store, control_ciirus, dns_zone
 
     return [
         Vendor("cakemail", "/cakemail", cakemail.create_blueprint, cakemail.error_body),
-        # Vendor("signupto", "/signupto", signupto.create_blueprint, signupto.error_body),
-        # Vendor("ciirus", "/ciirus", ciirus.create_blueprint, ciirus.error_body),
+        Vendor("signupto", "/signupto", signupto.create_blueprint, signupto.error_body,
+               schema=signupto_store.SCHEMA, tables=signupto_store.TABLES,
+               register_control=control_signupto.register),
+        # The shared DNS zone and the Cakemail DKIM keys (verified through it) ride with Ciirus.
+        Vendor("ciirus", "/ciirus", ciirus.create_blueprint, ciirus.error_body,
+               schema=ciirus_store.SCHEMA + dns_zone.SCHEMA + cakemail_dkim.SCHEMA,
+               tables=ciirus_store.TABLES + dns_zone.TABLES + cakemail_dkim.TABLES,
+               register_control=control_ciirus.register),
     ]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Optional
 from pydantic import BaseModel, SecretStr
 
 from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
+from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION, CiirusClient
 from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL, SignupToClient
 
 
@@ -30,6 +31,13 @@ class SignupToSettings(BaseModel):
     api_url: str
     partner_id: str
     partner_key: SecretStr
+
+
+class CiirusSettings(BaseModel):
+    api_url: str
+    api_version: str
+    username: str
+    password: SecretStr
 
 
 def _lookup(config: Mapping[str, Any], key: str, env: str, default: Optional[str] = None) -> Optional[str]:
@@ -65,6 +73,15 @@ def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
     )
 
 
+def ciirus_settings(config: Mapping[str, Any]) -> CiirusSettings:
+    return CiirusSettings(
+        api_url=_lookup(config, "ciirus:apiUrl", "CIIRUS_API_URL", CIIRUS_DEFAULT_URL),
+        api_version=_lookup(config, "ciirus:apiVersion", "CIIRUS_API_VERSION", CIIRUS_DEFAULT_VERSION),
+        username=_require(config, "ciirus:username", "CIIRUS_USERNAME"),
+        password=_require(config, "ciirus:password", "CIIRUS_PASSWORD"),
+    )
+
+
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -91,3 +108,9 @@ def signupto_client(config: Mapping[str, Any]) -> SignupToClient:
     s = signupto_settings(config)
     return _shared(("signupto", s.api_url, s.partner_id, _fingerprint(s.partner_key)),
                    lambda: SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value()))
+
+
+def ciirus_client(config: Mapping[str, Any]) -> CiirusClient:
+    s = ciirus_settings(config)
+    return _shared(("ciirus", s.api_url, s.api_version, s.username, _fingerprint(s.password)),
+                   lambda: CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version))

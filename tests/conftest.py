@@ -72,3 +72,18 @@ def cakemail_api(cakemail_partner) -> CakemailClient:
     """The tests' own view of the remote side, through the real API."""
     return CakemailClient(cakemail_partner["api_url"], cakemail_partner["username"], cakemail_partner["password"],
                           retry=RetryPolicy(max_attempts=2, base_delay=0.05))
+
+
+@pytest.fixture
+def signupto_partner(control) -> dict:
+    """A fresh Sign-Up.to partner (id, 40-character key, its own credit-holding account)."""
+    partner = control.post("/signupto/partners", {})
+    return {**partner, "api_url": control.url + "/signupto"}
+
+
+@pytest.fixture
+def signupto_api(signupto_partner):
+    from providers.signupto import SignupToClient
+
+    return SignupToClient.as_partner(signupto_partner["api_url"], signupto_partner["partner_id"],
+                                     signupto_partner["partner_key"], retry=RetryPolicy(max_attempts=2, base_delay=0.05))

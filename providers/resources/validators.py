@@ -44,3 +44,24 @@ def not_blank(value: Optional[str]) -> Optional[str]:
     if not value.strip():
         raise ValueError("must not be empty or blank")
     return value.strip()
+
+
+LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def hostname(value: Optional[str]) -> Optional[str]:
+    """A sending domain: lower-cased (DNS ignores case; the platforms store lower case); a
+    trailing dot, non-ASCII names and anything that is not a hostname are refused with the reason."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.endswith("."):
+        raise ValueError(f"{value!r} ends with a dot: write the domain without it ({text.rstrip('.')!r})")
+    if not text.isascii():
+        raise ValueError(f"{value!r} is not ASCII: write an internationalised domain in its xn-- (punycode) form")
+    text = text.lower()
+    labels = text.split(".")
+    if len(text) > 253 or len(labels) < 2 or not all(LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError(f"{value!r} is not a valid hostname (labels of letters, digits and inner hyphens, "
+                         f"separated by dots, for example mail.example.com)")
+    return text

@@ -19,3 +19,12 @@ def cakemail_project(tmp_path, pulumi_bin, cakemail_partner) -> PulumiProject:
     project.set_config("cakemail:username", cakemail_partner["username"])
     project.set_config("cakemail:password", cakemail_partner["password"], secret=True)
     return project
+
+
+@pytest.fixture
+def signupto_project(tmp_path, pulumi_bin, signupto_partner) -> PulumiProject:
+    project = PulumiProject(tmp_path / "project", pulumi_bin)
+    project.set_config("signupto:apiUrl", signupto_partner["api_url"])
+    project.set_config("signupto:partnerId", str(signupto_partner["partner_id"]))
+    project.set_config("signupto:partnerKey", signupto_partner["partner_key"], secret=True)
+    return project

@@ -15,9 +15,10 @@ from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResu
 
 from ..common import check_platform, diff_fields, user_inputs, validate
 from .cakemail import CakemailAccountFeatures
+from .ciirus import CiirusAccountFeatures
 from .signupto import SignupToAccountFeatures
 
-HANDLERS = {"cakemail": CakemailAccountFeatures, "signupto": SignupToAccountFeatures}
+HANDLERS = {"cakemail": CakemailAccountFeatures, "signupto": SignupToAccountFeatures, "ciirus": CiirusAccountFeatures}
 INPUT_KEYS = ("platform", "account_id", "features")
 
 
@@ -47,9 +48,14 @@ class AccountFeaturesProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff_fields(olds, news, INPUT_KEYS, lambda f: f in ("platform", "account_id"))
 
+    def _declared(self, handler, props: dict[str, Any]) -> dict[str, Any]:
+        """The declared features, typed again: the engine hands whole numbers over as floats."""
+        model = handler.Inputs.model_validate(user_inputs(props))
+        return model.features.model_dump(exclude_unset=True)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
-        declared = dict(props["features"])
+        declared = self._declared(handler, props)
         applied = handler.apply(props["account_id"], declared) if declared else {}
         return CreateResult(f"{props['platform']}:{props['account_id']}:features",
                             self._outputs(props, declared, applied))
@@ -62,10 +68,11 @@ class AccountFeaturesProvider(ResourceProvider):
         return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        declared = dict(news["features"])
+        handler = self._handler(news["platform"])
+        declared = self._declared(handler, news)
         recorded = dict(olds.get("features") or {})
         changes = {k: v for k, v in declared.items() if k not in recorded or recorded[k] != v}
-        applied = self._handler(news["platform"]).apply(news["account_id"], changes) if changes else {}
+        applied = handler.apply(news["account_id"], changes) if changes else {}
         return UpdateResult(self._outputs(news, declared, {**recorded, **applied}))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateRe
 
 from ..common import check_platform, diff_fields, user_inputs, validate
 from .cakemail import CakemailSubAccount
+from .ciirus import CiirusSubAccount
 from .signupto import SignupToSubAccount
 
-HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount}
+HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount, "ciirus": CiirusSubAccount}
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
 
 
@@ -40,7 +41,7 @@ class SubAccountProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
         replace_fields = handler.replace_fields if handler else {"platform"}
-        fields = handler.Inputs.model_fields if handler else ("platform",)
+        fields = getattr(handler, "compared_fields", handler.Inputs.model_fields) if handler else ("platform",)
         return diff_fields(olds, news, fields, lambda f: f in replace_fields or f == "platform")
 
     def create(self, props: dict[str, Any]) -> CreateResult:

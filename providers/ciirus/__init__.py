@@ -1,0 +1,3 @@
+from .client import CiirusClient, SubAccountExists
+
+__all__ = ["CiirusClient", "SubAccountExists"]

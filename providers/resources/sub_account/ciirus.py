@@ -1,0 +1,85 @@
+"""SubAccount on Ciirus: the one emails/subaccount of the configured API user.
+
+On Ciirus one remote object carries the sub-account, its sending domain and its limits, and the
+API only creates it with all three. So SubAccount owns the object's existence and sends `initial`
+values once, in the POST that creates it; from then on the sending domain belongs to
+SendingDomain and daily_send_limit/approved to AccountFeatures, and SubAccount neither writes
+them again nor reports drift on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from ...ciirus.client import CiirusClient, SubAccountExists
+from ...ciirus.models import SubAccount, SubAccountFields
+from ...settings import ciirus_client
+from ..validators import hostname
+
+
+class CiirusInitialSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sending_domain: str
+    daily_send_limit: int = Field(0, ge=0)
+    approved: StrictBool = False
+
+    _domain = field_validator("sending_domain")(hostname)
+
+
+class CiirusSubAccountInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["ciirus"]
+    initial: CiirusInitialSettings
+    adopt_existing: StrictBool = False
+
+
+class CiirusSubAccount:
+    Inputs = CiirusSubAccountInputs
+    replace_fields = frozenset({"platform"})
+    # `initial` and `adopt_existing` only matter to the create; changing them later changes nothing.
+    compared_fields = ("platform",)
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    @property
+    def client(self) -> CiirusClient:
+        return ciirus_client(self._config)
+
+    def create(self, inputs: CiirusSubAccountInputs) -> tuple[str, dict]:
+        try:
+            account = self.client.create(SubAccountFields(**inputs.initial.model_dump()))
+        except SubAccountExists as exc:
+            if not inputs.adopt_existing:
+                e = exc.existing
+                raise RuntimeError(
+                    f"Ciirus already has a sub-account for this API user: {e.subaccount_id} (sending domain "
+                    f"{e.sending_domain}, daily_send_limit {e.daily_send_limit}, approved {e.approved}). It was not "
+                    f"changed. To manage it with this stack, set `adopt_existing: true` on the account and run "
+                    f"`pulumi up` again; its domain and limits then follow your SendingDomain and AccountFeatures."
+                ) from None
+            account = exc.existing
+        return account.subaccount_id, self._outputs(inputs.model_dump(), account)
+
+    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
+        account = self.client.get()
+        if account is None or account.subaccount_id != account_id:
+            return None
+        return self._outputs({k: olds.get(k) for k in CiirusSubAccountInputs.model_fields}, account)
+
+    def update(self, account_id: str, olds: Mapping[str, Any], new: CiirusSubAccountInputs) -> dict:
+        return {**dict(olds), **new.model_dump()}  # nothing remote to change (see compared_fields)
+
+    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
+        current = self.client.get()
+        if current is not None and current.subaccount_id == account_id:
+            self.client.delete()
+
+    @staticmethod
+    def _outputs(inputs: dict, account: SubAccount) -> dict:
+        return {**inputs, "account_id": account.subaccount_id, "status": None, "created_at": account.created_at,
+                "owner_user_id": None if account.user_id is None else str(account.user_id), "lineage": None}
