@@ -13,3 +13,8 @@ pulumi.export("account_status", customer.account.status)
 pulumi.export("account_created_at", customer.account.created_at)
 if customer.features is not None:
     pulumi.export("features", customer.features.features)
+if customer.domains:
+    # What operators publish: every DNS record with its validation state, and one flag per domain.
+    pulumi.export("dns_records", pulumi.Output.all(*[d.records for d in customer.domains.values()])
+                  .apply(lambda lists: [record for records in lists for record in records]))
+    pulumi.export("domains_verified", {name: d.verified for name, d in customer.domains.items()})

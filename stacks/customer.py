@@ -5,21 +5,39 @@ from __future__ import annotations
 from typing import Any, Literal, Optional
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from providers.resources.account_features import AccountFeatures
+from providers.resources.sending_domain import SendingDomain
 from providers.resources.sub_account import SubAccount
 
 
 class CustomerDeclaration(BaseModel):
-    """The `customer` config object. Resource settings inside `account` are checked by the resource
-    itself at preview, so the messages name the same fields whether you use this program or not."""
+    """The `customer` config object. Settings inside `account`, `features` and each sending domain
+    are checked by the resources themselves at preview, so the messages name the same fields
+    whether or not you use this program."""
 
     model_config = ConfigDict(extra="forbid")
 
     platform: Literal["cakemail", "signupto", "ciirus"]
-    account: dict[str, Any] = Field(description="the sub-account's settings for this platform")
+    account: dict[str, Any] = Field(default_factory=dict, description="the sub-account's settings for this platform")
     features: Optional[dict[str, Any]] = Field(None, description="switches and limits to manage; others are left alone")
+    sending_domains: list[dict[str, Any]] = Field(default_factory=list, description="each with `domain` and settings")
+
+    @model_validator(mode="after")
+    def _platform_shape(self):
+        domains = [d.get("domain") for d in self.sending_domains]
+        if len(set(domains)) != len(domains):
+            raise ValueError("sending_domains: each domain may be declared once")
+        if self.platform == "ciirus":
+            if len(self.sending_domains) != 1:
+                raise ValueError("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
+            if "initial" in self.account:
+                raise ValueError("account.initial: for Ciirus it is derived from sending_domains and features; "
+                                 "declare those instead")
+        if self.platform == "signupto" and self.sending_domains:
+            raise ValueError("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, ciirus")
+        return self
 
 
 def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
@@ -32,31 +50,42 @@ def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
         return CustomerDeclaration.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"customer.{'.'.join(str(p) for p in e['loc'])}: "
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
+            (f"customer.{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "customer: ")
+            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, "))
             for e in exc.errors())
         raise pulumi.RunError(f"invalid customer declaration in stack config: {problems}") from None
+
+
+def account_settings(declaration: CustomerDeclaration) -> dict[str, Any]:
+    """On Ciirus the API creates the sub-account together with its domain, limit and approval."""
+    settings = dict(declaration.account)
+    if declaration.platform == "ciirus":
+        features = declaration.features or {}
+        settings["initial"] = {"sending_domain": declaration.sending_domains[0].get("domain"),
+                               "daily_send_limit": features.get("daily_send_limit", 0),
+                               "approved": features.get("approved", False)}
+    return settings
 
 
 class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
+    domains: dict[str, SendingDomain]
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
-        settings = dict(declaration.account)
-        self.account = SubAccount(
-            f"{name}-account",
-            platform=declaration.platform,
-            opts=pulumi.ResourceOptions(parent=self),
-            **settings,
-        )
+        child = pulumi.ResourceOptions(parent=self)
+        self.account = SubAccount(f"{name}-account", platform=declaration.platform, opts=child,
+                                  **account_settings(declaration))
         if declaration.features is not None:
-            self.features = AccountFeatures(
-                f"{name}-features",
-                platform=declaration.platform,
-                account_id=self.account.account_id,
-                features=declaration.features,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
+                                            account_id=self.account.account_id, features=declaration.features, opts=child)
+        self.domains = {}
+        for spec in declaration.sending_domains:
+            settings = dict(spec)
+            domain = settings.pop("domain", None)
+            key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
+            self.domains[key] = SendingDomain(f"{name}-{key}", platform=declaration.platform,
+                                                      account_id=self.account.account_id, domain=domain,
+                                                      opts=child, **settings)
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

@@ -43,6 +43,12 @@ class Control:
         log = self.requests()
         return log[-1]["id"] if log else 0
 
+    def publish(self, record: dict) -> None:
+        """Put a record in the emulator's DNS zone, as a customer's DNS provider would."""
+        response = requests.put(self.url + "/_control/dns/records",
+                                json={k: record[k] for k in ("name", "type", "value")}, timeout=10)
+        response.raise_for_status()
+
     def requests(self, since_id: int = 0, vendor: str | None = None) -> list[dict]:
         params = {"since_id": since_id, **({"vendor": vendor} if vendor else {})}
         response = requests.get(self.url + "/_control/requests", params=params, timeout=10)
@@ -87,3 +93,20 @@ def signupto_api(signupto_partner):
 
     return SignupToClient.as_partner(signupto_partner["api_url"], signupto_partner["partner_id"],
                                      signupto_partner["partner_key"], retry=RetryPolicy(max_attempts=2, base_delay=0.05))
+
+
+@pytest.fixture
+def ciirus_user(control) -> dict:
+    """Fresh Ciirus API-user credentials (one sub-account per user)."""
+    n = next(_ids)
+    user = {"username": f"ciirus-{os.getpid()}-{n}", "password": f"ciirus-pw-{os.getpid()}-{n}!"}
+    control.post("/ciirus/users", user)
+    return {**user, "api_url": control.url + "/ciirus", "api_version": "v2024.07.31"}
+
+
+@pytest.fixture
+def ciirus_api(ciirus_user):
+    from providers.ciirus import CiirusClient
+
+    return CiirusClient(ciirus_user["api_url"], ciirus_user["username"], ciirus_user["password"],
+                        ciirus_user["api_version"], retry=RetryPolicy(max_attempts=2, base_delay=0.05))

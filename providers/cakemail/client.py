@@ -8,7 +8,7 @@ import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
 from .auth import CakemailTokenAuth
-from .models import Account, AccountPage, CreateAccount, PatchAccount
+from .models import Account, AccountPage, CreateAccount, DkimKey, PatchAccount
 
 VENDOR = "cakemail"
 DEFAULT_API_URL = "https://api.cakemail.dev"
@@ -100,6 +100,43 @@ class CakemailClient:
             self.http.request("DELETE", f"/accounts/{account_id}")
         except ApiError as exc:
             if exc.status == 404:
+                return False
+            raise
+        return True
+
+    # --- DKIM keys of a sub-account (the account_id query scopes any call to that account) ------
+    def list_dkim_keys(self, account_id: str) -> list[DkimKey]:
+        body = self.http.request("GET", "/brands/default/dkim", params={"account_id": account_id})
+        return [DkimKey.model_validate(k) for k in body.get("data", [])]
+
+    def get_dkim_key(self, account_id: str, key_id: str) -> Optional[DkimKey]:
+        try:
+            body = self.http.request("GET", f"/brands/default/dkim/{key_id}", params={"account_id": account_id})
+        except ApiError as exc:
+            if exc.status in (403, 404):  # the key, or the whole account, is gone
+                return None
+            raise
+        return DkimKey.model_validate(body["data"])
+
+    def create_dkim_key(self, account_id: str, domain: str, selector: Optional[str] = None) -> DkimKey:
+        """One key per domain and account: an existing key for the domain is returned, not duplicated."""
+        def find_existing() -> Optional[dict]:
+            key = next((k for k in self.list_dkim_keys(account_id) if k.domain == domain), None)
+            return None if key is None else {"data": key.model_dump()}
+
+        existing = find_existing()
+        if existing is not None:
+            return DkimKey.model_validate(existing["data"])
+        body = {"domain": domain, **({"selector": selector} if selector else {})}
+        result = self.http.request("POST", "/brands/default/dkim", params={"account_id": account_id}, json=body,
+                                   reconcile=find_existing)
+        return DkimKey.model_validate(result["data"])
+
+    def delete_dkim_key(self, account_id: str, key_id: str) -> bool:
+        try:
+            self.http.request("DELETE", f"/brands/default/dkim/{key_id}", params={"account_id": account_id})
+        except ApiError as exc:
+            if exc.status in (403, 404):
                 return False
             raise
         return True

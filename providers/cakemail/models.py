@@ -131,3 +131,19 @@ class Pagination(_Lenient):
 class AccountPage(_Lenient):
     pagination: Pagination
     data: list[Account]
+
+
+class DkimKey(_Lenient):
+    id: str
+    status: str
+    selector: str
+    domain: str
+    public_key: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def dns_record(self) -> tuple[str, str, str]:
+        """(name, type, value) of the TXT record that makes this key active."""
+        return f"{self.selector}._domainkey.{self.domain}", "TXT", f"v=DKIM1; k=rsa; p={self.public_key}"

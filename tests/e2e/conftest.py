@@ -28,3 +28,13 @@ def signupto_project(tmp_path, pulumi_bin, signupto_partner) -> PulumiProject:
     project.set_config("signupto:partnerId", str(signupto_partner["partner_id"]))
     project.set_config("signupto:partnerKey", signupto_partner["partner_key"], secret=True)
     return project
+
+
+@pytest.fixture
+def ciirus_project(tmp_path, pulumi_bin, ciirus_user) -> PulumiProject:
+    project = PulumiProject(tmp_path / "project", pulumi_bin)
+    project.set_config("ciirus:apiUrl", ciirus_user["api_url"])
+    project.set_config("ciirus:apiVersion", ciirus_user["api_version"])
+    project.set_config("ciirus:username", ciirus_user["username"])
+    project.set_config("ciirus:password", ciirus_user["password"], secret=True)
+    return project

@@ -1,0 +1,91 @@
+"""SendingDomain on Cakemail: a DKIM key for a domain inside the customer's sub-account.
+
+Keys this tool creates get a selector derived from the account and domain ("pulumi" + hash), so
+a create interrupted after the key was made (or a wait that timed out) finds its own key again on
+the next run. A key for the domain made by anyone else is only taken over with `adopt_existing`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from ...cakemail.client import CakemailClient
+from ...cakemail.models import DkimKey
+from ...settings import cakemail_client
+from ..validators import hostname
+
+SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class CakemailSendingDomainInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["cakemail"]
+    account_id: str
+    domain: str
+    selector: Optional[str] = None
+    adopt_existing: StrictBool = False
+    verification_timeout_seconds: int = Field(0, ge=0, le=3600)
+
+    _domain = field_validator("domain")(hostname)
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not SELECTOR.match(value):
+            raise ValueError(f"{value!r} is not a DKIM selector (lower-case letters, digits, inner hyphens)")
+        return value
+
+
+def own_selector(account_id: str, domain: str) -> str:
+    return "pulumi" + hashlib.sha256(f"{account_id}:{domain}".encode()).hexdigest()[:10]
+
+
+class CakemailSendingDomain:
+    Inputs = CakemailSendingDomainInputs
+    replace_fields = frozenset({"platform", "account_id", "domain", "selector"})
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    @property
+    def client(self) -> CakemailClient:
+        return cakemail_client(self._config)
+
+    def create(self, inputs: CakemailSendingDomainInputs) -> tuple[str, dict]:
+        selector = inputs.selector or own_selector(inputs.account_id, inputs.domain)
+        existing = next((k for k in self.client.list_dkim_keys(inputs.account_id) if k.domain == inputs.domain), None)
+        if existing is not None and existing.selector != selector and not inputs.adopt_existing:
+            raise RuntimeError(
+                f"cakemail account {inputs.account_id} already has DKIM key {existing.id} for {inputs.domain} "
+                f"(selector {existing.selector}, {existing.status}); it was not changed. To manage it with this stack, "
+                f"set `adopt_existing: true` on the sending domain and run `pulumi up` again.")
+        key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector)
+        return key.id, self._state(inputs.model_dump(), key)
+
+    def read(self, key_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
+        key = self.client.get_dkim_key(olds["account_id"], key_id)
+        if key is None:
+            return None
+        recorded = {k: olds.get(k) for k in CakemailSendingDomainInputs.model_fields}
+        recorded["domain"] = key.domain
+        return self._state(recorded, key)
+
+    def update(self, key_id: str, olds: Mapping[str, Any], new: CakemailSendingDomainInputs) -> dict:
+        key = self.client.get_dkim_key(new.account_id, key_id)
+        if key is None:
+            raise RuntimeError(f"cakemail DKIM key {key_id} no longer exists; run `pulumi refresh` to recreate it")
+        return self._state(new.model_dump(), key)  # only local settings (the wait, adopt_existing) changed
+
+    def delete(self, key_id: str, olds: Mapping[str, Any]) -> None:
+        self.client.delete_dkim_key(olds["account_id"], key_id)  # already gone is fine
+
+    @staticmethod
+    def _state(inputs: dict, key: DkimKey) -> dict:
+        name, type_, value = key.dns_record()
+        return {**inputs, "dkim_key_id": key.id, "dkim_selector": key.selector,
+                "records": [{"name": name, "type": type_, "value": value, "purpose": "dkim", "validated": key.active}]}

@@ -1,0 +1,77 @@
+"""SendingDomain on Ciirus: the sub-account's sending_domain and its DNS, DKIM and SPF records.
+
+The domain lives on the sub-account object (owned by SubAccount), so changing it is an update in
+place (new records, unverified again), and `destroy` leaves it: a Ciirus sub-account always has
+a domain, and it goes away with the SubAccount.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ...ciirus.client import CiirusClient
+from ...ciirus.models import SubAccount
+from ...settings import ciirus_client
+from ..validators import hostname
+
+
+class CiirusSendingDomainInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["ciirus"]
+    account_id: str
+    domain: str
+    verification_timeout_seconds: int = Field(0, ge=0, le=3600)
+
+    _domain = field_validator("domain")(hostname)
+
+
+class CiirusSendingDomain:
+    Inputs = CiirusSendingDomainInputs
+    replace_fields = frozenset({"platform", "account_id"})
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    @property
+    def client(self) -> CiirusClient:
+        return ciirus_client(self._config)
+
+    def create(self, inputs: CiirusSendingDomainInputs) -> tuple[str, dict]:
+        account = self._set_domain(inputs.account_id, inputs.domain)
+        return f"{account.subaccount_id}/sending-domain", self._state(inputs.model_dump(), account)
+
+    def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[dict]:
+        account = self.client.get()
+        if account is None or account.subaccount_id != olds.get("account_id"):
+            return None
+        recorded = {k: olds.get(k) for k in CiirusSendingDomainInputs.model_fields}
+        recorded["domain"] = account.sending_domain
+        return self._state(recorded, account)
+
+    def update(self, id_: str, olds: Mapping[str, Any], new: CiirusSendingDomainInputs) -> dict:
+        return self._state(new.model_dump(), self._set_domain(new.account_id, new.domain))
+
+    def delete(self, id_: str, olds: Mapping[str, Any]) -> None:
+        """Nothing to do: the domain cannot be removed from a Ciirus sub-account."""
+
+    def _set_domain(self, account_id: str, domain: str) -> SubAccount:
+        current = self.client.get()
+        if current is None or current.subaccount_id != account_id:
+            raise RuntimeError(f"ciirus sub-account {account_id} does not exist; run `pulumi refresh` to recreate it")
+        return self.client.update(sending_domain=domain)  # keeps daily_send_limit and approval as they are
+
+    @staticmethod
+    def _state(inputs: dict, account: SubAccount) -> dict:
+        domain = account.sending_domain
+        records = [
+            {"name": domain, "type": "TXT", "value": account.dns_value, "purpose": "verification",
+             "validated": account.dns_validation_status},
+            {"name": f"mandrill._domainkey.{domain}", "type": "TXT", "value": account.dkim_value, "purpose": "dkim",
+             "validated": account.dkim_validation_status},
+            {"name": domain, "type": "TXT", "value": account.spf_value, "purpose": "spf",
+             "validated": account.spf_validation_status},
+        ]
+        return {**inputs, "records": records}
