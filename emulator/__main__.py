@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from . import cakemail_store
+from . import demo
 from .server import EmulatorServer
 from .store import Store
 
@@ -24,8 +24,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
     parser.add_argument("--port-file", help="write the chosen port to this file")
     parser.add_argument("--seed-demo", action="store_true",
-                        help=f"create the Cakemail partner {cakemail_store.DEMO_USERNAME} "
-                             "if absent")
+                        help="create the demo credentials of every vendor if absent (emulator/demo.py)")
     parser.add_argument("--publish-dns", action="store_true",
                         help="publish the DNS records Ciirus domains and Cakemail DKIM keys "
                              "expect, so they validate without a test publishing them")
@@ -44,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed_demo:
         store = Store(args.db)
         try:
-            cakemail_store.ensure_partner(store, cakemail_store.DEMO_USERNAME,
-                                          cakemail_store.DEMO_PASSWORD)
+            demo.seed(store)
         finally:
             store.close()
 

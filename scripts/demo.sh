@@ -21,7 +21,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
 if curl -fsS "http://127.0.0.1:$port/_control/health" >/dev/null 2>&1; then
   echo "demo: using the emulator already listening on port $port"
 else
-  python -m emulator --port "$port" --db "$demo/emulator.db" --seed-demo > "$demo/emulator.log" 2>&1 &
+  python -m emulator --port "$port" --db "$demo/emulator.db" --seed-demo --publish-dns > "$demo/emulator.log" 2>&1 &
   emulator_pid=$!
   trap 'kill $emulator_pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do

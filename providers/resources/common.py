@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
 
@@ -13,8 +14,8 @@ PROVIDER_KEY = "__provider"
 
 
 def is_unknown(value: Any) -> bool:
-    """During preview an input computed from another resource is a placeholder."""
-    if value == UNKNOWN:
+    """During preview an input computed from another resource (not created yet) is a placeholder."""
+    if isinstance(value, Unknown) or value == UNKNOWN:
         return True
     if isinstance(value, Mapping):
         return any(is_unknown(v) for v in value.values())

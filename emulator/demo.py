@@ -1,0 +1,18 @@
+"""The demo's partner credentials, one set per vendor (demo values, never real ones)."""
+
+from __future__ import annotations
+
+from . import cakemail_store, ciirus_store, signupto_store
+from .store import Store
+
+SIGNUPTO_PARTNER_ID = 1001
+SIGNUPTO_PARTNER_KEY = "demo0partner0key000000000000000000000040"  # 40 characters, as the scheme requires
+CIIRUS_USERNAME = "demo-api-user"
+CIIRUS_PASSWORD = "demo-password"
+
+
+def seed(store: Store) -> None:
+    """Idempotent: running the demo again finds the same credentials (and the same data)."""
+    cakemail_store.ensure_partner(store, cakemail_store.DEMO_USERNAME, cakemail_store.DEMO_PASSWORD)
+    signupto_store.upsert_partner(store, SIGNUPTO_PARTNER_ID, SIGNUPTO_PARTNER_KEY)
+    ciirus_store.upsert_user(store, CIIRUS_USERNAME, CIIRUS_PASSWORD)
