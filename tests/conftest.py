@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 import requests
@@ -39,6 +38,12 @@ class Control:
     def clear_faults(self) -> None:
         requests.delete(self.url + "/_control/faults", timeout=10).raise_for_status()
 
+    def clear_dns(self) -> None:
+        """The zone is shared by every test of this process; records a test published must not leak."""
+        records = requests.get(self.url + "/_control/dns/records", timeout=10).json()["records"]
+        for name in {r["name"] for r in records}:
+            requests.delete(self.url + "/_control/dns/records", json={"name": name}, timeout=10).raise_for_status()
+
     def last_request_id(self) -> int:
         log = self.requests()
         return log[-1]["id"] if log else 0
@@ -61,6 +66,7 @@ def control(emulator) -> Control:
     control = Control(emulator.url)
     yield control
     control.clear_faults()
+    control.clear_dns()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ValidationError
@@ -79,13 +79,54 @@ def check_platform(inputs: Mapping[str, Any], offered: Mapping[str, str], resour
     return None
 
 
-def checked(inputs: dict[str, Any], failures: list[CheckFailure]) -> CheckResult:
-    return CheckResult(inputs, failures)
-
-
 def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterable[str],
                 replace_when: Callable[[str], bool]) -> DiffResult:
     """Compare only what the user controls: the recorded outputs carry the normalised inputs."""
     changed = [f for f in fields if is_unknown(news.get(f)) or olds.get(f) != news.get(f)]
     replaces = [f for f in changed if replace_when(f)]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+
+class PlatformHandler:
+    """One resource on one platform: the lifecycle calls of that vendor's API."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config  # the stack config (credentials included): held in memory only
+
+
+class PlatformProvider(ResourceProvider):
+    """What the three resources share: `platform` picks a handler, inputs are validated at check.
+
+    Subclasses are pickled into state by reference: keep their names and modules stable, and put
+    nothing in instance attributes before `configure` (which runs only in the provider process)."""
+
+    resource = ""
+    handlers: Mapping[str, type] = {}
+    output_keys: tuple[str, ...] = ()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = req.config
+
+    def _handler(self, platform: str):
+        return self.handlers[platform](getattr(self, "_stack_config", None) or {})
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = user_inputs(news, self.output_keys)
+        failure = check_platform(inputs, self.handlers, self.resource)
+        if failure:
+            return CheckResult(inputs, [failure])
+        handler = self.handlers.get(inputs.get("platform"))
+        if handler is None:  # platform still unknown in preview
+            return CheckResult(inputs, [])
+        model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
+        if model is None:
+            return CheckResult(inputs, failures)
+        failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
+        return CheckResult(self.normalised(model), failures)
+
+    def refused_changes(self, handler, olds: dict[str, Any], model: BaseModel) -> list[CheckFailure]:
+        """Changes the platform cannot make to an existing object (none by default)."""
+        return []
+
+    def normalised(self, model: BaseModel) -> dict[str, Any]:
+        return model.model_dump()

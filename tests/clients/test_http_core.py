@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from providers.cakemail.client import CakemailClient
 from providers.http import ApiError, AmbiguousWriteError, HttpClient, RetryPolicy, parse_retry_after

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..common import check_platform, diff_fields, user_inputs, validate
+from ..common import PlatformProvider, diff_fields, user_inputs
 from .cakemail import CakemailAccountFeatures
 from .ciirus import CiirusAccountFeatures
 from .signupto import SignupToAccountFeatures
@@ -22,28 +22,13 @@ HANDLERS = {"cakemail": CakemailAccountFeatures, "signupto": SignupToAccountFeat
 INPUT_KEYS = ("platform", "account_id", "features")
 
 
-class AccountFeaturesProvider(ResourceProvider):
-    """Pickled into state by reference: keep the class name, module and (empty) attributes stable."""
+class AccountFeaturesProvider(PlatformProvider):
+    resource = "AccountFeatures"
+    handlers = HANDLERS
 
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = req.config
-
-    def _handler(self, platform: str):
-        return HANDLERS[platform](getattr(self, "_stack_config", None) or {})
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = user_inputs(news)
-        failure = check_platform(inputs, HANDLERS, "AccountFeatures")
-        if failure:
-            return CheckResult(inputs, [failure])
-        handler = HANDLERS.get(inputs.get("platform"))
-        if handler is None:
-            return CheckResult(inputs, [])
-        model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} AccountFeatures")
-        if model is None:
-            return CheckResult(inputs, failures)
-        return CheckResult({**model.model_dump(exclude={"features"}),
-                            "features": model.features.model_dump(exclude_unset=True)}, failures)
+    def normalised(self, model) -> dict[str, Any]:
+        """Only the declared names are kept: they are all this resource manages."""
+        return {**model.model_dump(exclude={"features"}), "features": model.features.model_dump(exclude_unset=True)}
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff_fields(olds, news, INPUT_KEYS, lambda f: f in ("platform", "account_id"))

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ...cakemail.models import PatchAccount, UsageLimits
 from ...settings import cakemail_client
+from ..common import PlatformHandler
 
 OWNED_BY_SUB_ACCOUNT = ("trial", "partner", "suspended", "name")
 
@@ -37,11 +38,8 @@ class CakemailFeaturesInputs(BaseModel):
     features: CakemailFeatures
 
 
-class CakemailAccountFeatures:
+class CakemailAccountFeatures(PlatformHandler):
     Inputs = CakemailFeaturesInputs
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     def remote(self, account_id: str) -> Optional[dict]:
         account = cakemail_client(self._config).get_account(account_id)

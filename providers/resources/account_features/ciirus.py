@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ...settings import ciirus_client
+from ..common import PlatformHandler
 
 
 class CiirusFeatures(BaseModel):
@@ -24,11 +25,8 @@ class CiirusFeaturesInputs(BaseModel):
     features: CiirusFeatures
 
 
-class CiirusAccountFeatures:
+class CiirusAccountFeatures(PlatformHandler):
     Inputs = CiirusFeaturesInputs
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     def remote(self, account_id: str) -> Optional[dict]:
         account = ciirus_client(self._config).get()

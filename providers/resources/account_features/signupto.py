@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, model_validator
 
 from ...settings import signupto_client
+from ..common import PlatformHandler
 from ...signupto.models import DEPENDENT_SWITCHES, LIMITS, NULLABLE_LIMITS, SWITCHES, CustomMailDomainType
 
 # Switches are strict (no 0/1 for false/true); limits accept whole numbers (the engine sends floats).
@@ -41,11 +42,8 @@ class SignupToFeaturesInputs(BaseModel):
     features: SignupToFeatures
 
 
-class SignupToAccountFeatures:
+class SignupToAccountFeatures(PlatformHandler):
     Inputs = SignupToFeaturesInputs
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     def remote(self, account_id: str) -> Optional[dict]:
         return signupto_client(self._config).get_features(account_id)

@@ -13,9 +13,9 @@ import time
 from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..common import check_platform, diff_fields, user_inputs, validate
+from ..common import PlatformProvider, diff_fields, user_inputs
 from .cakemail import CakemailSendingDomain
 from .ciirus import CiirusSendingDomain
 
@@ -44,25 +44,10 @@ def wait_until_verified(poll: Callable[[], dict], state: dict, timeout: float, *
     return state
 
 
-class SendingDomainProvider(ResourceProvider):
-    """Pickled into state by reference: keep the class name, module and (empty) attributes stable."""
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = req.config
-
-    def _handler(self, platform: str):
-        return HANDLERS[platform](getattr(self, "_stack_config", None) or {})
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = user_inputs(news, OUTPUT_KEYS)
-        failure = check_platform(inputs, HANDLERS, "SendingDomain")
-        if failure:
-            return CheckResult(inputs, [failure])
-        handler = HANDLERS.get(inputs.get("platform"))
-        if handler is None:
-            return CheckResult(inputs, [])
-        model, failures = validate(handler.Inputs, inputs, f"for a {inputs['platform']} SendingDomain")
-        return CheckResult(model.model_dump() if model else inputs, failures)
+class SendingDomainProvider(PlatformProvider):
+    resource = "SendingDomain"
+    handlers = HANDLERS
+    output_keys = OUTPUT_KEYS
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))

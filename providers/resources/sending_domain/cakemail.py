@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from ...cakemail.client import CakemailClient
 from ...cakemail.models import DkimKey
 from ...settings import cakemail_client
+from ..common import PlatformHandler
 from ..validators import hostname
 
 SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -45,12 +46,9 @@ def own_selector(account_id: str, domain: str) -> str:
     return "pulumi" + hashlib.sha256(f"{account_id}:{domain}".encode()).hexdigest()[:10]
 
 
-class CakemailSendingDomain:
+class CakemailSendingDomain(PlatformHandler):
     Inputs = CakemailSendingDomainInputs
     replace_fields = frozenset({"platform", "account_id", "domain", "selector"})
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     @property
     def client(self) -> CakemailClient:

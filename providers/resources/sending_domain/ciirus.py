@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ...ciirus.client import CiirusClient
 from ...ciirus.models import SubAccount
 from ...settings import ciirus_client
+from ..common import PlatformHandler
 from ..validators import hostname
 
 
@@ -28,12 +29,9 @@ class CiirusSendingDomainInputs(BaseModel):
     _domain = field_validator("domain")(hostname)
 
 
-class CiirusSendingDomain:
+class CiirusSendingDomain(PlatformHandler):
     Inputs = CiirusSendingDomainInputs
     replace_fields = frozenset({"platform", "account_id"})
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     @property
     def client(self) -> CiirusClient:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..common import check_platform, diff_fields, user_inputs, validate
+from ..common import PlatformProvider, diff_fields, user_inputs
 from .cakemail import CakemailSubAccount
 from .ciirus import CiirusSubAccount
 from .signupto import SignupToSubAccount
@@ -16,27 +16,15 @@ HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount, "cii
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
 
 
-class SubAccountProvider(ResourceProvider):
-    """Pickled into state by reference: keep the class name, module and (empty) attributes stable."""
+class SubAccountProvider(PlatformProvider):
+    resource = "SubAccount"
+    handlers = HANDLERS
+    output_keys = OUTPUT_KEYS
 
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = req.config  # only in the provider process, after unpickling
-
-    def _handler(self, platform: str):
-        return HANDLERS[platform](getattr(self, "_stack_config", None) or {})
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = user_inputs(news, OUTPUT_KEYS)
-        failure = check_platform(inputs, HANDLERS, "SubAccount")
-        if failure:
-            return CheckResult(inputs, [failure])
-        handler = HANDLERS.get(inputs.get("platform"))
-        if handler is None:  # platform still unknown in preview
-            return CheckResult(inputs, [])
-        model, failures = validate(handler.Inputs, inputs, f"for a {inputs['platform']} SubAccount")
-        if model is not None and hasattr(handler, "refuse_changes"):
-            failures += [CheckFailure(f, reason) for f, reason in handler.refuse_changes(user_inputs(olds, OUTPUT_KEYS), model)]
-        return CheckResult(model.model_dump() if model else inputs, failures)
+    def refused_changes(self, handler, olds, model) -> list[CheckFailure]:
+        if not hasattr(handler, "refuse_changes"):
+            return []
+        return [CheckFailure(field, reason) for field, reason in handler.refuse_changes(olds, model)]
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ...cakemail.client import CakemailClient
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
+from ..common import PlatformHandler
 from ..validators import email_address, not_blank, timezone_name
 
 
@@ -54,13 +55,10 @@ def _iso(timestamp: Optional[int]) -> Optional[str]:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat() if timestamp else None
 
 
-class CakemailSubAccount:
+class CakemailSubAccount(PlatformHandler):
     Inputs = CakemailSubAccountInputs
     # Fields whose change the API cannot apply in place.
     replace_fields = frozenset({"platform", "owner"})
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     @property
     def client(self) -> CakemailClient:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from ...ciirus.client import CiirusClient, SubAccountExists
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...settings import ciirus_client
+from ..common import PlatformHandler
 from ..validators import hostname
 
 
@@ -37,14 +38,11 @@ class CiirusSubAccountInputs(BaseModel):
     adopt_existing: StrictBool = False
 
 
-class CiirusSubAccount:
+class CiirusSubAccount(PlatformHandler):
     Inputs = CiirusSubAccountInputs
     replace_fields = frozenset({"platform"})
     # `initial` and `adopt_existing` only matter to the create; changing them later changes nothing.
     compared_fields = ("platform",)
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     @property
     def client(self) -> CiirusClient:

@@ -14,6 +14,7 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...settings import signupto_client
+from ..common import PlatformHandler
 from ...signupto.client import SignupToClient
 from ...signupto.models import Account, CreateAccount
 from ..validators import country_code, email_address, not_blank, timezone_name
@@ -47,14 +48,11 @@ class SignupToSubAccountInputs(BaseModel):
     _country = field_validator("country")(country_code)
 
 
-class SignupToSubAccount:
+class SignupToSubAccount(PlatformHandler):
     Inputs = SignupToSubAccountInputs
     replace_fields = frozenset({"platform"})
     # Settings stored on the platform, which the API cannot change once the account exists.
     fixed_fields = ("name", "owner", "country", "address", "telephone", "website")
-
-    def __init__(self, config: Mapping[str, Any]):
-        self._config = config
 
     @property
     def client(self) -> SignupToClient:
