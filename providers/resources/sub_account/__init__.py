@@ -30,7 +30,7 @@ class SubAccountProvider(PlatformProvider):
         handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
         replace_fields = handler.replace_fields if handler else {"platform"}
         fields = getattr(handler, "compared_fields", handler.Inputs.model_fields) if handler else ("platform",)
-        return diff_fields(olds, news, fields, lambda f: f in replace_fields or f == "platform")
+        return diff_fields(olds, news, fields, lambda f: f in replace_fields)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
