@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Failures of the exchange itself; anything else (a malformed URL, say) is a bug to raise at once.
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class ApiError(Exception):
@@ -132,67 +134,50 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            last_attempt = attempt >= self.retry.max_attempts
             headers = self.authenticator.headers(method, path, auth_scope) if (authenticated and self.authenticator) else {}
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=headers,
                     timeout=(self.retry.connect_timeout, self.retry.read_timeout),
                 )
-            except requests.ConnectionError as exc:
+            except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-                reason = f"connection failed: {type(exc).__name__}"
-                log.debug("%s %s %s: %s (attempt %d)", self.vendor, method, path, reason, attempt)
-                if last_attempt:
-                    raise self._transport_error(method, path, reason, ambiguous=not (safe_to_repeat or never_sent)) from None
-                if not (safe_to_repeat or never_sent):
-                    recovered = self._reconcile_or_raise(reconcile, method, path, None, reason)
-                    if recovered is not None:
-                        return recovered
-                self._sleep(self._backoff(attempt, None))
+                failure = _Failure(None, _describe(exc), None, maybe_applied=not never_sent)
+            else:
+                status = response.status_code
+                log.debug("%s %s %s -> %d (attempt %d)", self.vendor, method, path, status, attempt)
+                if status == 401 and authenticated and self.authenticator and not unauthorized_retried:
+                    unauthorized_retried = True
+                    if self.authenticator.refresh_after_unauthorized():
+                        attempt -= 1  # a credential refresh is not a fault; don't spend the retry budget on it
+                        continue
+                if status < 400:
+                    return _decode(response)
+                if status not in RETRYABLE_STATUSES:
+                    raise ApiError(self.vendor, method, path, status, self.error_parser(response))
+                # 429 means the server refused the request without acting on it.
+                failure = _Failure(status, self.error_parser(response),
+                                   parse_retry_after(response.headers.get("Retry-After")), maybe_applied=status != 429)
+
+            give_up = attempt >= self.retry.max_attempts or (
+                failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after)
+            delay = self._backoff(attempt, failure.retry_after if not give_up else None)
+            log.debug("%s %s %s: %s (attempt %d)", self.vendor, method, path, failure.reason, attempt)
+            if failure.maybe_applied and not safe_to_repeat:
+                if reconcile is None:
+                    raise AmbiguousWriteError(self.vendor, method, path, failure.status,
+                                              f"{failure.reason}; the request may or may not have been applied")
+                self._sleep(delay)  # let a slow write finish before looking for it
+                found = reconcile()
+                if found is not None:
+                    return found
+                if give_up:
+                    raise ApiError(self.vendor, method, path, failure.status,
+                                   f"{failure.reason}; not applied (checked) after {attempt} attempts")
                 continue
-            except requests.Timeout:
-                reason = "timed out waiting for the response"
-                if last_attempt:
-                    raise self._transport_error(method, path, reason, ambiguous=not safe_to_repeat) from None
-                if not safe_to_repeat:
-                    recovered = self._reconcile_or_raise(reconcile, method, path, None, reason)
-                    if recovered is not None:
-                        return recovered
-                self._sleep(self._backoff(attempt, None))
-                continue
-
-            status = response.status_code
-            log.debug("%s %s %s -> %d (attempt %d)", self.vendor, method, path, status, attempt)
-            if status == 401 and authenticated and self.authenticator and not unauthorized_retried:
-                unauthorized_retried = True
-                if self.authenticator.refresh_after_unauthorized():
-                    attempt -= 1  # a credential refresh is not a fault; don't spend the retry budget on it
-                    continue
-            if status < 400:
-                return _decode(response)
-            if status not in RETRYABLE_STATUSES or last_attempt:
-                raise ApiError(self.vendor, method, path, status, self.error_parser(response))
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None and retry_after > self.retry.max_retry_after:
-                raise ApiError(self.vendor, method, path, status,
-                               f"{self.error_parser(response)} (asked to retry after {retry_after:.0f}s; giving up)")
-            if not safe_to_repeat and status != 429:
-                recovered = self._reconcile_or_raise(reconcile, method, path, status, self.error_parser(response))
-                if recovered is not None:
-                    return recovered
-            self._sleep(self._backoff(attempt, retry_after))
-
-    def _reconcile_or_raise(self, reconcile: Optional[Reconcile], method: str, path: str,
-                            status: Optional[int], reason: str) -> Optional[Any]:
-        if reconcile is None:
-            raise AmbiguousWriteError(self.vendor, method, path, status,
-                                      f"{reason}; the request may or may not have been applied")
-        return reconcile()
-
-    def _transport_error(self, method: str, path: str, reason: str, ambiguous: bool) -> ApiError:
-        cls = AmbiguousWriteError if ambiguous else ApiError
-        return cls(self.vendor, method, path, None, f"{reason} after {self.retry.max_attempts} attempts")
+            if give_up:
+                raise ApiError(self.vendor, method, path, failure.status, failure.final_message(attempt))
+            self._sleep(delay)
 
     def _backoff(self, attempt: int, retry_after: Optional[float]) -> float:
         """Full jitter, but never earlier than the server asked."""
@@ -202,7 +187,28 @@ class HttpClient:
         return jittered
 
 
-def _refused(exc: requests.ConnectionError) -> bool:
+@dataclass(frozen=True)
+class _Failure:
+    """One failed attempt: what happened, and whether the server may have acted on it."""
+
+    status: Optional[int]
+    reason: str
+    retry_after: Optional[float]
+    maybe_applied: bool
+
+    def final_message(self, attempts: int) -> str:
+        if self.retry_after is not None and self.status:
+            return f"{self.reason} (asked to retry after {self.retry_after:.0f}s; giving up after {attempts} attempts)"
+        return f"{self.reason} after {attempts} attempts" if self.status is None else self.reason
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout):
+        return "timed out waiting for the response"
+    return f"connection failed: {type(exc).__name__}"
+
+
+def _refused(exc: Exception) -> bool:
     """A refused connection never reached the server, so any request is safe to resend."""
     text = repr(exc)
     return "NewConnectionError" in text or "Connection refused" in text

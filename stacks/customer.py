@@ -26,6 +26,10 @@ class CustomerDeclaration(BaseModel):
 
     @model_validator(mode="after")
     def _platform_shape(self):
+        nulls = [name for name, value in (self.features or {}).items() if value is None]
+        if nulls:
+            raise ValueError(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
+                             f"it; write \"unlimited\" for no limit, or leave the setting out to leave it alone")
         domains = [d.get("domain") for d in self.sending_domains]
         if len(set(domains)) != len(domains):
             raise ValueError("sending_domains: each domain may be declared once")

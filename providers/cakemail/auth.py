@@ -6,7 +6,9 @@ import threading
 import time
 from typing import Optional
 
-from ..http import HttpClient
+from pydantic import ValidationError
+
+from ..http import ApiError, HttpClient
 from .models import TokenResponse
 
 
@@ -37,8 +39,6 @@ class CakemailTokenAuth:
         return had_token
 
     def _refresh(self) -> None:
-        from ..http import ApiError
-
         try:
             self._grant({"grant_type": "refresh_token", "refresh_token": self._token.refresh_token})
         except ApiError as exc:
@@ -49,7 +49,10 @@ class CakemailTokenAuth:
     def _grant(self, form: dict[str, str]) -> None:
         assert self.http is not None
         body = self.http.request("POST", "/token", data=form, authenticated=False, idempotent=True)
-        token = TokenResponse.model_validate(body)
+        try:
+            token = TokenResponse.model_validate(body)
+        except ValidationError:  # its message would quote the body, tokens included
+            raise ApiError("cakemail", "POST", "/token", 200, "the token answer is not in the expected shape") from None
         # Renew a little early so a request never leaves with a token about to lapse.
         margin = min(60.0, token.expires_in * 0.1)
         self._token, self._expires_at = token, self._clock() + token.expires_in - margin

@@ -61,12 +61,14 @@ class CakemailClient:
                 params["filter"] = filter
             result = AccountPage.model_validate(self.http.request("GET", "/accounts", params=params))
             yield from (a for a in result.data if not a.gone)
-            if len(result.data) < per_page:
+            if not result.data or len(result.data) < result.pagination.per_page:  # the server may cap per_page
                 return
             page += 1
 
     def accounts_named(self, name: str) -> list[Account]:
-        return [a for a in self.iter_accounts(filter=f"name=={name}") if a.name == name]
+        # The filter syntax has no escaping: a name with its separators is matched here instead.
+        server_filter = None if (";" in name or "==" in name) else f"name=={name}"
+        return [a for a in self.iter_accounts(filter=server_filter) if a.name == name]
 
     def create_account(self, body: CreateAccount) -> Account:
         """Create exactly once: after an ambiguous failure, look for the account before re-sending."""
@@ -113,8 +115,8 @@ class CakemailClient:
         try:
             body = self.http.request("GET", f"/brands/default/dkim/{key_id}", params={"account_id": account_id})
         except ApiError as exc:
-            if exc.status in (403, 404):  # the key, or the whole account, is gone
-                return None
+            if exc.status == 404 or (exc.status == 403 and self.get_account(account_id) is None):
+                return None  # the key is gone, or its whole account is; any other 403 is a real error
             raise
         return DkimKey.model_validate(body["data"])
 
@@ -136,7 +138,7 @@ class CakemailClient:
         try:
             self.http.request("DELETE", f"/brands/default/dkim/{key_id}", params={"account_id": account_id})
         except ApiError as exc:
-            if exc.status in (403, 404):
+            if exc.status == 404 or (exc.status == 403 and self.get_account(account_id) is None):
                 return False
             raise
         return True

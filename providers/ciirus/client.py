@@ -21,6 +21,7 @@ DEFAULT_API_URL = "https://api.ciiruspartners.com"
 DEFAULT_API_VERSION = "v2024.07.31"
 API_VERSIONS = ("v2023.07.31", "v2024.07.31")
 EXISTS_MESSAGE = "you already have an existing sub account."
+NONE_MESSAGE = "no sub account found."
 
 # Read-modify-write sequences of one API user are serialised across every client in the process
 # (all resources of a deployment share the provider process), so two resources never interleave.
@@ -68,12 +69,24 @@ class CiirusClient:
             self._lock = _user_locks.setdefault((api_url.rstrip("/"), username), threading.Lock())
 
     def get(self) -> Optional[SubAccount]:
+        """The user's sub-account, or None when the vendor says there is none (any other 404 is an error:
+        a wrong apiUrl or version must not read as "deleted" and empty the stack's state)."""
         try:
-            return SubAccount.model_validate(self.http.request("GET", self.path))
+            body = self.http.request("GET", self.path)
         except ApiError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and exc.vendor_message.strip().lower() == NONE_MESSAGE:
                 return None
             raise
+        return self._sub_account("GET", body)
+
+    def _sub_account(self, method: str, body: Any) -> SubAccount:
+        """Ciirus reports some errors in a 200: read error_message before trusting the body."""
+        if not isinstance(body, dict):
+            raise ApiError(VENDOR, method, self.path, 200, f"unexpected answer: {str(body)[:200]}")
+        message = body.get("error_message")
+        if message and "subaccount_id" not in body:
+            raise ApiError(VENDOR, method, self.path, 200, str(message))
+        return SubAccount.model_validate(body)
 
     def create(self, fields: SubAccountFields) -> SubAccount:
         """Create the user's sub-account; SubAccountExists when there is one already (never overwritten)."""
@@ -87,24 +100,27 @@ class CiirusClient:
                 return landed.model_dump() if landed is not None else None
 
             body = self.http.request("POST", self.path, json=fields.model_dump(), reconcile=find_created)
-            account = SubAccount.model_validate(body)
+            account = self._sub_account("POST", body)
             if account.error_message == EXISTS_MESSAGE:
                 raise SubAccountExists(account)
             if account.error_message:
                 raise ApiError(VENDOR, "POST", self.path, 200, account.error_message)
             return account
 
-    def update(self, **changes: Any) -> SubAccount:
-        """Change some fields, sending the current values of the others (which other resources own)."""
+    def update(self, expected_id: str, **changes: Any) -> SubAccount:
+        """Change some fields of sub-account `expected_id`, sending the current values of the others
+        (which other resources own). Read and write happen under the user's lock."""
         with self._lock:
             current = self.get()
-            if current is None:
-                raise ApiError(VENDOR, "PUT", self.path, 404, "no sub account found.")
-            fields = current.fields().model_copy(update=changes)
+            if current is None or current.subaccount_id != expected_id:
+                found = "none" if current is None else current.subaccount_id
+                raise ApiError(VENDOR, "PUT", self.path, 404,
+                               f"sub-account {expected_id} does not exist (the API user has {found}); "
+                               f"run `pulumi refresh` to recreate it")
+            fields = SubAccountFields.model_validate({**current.fields().model_dump(), **changes})
             if fields == current.fields():
                 return current
-            body = self.http.request("PUT", self.path, json=SubAccountFields.model_validate(fields.model_dump()).model_dump())
-            account = SubAccount.model_validate(body)
+            account = self._sub_account("PUT", self.http.request("PUT", self.path, json=fields.model_dump()))
             if account.error_message:
                 raise ApiError(VENDOR, "PUT", self.path, 200, account.error_message)
             return account
@@ -114,7 +130,7 @@ class CiirusClient:
         try:
             self.http.request("DELETE", self.path)
         except ApiError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and exc.vendor_message.strip().lower() == NONE_MESSAGE:
                 return False
             raise
         return True

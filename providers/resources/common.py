@@ -24,6 +24,15 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
+def without_nones(value: Any) -> Any:
+    """The engine drops null values at every depth, so compare values the way it stores them."""
+    if isinstance(value, Mapping):
+        return {k: without_nones(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [without_nones(v) for v in value]
+    return value
+
+
 def user_inputs(props: Mapping[str, Any], output_keys: Iterable[str] = ()) -> dict[str, Any]:
     """What the user declared: drop the provider blob, output placeholders and unset (None) values."""
     skip = {PROVIDER_KEY, *output_keys}
@@ -80,11 +89,13 @@ def check_platform(inputs: Mapping[str, Any], offered: Mapping[str, str], resour
 
 
 def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterable[str],
-                replace_when: Callable[[str], bool]) -> DiffResult:
+                replace_when: Callable[[str], bool], delete_before_replace: bool = False) -> DiffResult:
     """Compare only what the user controls: the recorded outputs carry the normalised inputs."""
-    changed = [f for f in fields if is_unknown(news.get(f)) or olds.get(f) != news.get(f)]
+    changed = [f for f in fields
+               if is_unknown(news.get(f)) or without_nones(olds.get(f)) != without_nones(news.get(f))]
     replaces = [f for f in changed if replace_when(f)]
-    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[],
+                      delete_before_replace=delete_before_replace and bool(replaces))
 
 
 class PlatformHandler:

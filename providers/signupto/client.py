@@ -81,7 +81,8 @@ class SignupToClient:
         try:
             data = self.call("GET", "accountFeatures", company_id=company_id)
         except ApiError as exc:
-            if exc.status in (403, 404):
+            # A removed company reads as "not managed" (403): gone only if the account is gone too.
+            if exc.status == 404 or (exc.status == 403 and self.get_account(company_id) is None):
                 return None
             raise
         return data[0] if isinstance(data, list) else data

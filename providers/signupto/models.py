@@ -52,14 +52,6 @@ NULLABLE_LIMITS = ("automation_limit", "search_limit", "smsautomation_limit", "s
 CustomMailDomainType = Literal["fixed_email", "domain"]
 
 
-class Features(_Lenient):
-    """GET /accountFeatures. Every field optional: we only ever look at the ones a user declares."""
-
-    id: Optional[int] = None
-    cdate: Optional[float] = None
-    mdate: Optional[float] = None
-
-
 class CreditTransfer(_Lenient):
     id: Optional[int] = None
     sourceaccount_id: int

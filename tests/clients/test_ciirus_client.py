@@ -35,22 +35,22 @@ def test_existing_sub_account_quirk_is_not_mistaken_for_success(ciirus_api, ciir
 
 
 def test_partial_update_keeps_the_other_fields(ciirus_api, control):
-    ciirus_api.create(FIELDS)
+    account_id = ciirus_api.create(FIELDS).subaccount_id
     before = control.last_request_id()
-    ciirus_api.update(daily_send_limit=250)
+    ciirus_api.update(account_id, daily_send_limit=250)
     [put] = [r for r in control.requests(since_id=before) if r["method"] == "PUT"]
     assert put["body"] == {"sending_domain": "mail.x.example", "daily_send_limit": 250, "approved": True}
     before = control.last_request_id()
-    ciirus_api.update(daily_send_limit=250)  # nothing to change: no PUT at all
+    ciirus_api.update(account_id, daily_send_limit=250)  # nothing to change: no PUT at all
     assert [r["method"] for r in control.requests(since_id=before)] == ["GET"]
 
 
 def test_concurrent_updates_of_different_fields_do_not_lose_each_other(ciirus_user, ciirus_api):
-    ciirus_api.create(FIELDS)
+    account_id = ciirus_api.create(FIELDS).subaccount_id
     a = CiirusClient(ciirus_user["api_url"], ciirus_user["username"], ciirus_user["password"], ciirus_user["api_version"])
     b = CiirusClient(ciirus_user["api_url"], ciirus_user["username"], ciirus_user["password"], ciirus_user["api_version"])
-    threads = [threading.Thread(target=lambda: a.update(sending_domain="new.x.example")),
-               threading.Thread(target=lambda: b.update(daily_send_limit=7, approved=False))]
+    threads = [threading.Thread(target=lambda: a.update(account_id, sending_domain="new.x.example")),
+               threading.Thread(target=lambda: b.update(account_id, daily_send_limit=7, approved=False))]
     for t in threads:
         t.start()
     for t in threads:
@@ -86,3 +86,22 @@ def test_create_survives_a_lost_answer_without_duplicating(ciirus_api, control):
     control.fault(r"^/ciirus/.*/emails/subaccount$", method="POST", drop=True, after_processing=True)
     account = ciirus_api.create(FIELDS)
     assert ciirus_api.get().subaccount_id == account.subaccount_id
+
+
+def test_update_refuses_a_sub_account_other_than_the_expected_one(ciirus_api):
+    ciirus_api.create(FIELDS)
+    with pytest.raises(ApiError, match="sub-account subaccount-0-partner-api does not exist"):
+        ciirus_api.update("subaccount-0-partner-api", daily_send_limit=1)
+    assert ciirus_api.get().daily_send_limit == 100
+
+
+def test_a_404_that_is_not_the_vendors_none_is_an_error_not_a_deletion(ciirus_user):
+    wrong = CiirusClient(ciirus_user["api_url"] + "/typo", ciirus_user["username"], ciirus_user["password"])
+    with pytest.raises(ApiError) as err:
+        wrong.get()
+    assert err.value.status == 404
+
+
+def test_an_error_inside_a_200_keeps_the_vendors_words(ciirus_api):
+    with pytest.raises(ApiError, match="sending limit exceeded"):
+        ciirus_api._sub_account("GET", {"error_message": "sending limit exceeded"})

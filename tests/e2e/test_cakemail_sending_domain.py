@@ -120,3 +120,16 @@ def test_sending_domains_are_refused_on_signupto(signupto_project, control):
     result = signupto_project.preview(check=False)
     assert result.returncode != 0 and "Sign-Up.to's API offers no sending domains" in result.output
     assert control.requests(since_id=before) == []
+
+
+def test_selector_change_replaces_the_key_deleting_the_old_one_first(cakemail_project, cakemail_api):
+    declare(cakemail_project, "news.acme.example")
+    cakemail_project.up()
+    account_id = cakemail_project.outputs()["account_id"]
+    [old] = cakemail_api.list_dkim_keys(account_id)
+
+    declare(cakemail_project, "news.acme.example", selector="s2026")
+    cakemail_project.up()
+    [new] = cakemail_api.list_dkim_keys(account_id)
+    assert new.id != old.id and new.selector == "s2026"
+    assert cakemail_project.outputs()["dns_records"][0]["name"] == "s2026._domainkey.news.acme.example"

@@ -212,3 +212,15 @@ def test_no_credential_in_state_logs_or_preview(cakemail_project, cakemail_partn
         raw = base64.b64decode(blob if isinstance(blob, str) else json.loads(blob["plaintext"]))
         assert password.encode() not in raw and b"Bearer" not in raw
         assert leaked_tokens(emulator, raw.decode("latin-1")) == []
+
+
+def test_a_failing_suspend_right_after_create_does_not_lose_the_account(cakemail_project, cakemail_api, control):
+    declare(cakemail_project, suspended=True)
+    control.fault(r"/suspend$", status=500, count=20)
+    cakemail_project.up()
+    [account] = list(cakemail_api.iter_accounts())
+    assert account.id == cakemail_project.outputs()["account_id"] and not account.suspended
+    control.clear_faults()
+    assert steps_by_op(cakemail_project.preview_json()).get("update") == ["SubAccount::test-account"]
+    cakemail_project.up()
+    assert [a.status for a in cakemail_api.iter_accounts()] == ["suspended"]

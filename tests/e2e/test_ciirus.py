@@ -144,7 +144,7 @@ def test_existing_sub_account_is_refused_then_adopted_on_request(ciirus_project,
 def test_out_of_band_change_is_reported_and_reconciled(ciirus_project, ciirus_api):
     declare(ciirus_project)
     ciirus_project.up()
-    ciirus_api.update(daily_send_limit=1, sending_domain="other.shop.example")
+    ciirus_api.update(ciirus_project.outputs()["account_id"], daily_send_limit=1, sending_domain="other.shop.example")
     refresh = ciirus_project.refresh("--diff")
     assert "~ 2 updated" in refresh.output, refresh.output[-3000:]
     ciirus_project.up()

@@ -147,3 +147,30 @@ def test_partner_key_never_in_state_logs_or_preview(signupto_project, signupto_p
     key = signupto_partner["partner_key"]
     for text in (up.output, preview.output, json.dumps(signupto_project.export()), state, logs):
         assert key not in text and "SuTPartner" not in text
+
+
+def test_optional_settings_left_out_do_not_block_later_runs(signupto_project, signupto_api):
+    """The engine drops nulls: an account declared without timezone or country must stay unchanged."""
+    signupto_project.set_customer({"platform": "signupto",
+                                   "account": {"name": "Plain Co", "owner": {"email": "p@plain.example"}}})
+    signupto_project.up()
+    signupto_project.preview("--expect-no-changes")
+    assert signupto_api.get_account(signupto_project.outputs()["account_id"]).name == "Plain Co"
+
+
+def test_unlimited_clears_a_nullable_limit_and_null_is_refused(signupto_project, signupto_api, control):
+    declare(signupto_project, features={"subscriber_limit": 5000})
+    signupto_project.up()
+    account_id = signupto_project.outputs()["account_id"]
+    declare(signupto_project, features={"subscriber_limit": "unlimited"})
+    before = control.last_request_id()
+    signupto_project.up()
+    assert [r["body"] for r in control.requests(since_id=before) if r["method"] == "PUT"] == [{"subscriber_limit": None}]
+    assert signupto_api.get_features(account_id)["subscriber_limit"] is None
+    signupto_project.preview("--expect-no-changes")
+
+    declare(signupto_project, features={"subscriber_limit": None})
+    result = signupto_project.preview(check=False)
+    assert result.returncode != 0
+    assert 'subscriber_limit set to null' in result.output and 'write "unlimited" for no limit' in result.output, \
+        result.output[-1500:]

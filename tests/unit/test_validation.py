@@ -6,6 +6,7 @@ import pytest
 from pulumi.output import Unknown
 
 from providers.resources.account_features import AccountFeaturesProvider
+from providers.resources.common import without_nones
 from providers.resources.sending_domain import SendingDomainProvider, VerificationTimeout, wait_until_verified
 from providers.resources.sub_account import SubAccountProvider
 from providers.resources.validators import country_code, email_address, hostname
@@ -73,7 +74,9 @@ def test_unknown_platform_lists_the_supported_ones():
 
 def test_signupto_refuses_changes_to_an_existing_account_but_not_on_destroy():
     base = {"platform": "signupto", "name": "Shop", "owner": {"email": "s@shop.example"}}
-    olds = SubAccountProvider().check({}, base).inputs
+    # What the engine stores: the checked inputs without their null values, at every depth.
+    olds = without_nones(SubAccountProvider().check({}, base).inputs)
+    assert SubAccountProvider().check(olds, base).failures == []
     changed = SubAccountProvider().check(olds, {**base, "name": "Shop Two"})
     assert "cannot update an account, so name cannot change" in failures(changed)["name"]
     assert SubAccountProvider().check(olds, {**base, "on_destroy": "keep"}).failures == []
@@ -90,8 +93,12 @@ def test_unknown_account_id_in_preview_is_not_an_error():
 
 def test_features_check_keeps_only_declared_names():
     result = AccountFeaturesProvider().check({}, {"platform": "signupto", "account_id": "7",
-                                                  "features": {"list_limit": 300.0, "subscriber_limit": None}})
-    assert result.inputs["features"] == {"list_limit": 300, "subscriber_limit": None}
+                                                  "features": {"list_limit": 300.0, "subscriber_limit": "unlimited"}})
+    assert result.failures == []
+    assert result.inputs["features"] == {"list_limit": 300, "subscriber_limit": "unlimited"}
+    bad = AccountFeaturesProvider().check({}, {"platform": "signupto", "account_id": "7",
+                                               "features": {"subscriber_limit": "lots"}})
+    assert "features.subscriber_limit" in failures(bad)
 
 
 def test_sending_domain_not_offered_on_signupto():

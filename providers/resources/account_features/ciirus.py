@@ -35,5 +35,5 @@ class CiirusAccountFeatures(PlatformHandler):
         return {"daily_send_limit": account.daily_send_limit, "approved": account.approved}
 
     def apply(self, account_id: str, changes: dict[str, Any]) -> dict:
-        account = ciirus_client(self._config).update(**changes)
+        account = ciirus_client(self._config).update(account_id, **changes)
         return {"daily_send_limit": account.daily_send_limit, "approved": account.approved}

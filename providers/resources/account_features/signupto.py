@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model, model_validator
 
 from ...settings import signupto_client
 from ..common import PlatformHandler
@@ -14,8 +14,24 @@ from ...signupto.models import DEPENDENT_SWITCHES, LIMITS, NULLABLE_LIMITS, SWIT
 _fields: dict[str, Any] = {name: (Optional[StrictBool], None) for name in SWITCHES}
 _fields.update({name: (Optional[StrictBool], None) for name in DEPENDENT_SWITCHES})
 _fields.update({name: (Optional[int], Field(None, ge=1)) for name in LIMITS})
-_fields.update({name: (Optional[int], Field(None, ge=0)) for name in NULLABLE_LIMITS})
-_fields["subscriber_limit"] = (Optional[int], Field(None, ge=1))
+# The API's "no limit" is null, which the engine cannot carry (it drops nulls): users write "unlimited".
+UNLIMITED = "unlimited"
+
+
+def _limit_or_unlimited(minimum: int):
+    def check(value: Any) -> Any:
+        if value == UNLIMITED:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise ValueError(f'must be a whole number or "{UNLIMITED}"')
+        if value < minimum:
+            raise ValueError(f'must be at least {minimum}, or "{UNLIMITED}"')
+        return int(value)
+    return BeforeValidator(check)
+
+
+_fields.update({name: (Optional[Annotated[Any, _limit_or_unlimited(0)]], None) for name in NULLABLE_LIMITS})
+_fields["subscriber_limit"] = (Optional[Annotated[Any, _limit_or_unlimited(1)]], None)
 _fields.update(custommaildomaintype=(Optional[CustomMailDomainType], None), maildomainprimary=(Optional[str], None))
 
 _SignupToFeatureFields = create_model(
@@ -46,7 +62,8 @@ class SignupToAccountFeatures(PlatformHandler):
     Inputs = SignupToFeaturesInputs
 
     def remote(self, account_id: str) -> Optional[dict]:
-        return signupto_client(self._config).get_features(account_id)
+        features = signupto_client(self._config).get_features(account_id)
+        return None if features is None else _as_declared(features)
 
     def apply(self, account_id: str, changes: dict[str, Any]) -> dict:
         current = self.remote(account_id) or {}
@@ -54,4 +71,10 @@ class SignupToAccountFeatures(PlatformHandler):
             if changes.get(child) and not changes.get(parent, current.get(parent)):
                 raise ValueError(f"features.{child}: requires {parent}, which is off on Sign-Up.to account "
                                  f"{account_id}; declare {parent}: true as well")
-        return signupto_client(self._config).update_features(account_id, changes)
+        sent = {k: (None if v == UNLIMITED else v) for k, v in changes.items()}
+        return _as_declared(signupto_client(self._config).update_features(account_id, sent))
+
+
+def _as_declared(features: dict[str, Any]) -> dict[str, Any]:
+    """The API's null limits in the vocabulary users declare them with."""
+    return {k: (UNLIMITED if k in NULLABLE_LIMITS and v is None else v) for k, v in features.items()}

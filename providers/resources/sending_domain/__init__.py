@@ -53,7 +53,9 @@ class SendingDomainProvider(PlatformProvider):
         handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
         fields = handler.Inputs.model_fields if handler else ("platform",)
         replace = handler.replace_fields if handler else {"platform"}
-        return diff_fields(olds, news, fields, lambda f: f in replace)
+        # One DKIM key per domain and account: a new key for the same domain needs the old one gone first.
+        same_place = olds.get("account_id") == news.get("account_id") and olds.get("domain") == news.get("domain")
+        return diff_fields(olds, news, fields, lambda f: f in replace, delete_before_replace=same_place)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])

@@ -56,10 +56,7 @@ class CiirusSendingDomain(PlatformHandler):
         """Nothing to do: the domain cannot be removed from a Ciirus sub-account."""
 
     def _set_domain(self, account_id: str, domain: str) -> SubAccount:
-        current = self.client.get()
-        if current is None or current.subaccount_id != account_id:
-            raise RuntimeError(f"ciirus sub-account {account_id} does not exist; run `pulumi refresh` to recreate it")
-        return self.client.update(sending_domain=domain)  # keeps daily_send_limit and approval as they are
+        return self.client.update(account_id, sending_domain=domain)  # keeps daily_send_limit and approval
 
     @staticmethod
     def _state(inputs: dict, account: SubAccount) -> dict:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...cakemail.client import CakemailClient
+from ...http import ApiError
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
 from ..common import PlatformHandler
@@ -72,9 +74,17 @@ class CakemailSubAccount(PlatformHandler):
             trial=inputs.trial,
             partner=inputs.partner,
         ))
+        recorded = inputs.model_dump()
         if inputs.suspended and not account.suspended:
-            account = self.client.set_suspended(account.id, True)
-        return account.id, self._outputs(inputs.model_dump(), account)
+            try:
+                account = self.client.set_suspended(account.id, True)
+            except ApiError as exc:
+                # The account exists: losing its id would make the next `up` create a second one. Record
+                # it as not suspended, so the next preview shows the suspension still to do.
+                print(f"warning: account {account.id} was created but not suspended ({exc}); "
+                      f"the next `pulumi up` suspends it", file=sys.stderr)
+                recorded["suspended"] = False
+        return account.id, self._outputs(recorded, account)
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get_account(account_id)

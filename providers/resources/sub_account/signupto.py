@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...settings import signupto_client
-from ..common import PlatformHandler
+from ..common import PlatformHandler, without_nones
 from ...signupto.client import SignupToClient
 from ...signupto.models import Account, CreateAccount
 from ..validators import country_code, email_address, not_blank, timezone_name
@@ -65,7 +65,7 @@ class SignupToSubAccount(PlatformHandler):
             return []
         refused = []
         for field in cls.fixed_fields:
-            old, value = olds.get(field), new.model_dump().get(field)
+            old, value = without_nones(olds.get(field)), without_nones(new.model_dump().get(field))
             if old != value:
                 refused.append((field, f"Sign-Up.to's API cannot update an account, so {field} cannot change once "
                                        f"the account exists (it is {old!r}). Put the old value back, or declare a new "
@@ -99,8 +99,8 @@ class SignupToSubAccount(PlatformHandler):
         return {**dict(olds), "on_destroy": new.on_destroy}
 
     def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
-        if olds.get("on_destroy") == "keep":
-            return
+        if olds.get("on_destroy") == "keep" or self.client.get_account(account_id) is None:
+            return  # kept on purpose, or already gone
         raise RuntimeError(
             f"Sign-Up.to's API cannot delete accounts: account {account_id} ({olds.get('name')!r}) would stay on the "
             f"platform. To remove it from this stack and keep it there, set `on_destroy: keep` on the account, run "
