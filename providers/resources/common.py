@@ -135,6 +135,19 @@ class PlatformProvider(ResourceProvider):
         failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
         return CheckResult(self.normalised(model), failures)
 
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Compare the fields the handler compares; replace where its API cannot change in place."""
+        handler = self.handlers.get(news.get("platform")) or self.handlers.get(olds.get("platform"))
+        if handler is None:
+            return diff_fields(olds, news, ("platform",), lambda f: True)
+        fields = getattr(handler, "compared_fields", handler.Inputs.model_fields)
+        return diff_fields(olds, news, fields, lambda f: f in handler.replace_fields,
+                           delete_before_replace=self.delete_first(olds, news))
+
+    def delete_first(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """Whether a replacement must delete the old object before creating the new one."""
+        return False
+
     def refused_changes(self, handler, olds: dict[str, Any], model: BaseModel) -> list[CheckFailure]:
         """Changes the platform cannot make to an existing object (none by default)."""
         return []

@@ -13,9 +13,9 @@ import time
 from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from ..common import PlatformProvider, diff_fields, user_inputs
+from ..common import PlatformProvider, user_inputs
 from .cakemail import CakemailSendingDomain
 from .ciirus import CiirusSendingDomain
 
@@ -49,13 +49,9 @@ class SendingDomainProvider(PlatformProvider):
     handlers = HANDLERS
     output_keys = OUTPUT_KEYS
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
-        fields = handler.Inputs.model_fields if handler else ("platform",)
-        replace = handler.replace_fields if handler else {"platform"}
+    def delete_first(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         # One DKIM key per domain and account: a new key for the same domain needs the old one gone first.
-        same_place = olds.get("account_id") == news.get("account_id") and olds.get("domain") == news.get("domain")
-        return diff_fields(olds, news, fields, lambda f: f in replace, delete_before_replace=same_place)
+        return olds.get("account_id") == news.get("account_id") and olds.get("domain") == news.get("domain")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
-from ..common import PlatformProvider, diff_fields, user_inputs
+from ..common import PlatformProvider, user_inputs
 from .cakemail import CakemailSubAccount
 from .ciirus import CiirusSubAccount
 from .signupto import SignupToSubAccount
@@ -25,12 +25,6 @@ class SubAccountProvider(PlatformProvider):
         if not hasattr(handler, "refuse_changes"):
             return []
         return [CheckFailure(field, reason) for field, reason in handler.refuse_changes(olds, model)]
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        handler = HANDLERS.get(news.get("platform")) or HANDLERS.get(olds.get("platform"))
-        replace_fields = handler.replace_fields if handler else {"platform"}
-        fields = getattr(handler, "compared_fields", handler.Inputs.model_fields) if handler else ("platform",)
-        return diff_fields(olds, news, fields, lambda f: f in replace_fields)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
