@@ -169,6 +169,14 @@ def test_get_account_by_id(emulator, sut):
     assert_error(other.call("GET", "account", params={"id": company["id"]}), 404, "No matching account")
 
 
+def test_control_removal_stands_in_for_support(emulator, sut):
+    partner, company = sut["partner"], sut["company"]
+    removed = requests.delete(f"{emulator.url}/_control/signupto/accounts/{company['id']}", timeout=5)
+    assert removed.status_code == 200 and removed.json() == {"removed": company["id"]}
+    assert_error(partner.call("GET", "account", params={"id": company["id"]}), 404, "No matching account")
+    assert requests.delete(f"{emulator.url}/_control/signupto/accounts/{company['id']}", timeout=5).status_code == 400
+
+
 # -- auth failures -----------------------------------------------------------------------------
 def test_auth_failures(emulator, sut):
     partner, company, user = sut["partner"], sut["company"], sut["user"]
