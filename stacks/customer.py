@@ -89,7 +89,9 @@ class Customer(pulumi.ComponentResource):
             settings = dict(spec)
             domain = settings.pop("domain", None)
             key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
-            self.domains[key] = SendingDomain(f"{name}-{key}", platform=declaration.platform,
+            # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
+            resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
+            self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
                                                       account_id=self.account.account_id, domain=domain,
                                                       opts=child, **settings)
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

@@ -127,3 +127,14 @@ def steps_by_op(preview: dict) -> dict[str, list[str]]:
         *_, type_, name = step["urn"].split("::")
         ops.setdefault(step["op"], []).append(type_.split("$")[-1].split(":")[-1] + "::" + name)
     return ops
+
+
+def resource_summary(output: str) -> list[str]:
+    """The lines of the "Resources:" block of an up/preview/refresh, e.g. ["3 unchanged"]."""
+    lines = output.split("Resources:", 1)[1].strip("\n").splitlines()
+    block = []
+    for line in lines:
+        if not line.strip():
+            break
+        block.append(line.strip())
+    return block

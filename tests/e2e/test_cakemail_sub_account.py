@@ -13,7 +13,7 @@ import pytest
 
 from providers.cakemail.models import PatchAccount
 
-from .pulumi_cli import steps_by_op
+from .pulumi_cli import resource_summary, steps_by_op
 
 ACME = {
     "platform": "cakemail",
@@ -57,7 +57,7 @@ def test_create_then_noop_preview_makes_no_request(cakemail_project, cakemail_ap
     assert control.requests(since_id=before) == [], "a no-op preview must not call the API, not even for a token"
 
     result = cakemail_project.up()
-    assert "1 unchanged" in result.output or "unchanged" in result.output
+    assert resource_summary(result.output) == ["3 unchanged"], result.output
 
 
 def test_rename_updates_in_place(cakemail_project, cakemail_api):
