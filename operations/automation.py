@@ -1,0 +1,79 @@
+"""The one place that drives the Pulumi engine: where it is, the environment it runs in, and stacks.
+
+Every subcommand goes through here, so PATH, the backend, the passphrase and the rule "never
+enable engine debug logging" (at `-v=9` the engine logs decrypted provider config) hold everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+# Variables that make the engine log at a level where it prints decrypted provider configuration.
+DEBUG_VARIABLES = ("PULUMI_DEBUG_COMMANDS", "PULUMI_DEBUG_GRPC", "TF_LOG")
+
+
+class EngineNotFound(RuntimeError):
+    pass
+
+
+def engine_version(project_dir: Path = REPO) -> str:
+    text = (project_dir / "pyproject.toml").read_text() if (project_dir / "pyproject.toml").exists() else ""
+    match = re.search(r'^engine_version\s*=\s*"([^"]+)"', text, re.M) or re.search(
+        r'^engine_version\s*=\s*"([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
+    return match.group(1)
+
+
+def engine_bin_dir() -> Path:
+    """The engine built by scripts/install-pulumi.sh: $PULUMI_BIN_DIR, else its install directory."""
+    explicit = os.environ.get("PULUMI_BIN_DIR")
+    if explicit:
+        return Path(explicit)
+    root = os.environ.get("PULUMI_INSTALL_ROOT") or str(Path.home() / ".pulumi" / "versions" / engine_version())
+    bin_dir = Path(root) / "bin"
+    if (bin_dir / "pulumi").exists():
+        return bin_dir
+    raise EngineNotFound(f"no Pulumi engine in {bin_dir}: run scripts/bootstrap.sh (it builds and installs it), "
+                         f"or set PULUMI_BIN_DIR to the directory holding `pulumi`")
+
+
+def engine_env(base: Optional[Mapping[str, str]] = None, **overrides: str) -> dict[str, str]:
+    """The environment every engine run gets: the engine and this virtualenv first on PATH (the
+    program and the dynamic providers run with the `python3` found there), offline settings, and
+    no debug logging."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in DEBUG_VARIABLES}
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([str(engine_bin_dir()), venv_bin, env.get("PATH", "")])
+    env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    env.update(overrides)
+    return env
+
+
+def workspace_options(project_dir: Path, env: Optional[Mapping[str, str]] = None):
+    from pulumi import automation as auto
+
+    env = dict(env or engine_env())
+    return auto.LocalWorkspaceOptions(
+        work_dir=str(project_dir), env_vars=env, pulumi_home=env.get("PULUMI_HOME"),
+        pulumi_command=auto.PulumiCommand(root=str(engine_bin_dir().parent), skip_version_check=True))
+
+
+def select_stack(name: str, project_dir: Path, env: Optional[Mapping[str, str]] = None):
+    """An Automation API stack of the project's own program (the program in stacks/)."""
+    from pulumi import automation as auto
+
+    return auto.select_stack(stack_name=name, work_dir=str(project_dir), opts=workspace_options(project_dir, env))
+
+
+def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, str]] = None,
+            check: bool = False, timeout: Optional[float] = None) -> subprocess.CompletedProcess:
+    """The `pulumi` CLI itself, for what the Automation API does not offer (stack init with a
+    config copy, JSON previews); always non-interactive."""
+    return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
+                          env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout)
