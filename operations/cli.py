@@ -1,6 +1,8 @@
 """`email-partners`: operations on many customer stacks. Each subcommand lives in its own module.
 
 Exit statuses (every subcommand):
+
+\b
   0  success: nothing dangerous, no drift
   1  an operation failed (a preview, an update, a stack of the fleet)
   2  bad usage or bad input (unknown stack or environment, invalid file): nothing was changed
