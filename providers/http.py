@@ -41,6 +41,10 @@ class AmbiguousWriteError(ApiError):
     """A write failed in a way that leaves unknown whether the server applied it."""
 
 
+class OutcomeUnknownError(AmbiguousWriteError):
+    """A create may have landed but could not be found: it was deliberately not sent again."""
+
+
 class Authenticator(Protocol):
     def headers(self, method: str, path: str, scope: Any = None) -> dict[str, str]:
         """Headers for one attempt (signatures and nonces are made fresh each time).
@@ -59,6 +63,13 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # After a create timed out or lost its answer, how long to keep looking for it (None: twice
+    # the read timeout, since a vendor that answered late usually finishes within that).
+    settle_window: Optional[float] = None
+
+    @property
+    def settle_seconds(self) -> float:
+        return self.settle_window if self.settle_window is not None else 2 * self.read_timeout
 
 
 ErrorParser = Callable[[requests.Response], str]
@@ -168,9 +179,13 @@ class HttpClient:
                     raise AmbiguousWriteError(self.vendor, method, path, failure.status,
                                               f"{failure.reason}; the request may or may not have been applied")
                 self._sleep(delay)  # let a slow write finish before looking for it
-                found = reconcile()
+                found, lookup_error = _look(reconcile)
                 if found is not None:
                     return found
+                if failure.status is None or lookup_error is not None:
+                    # A timed-out or unanswered request is not a refused one: the vendor may still be
+                    # making the object. Never re-send then; look again for a while, then stop.
+                    return self._settle(method, path, failure, reconcile, lookup_error)
                 if give_up:
                     raise ApiError(self.vendor, method, path, failure.status,
                                    f"{failure.reason}; not applied (checked) after {attempt} attempts")
@@ -178,6 +193,27 @@ class HttpClient:
             if give_up:
                 raise ApiError(self.vendor, method, path, failure.status, failure.final_message(attempt))
             self._sleep(delay)
+
+    def _settle(self, method: str, path: str, failure: "_Failure", reconcile: Reconcile,
+                lookup_error: Optional[ApiError]) -> Any:
+        """Look for the write's result over a bounded window; if it never shows, fail as unknown."""
+        waited, interval = 0.0, self.retry.base_delay
+        while waited < self.retry.settle_seconds:
+            pause = min(interval, self.retry.settle_seconds - waited)
+            self._sleep(pause)
+            waited += pause
+            interval = min(interval * 2, self.retry.max_delay)
+            found, error = _look(reconcile)
+            if found is not None:
+                return found
+            lookup_error = error
+        looked = (f"the look-ups for it failed (last: {lookup_error})" if lookup_error is not None
+                  else f"it was not found within {self.retry.settle_seconds:g}s")
+        raise OutcomeUnknownError(
+            self.vendor, method, path, failure.status,
+            f"{failure.reason}; the outcome is unknown: {self.vendor} may have made it, and {looked}. It was not "
+            f"sent again, so that no duplicate is made. Run `pulumi up` again: it recognises the object if it "
+            f"was made, and creates it otherwise")
 
     def _backoff(self, attempt: int, retry_after: Optional[float]) -> float:
         """Full jitter, but never earlier than the server asked."""
@@ -200,6 +236,14 @@ class _Failure:
         if self.retry_after is not None and self.status:
             return f"{self.reason} (asked to retry after {self.retry_after:.0f}s; giving up after {attempts} attempts)"
         return f"{self.reason} after {attempts} attempts" if self.status is None else self.reason
+
+
+def _look(reconcile: Reconcile) -> tuple[Optional[Any], Optional[ApiError]]:
+    """One look-up for a write's result: (what it found, None) or (None, the look-up's error)."""
+    try:
+        return reconcile(), None
+    except ApiError as exc:
+        return None, exc
 
 
 def _describe(exc: Exception) -> str:

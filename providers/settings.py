@@ -12,25 +12,36 @@ from typing import Any, Callable, Mapping, Optional
 
 from pydantic import BaseModel, SecretStr
 
+from .http import RetryPolicy
+
 from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
 from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION, CiirusClient
 from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL, SignupToClient
+
+
+DEFAULT_TIMEOUT_SECONDS = RetryPolicy().read_timeout
 
 
 class MissingCredentials(Exception):
     pass
 
 
+class InvalidSetting(Exception):
+    """A provider setting that is present but unusable (e.g. a timeout that is not a positive number)."""
+
+
 class CakemailSettings(BaseModel):
     api_url: str
     username: str
     password: SecretStr
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
 
 class SignupToSettings(BaseModel):
     api_url: str
     partner_id: str
     partner_key: SecretStr
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
 
 class CiirusSettings(BaseModel):
@@ -38,6 +49,7 @@ class CiirusSettings(BaseModel):
     api_version: str
     username: str
     password: SecretStr
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
 
 def _lookup(config: Mapping[str, Any], key: str, env: str, default: Optional[str] = None) -> Optional[str]:
@@ -57,11 +69,28 @@ def _require(config: Mapping[str, Any], key: str, env: str) -> str:
     return value
 
 
+def _timeout(config: Mapping[str, Any], key: str, env: str) -> float:
+    """How long to wait for a vendor's answer (the read timeout); a positive number of seconds."""
+    value = _lookup(config, key, env, str(DEFAULT_TIMEOUT_SECONDS))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not (0 < seconds <= 3600):  # also refuses nan and inf
+        raise InvalidSetting(f"{key} (or {env}) must be a number of seconds between 0 and 3600, not {value!r}")
+    return seconds
+
+
+def _retry(seconds: float) -> RetryPolicy:
+    return RetryPolicy(read_timeout=seconds)
+
+
 def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
     return CakemailSettings(
         api_url=_lookup(config, "cakemail:apiUrl", "CAKEMAIL_API_URL", CAKEMAIL_DEFAULT_URL),
         username=_require(config, "cakemail:username", "CAKEMAIL_USERNAME"),
         password=_require(config, "cakemail:password", "CAKEMAIL_PASSWORD"),
+        timeout_seconds=_timeout(config, "cakemail:timeoutSeconds", "CAKEMAIL_TIMEOUT_SECONDS"),
     )
 
 
@@ -70,6 +99,7 @@ def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
         api_url=_lookup(config, "signupto:apiUrl", "SIGNUPTO_API_URL", SIGNUPTO_DEFAULT_URL),
         partner_id=_require(config, "signupto:partnerId", "SIGNUPTO_PARTNER_ID"),
         partner_key=_require(config, "signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"),
+        timeout_seconds=_timeout(config, "signupto:timeoutSeconds", "SIGNUPTO_TIMEOUT_SECONDS"),
     )
 
 
@@ -79,6 +109,7 @@ def ciirus_settings(config: Mapping[str, Any]) -> CiirusSettings:
         api_version=_lookup(config, "ciirus:apiVersion", "CIIRUS_API_VERSION", CIIRUS_DEFAULT_VERSION),
         username=_require(config, "ciirus:username", "CIIRUS_USERNAME"),
         password=_require(config, "ciirus:password", "CIIRUS_PASSWORD"),
+        timeout_seconds=_timeout(config, "ciirus:timeoutSeconds", "CIIRUS_TIMEOUT_SECONDS"),
     )
 
 
@@ -100,17 +131,20 @@ def _fingerprint(secret: SecretStr) -> str:
 
 def cakemail_client(config: Mapping[str, Any]) -> CakemailClient:
     s = cakemail_settings(config)
-    return _shared(("cakemail", s.api_url, s.username, _fingerprint(s.password)),
-                   lambda: CakemailClient(s.api_url, s.username, s.password.get_secret_value()))
+    return _shared(("cakemail", s.api_url, s.username, _fingerprint(s.password), s.timeout_seconds),
+                   lambda: CakemailClient(s.api_url, s.username, s.password.get_secret_value(),
+                                          retry=_retry(s.timeout_seconds)))
 
 
 def signupto_client(config: Mapping[str, Any]) -> SignupToClient:
     s = signupto_settings(config)
-    return _shared(("signupto", s.api_url, s.partner_id, _fingerprint(s.partner_key)),
-                   lambda: SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value()))
+    return _shared(("signupto", s.api_url, s.partner_id, _fingerprint(s.partner_key), s.timeout_seconds),
+                   lambda: SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value(),
+                                                     retry=_retry(s.timeout_seconds)))
 
 
 def ciirus_client(config: Mapping[str, Any]) -> CiirusClient:
     s = ciirus_settings(config)
-    return _shared(("ciirus", s.api_url, s.api_version, s.username, _fingerprint(s.password)),
-                   lambda: CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version))
+    return _shared(("ciirus", s.api_url, s.api_version, s.username, _fingerprint(s.password), s.timeout_seconds),
+                   lambda: CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version,
+                                        retry=_retry(s.timeout_seconds)))

@@ -12,6 +12,8 @@ from .models import Account, AccountPage, CreateAccount, DkimKey, PatchAccount
 
 VENDOR = "cakemail"
 DEFAULT_API_URL = "https://api.cakemail.dev"
+# The account metadata key holding the creating resource's marker (metadata is not shown to users).
+MARKER_METADATA_KEY = "email_partners_creation_marker"
 
 
 def cakemail_error_message(response: requests.Response) -> str:
@@ -70,19 +72,41 @@ class CakemailClient:
         server_filter = None if (";" in name or "==" in name) else f"name=={name}"
         return [a for a in self.iter_accounts(filter=server_filter) if a.name == name]
 
-    def create_account(self, body: CreateAccount) -> Account:
-        """Create exactly once: after an ambiguous failure, look for the account before re-sending."""
+    def full_accounts_named(self, name: str) -> list[Account]:
+        """Accounts of that name with their metadata (listings leave it out)."""
+        found = (self.get_account(a.id) for a in self.accounts_named(name))
+        return [a for a in found if a is not None]
+
+    @staticmethod
+    def marker_of(account: Account) -> Optional[str]:
+        return (account.metadata or {}).get(MARKER_METADATA_KEY)
+
+    def mark_account(self, account: Account, marker: str) -> Account:
+        """Store the creating resource's marker in the account's metadata, keeping what else is there."""
+        current = account if account.metadata is not None else (self.get_account(account.id) or account)
+        if self.marker_of(current) == marker:
+            return current
+        metadata = {**(current.metadata or {}), MARKER_METADATA_KEY: marker}
+        return self.patch_account(account.id, PatchAccount(metadata=metadata))
+
+    def create_account(self, body: CreateAccount, marker: Optional[str] = None) -> Account:
+        """Create exactly once: after an ambiguous failure, look for the account before re-sending.
+
+        With a `marker`, the new account is marked at once (see mark_account), and an account that
+        another resource marked is never taken for this one."""
         known_ids = {a.id for a in self.accounts_named(body.name)}
 
         def find_created() -> Optional[dict]:
-            fresh = [a for a in self.accounts_named(body.name) if a.id not in known_ids]
+            fresh = [a for a in self.full_accounts_named(body.name)
+                     if a.id not in known_ids and self.marker_of(a) in (None, marker)]
             if not fresh:
                 return None
             newest = max(fresh, key=lambda a: (a.created_on or 0, a.id))
             return {"data": newest.model_dump()}
 
         result = self.http.request("POST", "/accounts", json=body.model_dump(exclude_none=True), reconcile=find_created)
-        return Account.model_validate(result["data"])
+        account = Account.model_validate(result["data"])
+        return self.mark_account(account, marker) if marker else account
 
     def patch_account(self, account_id: str, patch: PatchAccount) -> Account:
         # PATCH with absolute values converges however often it is applied.

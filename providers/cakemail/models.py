@@ -94,6 +94,7 @@ class PatchAccount(BaseModel):
     usage_limits: Optional[UsageLimits] = None
     trial: Optional[StrictBool] = None
     partner: Optional[StrictBool] = None
+    metadata: Optional[dict] = None  # replaced as a whole: merge into the current metadata first
 
 
 class AccountOwnerResponse(_Lenient):
@@ -112,6 +113,7 @@ class Account(_Lenient):
     usage_limits: dict = {}
     created_on: Optional[int] = None
     expires_on: Optional[int] = None
+    metadata: Optional[dict] = None  # only in the full account (GET /accounts/{id}), not in listings
 
     @property
     def suspended(self) -> bool:

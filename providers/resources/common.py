@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
@@ -11,6 +13,31 @@ from pydantic import BaseModel, ValidationError
 
 PLATFORMS = ("cakemail", "signupto", "ciirus")
 PROVIDER_KEY = "__provider"
+# An input the resource class computes itself (never the user): see creation_marker().
+MARKER_KEY = "creation_marker"
+# How old an object without our marker may be and still be recognised as the one an interrupted
+# create of this resource made (an exact match on every declared field is required as well).
+RECOGNITION_WINDOW = dt.timedelta(hours=24)
+
+
+def creation_marker(project: str, stack: str, type_: str, resource_name: str) -> str:
+    """A short, deterministic id of one resource of one stack (the parts of its URN).
+
+    It is stored with the remote object where the vendor allows, so that a create interrupted
+    before the engine recorded the object is recognised by the next `up`, and never confused with
+    another stack's object. It is not compared in diff: changing it never updates or replaces."""
+    digest = hashlib.sha256("::".join((project, stack, type_, resource_name)).encode()).hexdigest()
+    return f"ep1-{digest[:24]}"
+
+
+def within_window(created: Optional[dt.datetime], now: Optional[dt.datetime] = None) -> bool:
+    """Whether an object was made recently enough to be an interrupted create's (see RECOGNITION_WINDOW)."""
+    if created is None:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now - RECOGNITION_WINDOW <= created <= now + dt.timedelta(minutes=5)  # small clock skew
 
 
 def is_unknown(value: Any) -> bool:
@@ -35,7 +62,7 @@ def without_nones(value: Any) -> Any:
 
 def user_inputs(props: Mapping[str, Any], output_keys: Iterable[str] = ()) -> dict[str, Any]:
     """What the user declared: drop the provider blob, output placeholders and unset (None) values."""
-    skip = {PROVIDER_KEY, *output_keys}
+    skip = {PROVIDER_KEY, MARKER_KEY, *output_keys}
     return {k: v for k, v in props.items() if k not in skip and v is not None}
 
 
@@ -133,7 +160,10 @@ class PlatformProvider(ResourceProvider):
         if model is None:
             return CheckResult(inputs, failures)
         failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
-        return CheckResult(self.normalised(model), failures)
+        normalised = self.normalised(model)
+        if news.get(MARKER_KEY) is not None:
+            normalised[MARKER_KEY] = news[MARKER_KEY]
+        return CheckResult(normalised, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare the fields the handler compares; replace where its API cannot change in place."""

@@ -8,7 +8,7 @@ import pytest
 
 from providers.cakemail.client import CakemailClient
 from providers.cakemail.models import AccountOwnerUser, CreateAccount, PatchAccount
-from providers.http import ApiError
+from providers.http import ApiError, OutcomeUnknownError
 
 OWNER = AccountOwnerUser(email="o@x.example", first_name="O", last_name="X")
 
@@ -65,10 +65,14 @@ def test_pagination_walks_every_page(cakemail_partner):
     assert len(list(client.iter_accounts(per_page=3))) == 7
 
 
-def test_create_survives_a_dropped_connection_without_duplicating(cakemail_partner, control):
+def test_create_with_a_dropped_connection_is_not_resent_blindly(cakemail_partner, control):
+    """No answer: the vendor may still be working, so the client looks, never re-sends, and says so."""
     client = make(cakemail_partner)
     client.http._sleep = lambda s: None
     control.fault(r"^/cakemail/accounts$", method="POST", drop=True, count=1)
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown"):
+        client.create_account(CreateAccount(name="Once", account_owner=OWNER))
+    assert client.accounts_named("Once") == []  # the dropped request never landed; the next run creates it
     account = client.create_account(CreateAccount(name="Once", account_owner=OWNER))
     assert [a.id for a in client.accounts_named("Once")] == [account.id]
 

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
-from ..common import PlatformProvider, user_inputs
+from ..common import MARKER_KEY, PlatformProvider, creation_marker, user_inputs
 from .cakemail import CakemailSubAccount
 from .ciirus import CiirusSubAccount
 from .signupto import SignupToSubAccount
@@ -28,7 +28,8 @@ class SubAccountProvider(PlatformProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
-        account_id, outs = handler.create(handler.Inputs.model_validate(user_inputs(props, OUTPUT_KEYS)))
+        inputs = handler.Inputs.model_validate(user_inputs(props, OUTPUT_KEYS))
+        account_id, outs = handler.create(inputs, props.get(MARKER_KEY))
         return CreateResult(account_id, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -47,7 +48,10 @@ class SubAccountProvider(PlatformProvider):
 
 
 class SubAccount(pulumi.dynamic.Resource, module="partners", name="SubAccount"):
-    """A customer's sub-account. `platform` selects the vendor; other inputs are typed per platform."""
+    """A customer's sub-account. `platform` selects the vendor; other inputs are typed per platform.
+
+    The class adds a `creation_marker` input (see common.creation_marker): the create stores it
+    with the account where the vendor allows, so an interrupted `up` never leads to a second one."""
 
     account_id: pulumi.Output[str]
     status: pulumi.Output[str]
@@ -57,5 +61,7 @@ class SubAccount(pulumi.dynamic.Resource, module="partners", name="SubAccount"):
     def __init__(self, resource_name: str, *, platform: pulumi.Input[str], name: Optional[pulumi.Input[str]] = None,
                  owner: Optional[pulumi.Input[dict]] = None, opts: Optional[pulumi.ResourceOptions] = None,
                  **settings: Any):
-        props = {"platform": platform, "name": name, "owner": owner, **settings, **{k: None for k in OUTPUT_KEYS}}
+        marker = creation_marker(pulumi.get_project(), pulumi.get_stack(), "partners:SubAccount", resource_name)
+        props = {"platform": platform, "name": name, "owner": owner, **settings, MARKER_KEY: marker,
+                 **{k: None for k in OUTPUT_KEYS}}
         super().__init__(SubAccountProvider(), resource_name, props, opts)

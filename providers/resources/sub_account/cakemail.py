@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
 from typing import Any, Literal, Mapping, Optional
 
@@ -12,7 +13,7 @@ from ...cakemail.client import CakemailClient
 from ...http import ApiError
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
-from ..common import PlatformHandler
+from ..common import MARKER_KEY, PlatformHandler, within_window
 from ..validators import email_address, not_blank, timezone_name
 
 
@@ -53,6 +54,15 @@ class CakemailSubAccountInputs(BaseModel):
     _name = field_validator("name")(not_blank)
 
 
+def _when(timestamp: Optional[int]) -> Optional[dt.datetime]:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp else None
+
+
+def _with_owner(marker: str, owner: Owner) -> str:
+    digest = hashlib.sha256(f"{marker}:{owner.model_dump_json()}".encode()).hexdigest()
+    return f"{marker.split('-')[0]}-{digest[:24]}"
+
+
 def _iso(timestamp: Optional[int]) -> Optional[str]:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat() if timestamp else None
 
@@ -66,15 +76,30 @@ class CakemailSubAccount(PlatformHandler):
     def client(self) -> CakemailClient:
         return cakemail_client(self._config)
 
-    def create(self, inputs: CakemailSubAccountInputs) -> tuple[str, dict]:
-        owner = inputs.owner
-        account = self.client.create_account(CreateAccount(
-            name=inputs.name,
-            account_owner=AccountOwnerUser(**owner.model_dump()),
-            trial=inputs.trial,
-            partner=inputs.partner,
-        ))
-        recorded = inputs.model_dump()
+    def create(self, inputs: CakemailSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
+        # A replacement (new owner) is a new account: its marker differs from the old account's.
+        marker = marker and _with_owner(marker, inputs.owner)
+        account = self._recognise(inputs, marker) if marker else None
+        if account is not None:
+            print(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
+                  f"an earlier, interrupted run of this resource: taking it over instead of creating another",
+                  file=sys.stderr)
+            account = self._align(account, inputs)
+        else:
+            owner = inputs.owner
+            account = self.client.create_account(CreateAccount(
+                name=inputs.name,
+                account_owner=AccountOwnerUser(**owner.model_dump()),
+                trial=inputs.trial,
+                partner=inputs.partner,
+            ))
+        if marker:
+            try:
+                account = self.client.mark_account(account, marker)
+            except ApiError as exc:  # the account exists: keep its id rather than fail the create
+                print(f"warning: account {account.id} was created but its creation marker could not be stored "
+                      f"({exc})", file=sys.stderr)
+        recorded = {**inputs.model_dump(), MARKER_KEY: marker}
         if inputs.suspended and not account.suspended:
             try:
                 account = self.client.set_suspended(account.id, True)
@@ -86,11 +111,37 @@ class CakemailSubAccount(PlatformHandler):
                 recorded["suspended"] = False
         return account.id, self._outputs(recorded, account)
 
+    def _recognise(self, inputs: CakemailSubAccountInputs, marker: str) -> Optional[Account]:
+        """The account an interrupted create of this resource made, if any.
+
+        Ours: an account of the declared name whose metadata carries this resource's marker. Failing
+        that, a create whose answer was lost before the marking: the only account of that name
+        without any marker, made within RECOGNITION_WINDOW, whose readable declared fields (name,
+        partner, trial) match. Another resource's marker never matches."""
+        candidates = self.client.full_accounts_named(inputs.name)
+        ours = [a for a in candidates if self.client.marker_of(a) == marker]
+        if ours:
+            return max(ours, key=lambda a: (a.created_on or 0, a.id))
+        unmarked = [a for a in candidates if self.client.marker_of(a) is None and within_window(_when(a.created_on))]
+        if len(unmarked) != 1:
+            return None
+        account = unmarked[0]
+        trial_matches = account.status not in ("trial", "active") or (account.status == "trial") == inputs.trial
+        return account if account.partner == inputs.partner and trial_matches else None
+
+    def _align(self, account: Account, inputs: CakemailSubAccountInputs) -> Account:
+        """A taken-over account gets the declared name and flags (the owner was set by the same create)."""
+        changes = {f: getattr(inputs, f) for f in ("trial", "partner")
+                   if (account.partner if f == "partner" else account.status == "trial") != getattr(inputs, f)}
+        if account.name != inputs.name:
+            changes["name"] = inputs.name
+        return self.client.patch_account(account.id, PatchAccount(**changes)) if changes else account
+
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get_account(account_id)
         if account is None:
             return None
-        recorded = {k: olds.get(k) for k in CakemailSubAccountInputs.model_fields}
+        recorded = {k: olds.get(k) for k in (*CakemailSubAccountInputs.model_fields, MARKER_KEY)}
         # The owner's details are not readable back (only its user id): keep what was declared.
         recorded.update(name=account.name, partner=account.partner, suspended=account.suspended)
         if account.status in ("trial", "active"):
@@ -108,10 +159,19 @@ class CakemailSubAccount(PlatformHandler):
             account = self.client.get_account(account_id)
             if account is None:
                 raise RuntimeError(f"cakemail account {account_id} no longer exists; run `pulumi refresh` to recreate it")
-        return self._outputs(new.model_dump(), account)
+        return self._outputs({**new.model_dump(), MARKER_KEY: olds.get(MARKER_KEY)}, account)
 
     def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
-        self.client.delete_account(account_id)  # already gone is fine
+        account = self.client.get_account(account_id)
+        if account is None:
+            return  # already gone is fine
+        marker = self.client.marker_of(account)
+        if marker is not None and marker != olds.get(MARKER_KEY):
+            # A replacement took this account over (see _recognise): it is now the new resource's.
+            print(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
+                  f"not deleted", file=sys.stderr)
+            return
+        self.client.delete_account(account_id)
 
     @staticmethod
     def _outputs(inputs: dict, account: Account) -> dict:

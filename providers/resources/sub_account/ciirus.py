@@ -9,6 +9,8 @@ them again nor reports drift on them.
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from ...ciirus.client import CiirusClient, SubAccountExists
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...settings import ciirus_client
-from ..common import PlatformHandler
+from ..common import PlatformHandler, within_window
 from ..validators import hostname
 
 
@@ -48,20 +50,34 @@ class CiirusSubAccount(PlatformHandler):
     def client(self) -> CiirusClient:
         return ciirus_client(self._config)
 
-    def create(self, inputs: CiirusSubAccountInputs) -> tuple[str, dict]:
+    def create(self, inputs: CiirusSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
         try:
             account = self.client.create(SubAccountFields(**inputs.initial.model_dump()))
         except SubAccountExists as exc:
-            if not inputs.adopt_existing:
-                e = exc.existing
+            e = exc.existing
+            if not inputs.adopt_existing and not self._made_by_interrupted_create(e, inputs):
                 raise RuntimeError(
-                    f"Ciirus already has a sub-account for this API user: {e.subaccount_id} (sending domain "
-                    f"{e.sending_domain}, daily_send_limit {e.daily_send_limit}, approved {e.approved}). It was not "
-                    f"changed. To manage it with this stack, set `adopt_existing: true` on the account and run "
-                    f"`pulumi up` again; its domain and limits then follow your SendingDomain and AccountFeatures."
+                    f"Ciirus already has a sub-account for this API user: {e.subaccount_id} (created {e.created_at}, "
+                    f"sending domain {e.sending_domain}, daily_send_limit {e.daily_send_limit}, approved {e.approved}). "
+                    f"It was not changed. To manage it with this stack, add `adopt_existing: true` to the account and "
+                    f"run `pulumi up` again; its domain and limits then follow your SendingDomain and AccountFeatures."
                 ) from None
-            account = exc.existing
+            account = e
         return account.subaccount_id, self._outputs(inputs.model_dump(), account)
+
+    @staticmethod
+    def _made_by_interrupted_create(existing: SubAccount, inputs: CiirusSubAccountInputs) -> bool:
+        """The API stores nothing of ours, so: every `initial` value matches exactly and it was made
+        within RECOGNITION_WINDOW. Then an earlier run of this resource made it and was cut short."""
+        try:
+            created = dt.datetime.fromisoformat(existing.created_at) if existing.created_at else None
+        except ValueError:
+            created = None
+        if existing.fields() != SubAccountFields(**inputs.initial.model_dump()) or not within_window(created):
+            return False
+        print(f"ciirus sub-account {existing.subaccount_id} (created {existing.created_at}) matches every `initial` "
+              f"value and was made by an earlier, interrupted run: taking it over", file=sys.stderr)
+        return True
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get()

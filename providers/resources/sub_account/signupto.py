@@ -9,12 +9,13 @@ account from the stack and leaves it on the platform.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...settings import signupto_client
-from ..common import PlatformHandler, without_nones
+from ..common import RECOGNITION_WINDOW, PlatformHandler, within_window, without_nones
 from ...signupto.client import SignupToClient
 from ...signupto.models import Account, CreateAccount
 from ..validators import country_code, email_address, not_blank, timezone_name
@@ -72,12 +73,47 @@ class SignupToSubAccount(PlatformHandler):
                                        f"account under another resource name"))
         return refused
 
-    def create(self, inputs: SignupToSubAccountInputs) -> tuple[str, dict]:
-        account = self.client.create_account(CreateAccount(
-            name=inputs.name, contactemail=inputs.owner.email, timezone=inputs.owner.timezone,
-            country=inputs.country, address=inputs.address, telephone=inputs.telephone, website=inputs.website,
-        ))
+    def create(self, inputs: SignupToSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
+        account = self._recognise(inputs)
+        if account is None:
+            account = self.client.create_account(CreateAccount(
+                name=inputs.name, contactemail=inputs.owner.email, timezone=inputs.owner.timezone,
+                country=inputs.country, address=inputs.address, telephone=inputs.telephone, website=inputs.website,
+            ))
         return str(account.id), self._outputs(inputs.model_dump(), account)
+
+    def _recognise(self, inputs: SignupToSubAccountInputs) -> Optional[Account]:
+        """The account an interrupted create of this resource made, if any.
+
+        Sign-Up.to stores nothing of ours on an account (no reference, no metadata), so recognition is
+        an exact match on every declared field plus a creation time within RECOGNITION_WINDOW. Two
+        such accounts cannot be told apart: then nothing is created and both are named."""
+        matches = [a for a in self.client.list_accounts() if self._matches(a, inputs)
+                   and within_window(dt.datetime.fromtimestamp(a.cdate, dt.timezone.utc) if a.cdate else None)]
+        if len(matches) > 1:
+            listed = "; ".join(f"{a.id} ({a.name!r}, created {self._created(a)})" for a in matches)
+            raise RuntimeError(
+                f"Sign-Up.to already has {len(matches)} accounts that match every declared field of this account and "
+                f"were made in the last {RECOGNITION_WINDOW}: {listed}. An interrupted run may have made them; nothing "
+                f"was created, so as not to add another. Change a declared field (the name, say) to create a new one.")
+        if not matches:
+            return None
+        account = matches[0]
+        print(f"signupto account {account.id} ({account.name!r}, created {self._created(account)}) matches every "
+              f"declared field and was made by an earlier, interrupted run: taking it over instead of creating another",
+              file=sys.stderr)
+        return account
+
+    @staticmethod
+    def _matches(account: Account, inputs: SignupToSubAccountInputs) -> bool:
+        declared = {"name": inputs.name, "contactemail": inputs.owner.email, "timezone": inputs.owner.timezone,
+                    "country": inputs.country, "address": inputs.address, "telephone": inputs.telephone,
+                    "website": inputs.website}
+        return all(getattr(account, field) == value for field, value in declared.items() if value is not None)
+
+    @staticmethod
+    def _created(account: Account) -> Optional[str]:
+        return dt.datetime.fromtimestamp(account.cdate, dt.timezone.utc).isoformat() if account.cdate else None
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get_account(account_id)

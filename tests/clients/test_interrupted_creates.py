@@ -1,0 +1,119 @@
+"""Creates cut short: a vendor that answers after the read timeout, and a lost answer followed by
+failing look-ups. Each ends with exactly one account, in the same run or at the next create (the
+resource's recognition), never two. Driven through the SubAccount handlers over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.http import OutcomeUnknownError
+from providers.resources.common import creation_marker
+from providers.resources.sub_account.cakemail import CakemailSubAccount
+from providers.resources.sub_account.ciirus import CiirusSubAccount
+from providers.resources.sub_account.signupto import SignupToSubAccount
+from providers.settings import InvalidSetting, cakemail_settings
+
+TIMEOUT = "0.4"  # seconds: the emulator's latency below (1 s) outlasts it, so the answer comes too late
+MARKER = creation_marker("email-partners", "storm", "partners:SubAccount", "acme-account")
+
+
+def cakemail(partner) -> tuple[CakemailSubAccount, object]:
+    config = {"cakemail:apiUrl": partner["api_url"], "cakemail:username": partner["username"],
+              "cakemail:password": partner["password"], "cakemail:timeoutSeconds": TIMEOUT}
+    handler = CakemailSubAccount(config)
+    inputs = handler.Inputs.model_validate({"platform": "cakemail", "name": "Storm Bakery",
+                                            "owner": {"email": "o@storm.example", "first_name": "O", "last_name": "S"}})
+    return handler, inputs
+
+
+def signupto(partner) -> tuple[SignupToSubAccount, object]:
+    config = {"signupto:apiUrl": partner["api_url"], "signupto:partnerId": str(partner["partner_id"]),
+              "signupto:partnerKey": partner["partner_key"], "signupto:timeoutSeconds": TIMEOUT}
+    handler = SignupToSubAccount(config)
+    inputs = handler.Inputs.model_validate({"platform": "signupto", "name": "Storm Bakery",
+                                            "owner": {"email": "o@storm.example"}, "country": "GB"})
+    return handler, inputs
+
+
+def ciirus(user) -> tuple[CiirusSubAccount, object]:
+    config = {"ciirus:apiUrl": user["api_url"], "ciirus:apiVersion": user["api_version"],
+              "ciirus:username": user["username"], "ciirus:password": user["password"],
+              "ciirus:timeoutSeconds": TIMEOUT}
+    handler = CiirusSubAccount(config)
+    inputs = handler.Inputs.model_validate({"platform": "ciirus", "initial": {
+        "sending_domain": "storm.example", "daily_send_limit": 100, "approved": False}})
+    return handler, inputs
+
+
+# builder, credentials fixture, the create's path, the look-ups' path, look-ups made before the POST
+PLATFORMS = {
+    "cakemail": (cakemail, "cakemail_partner", r"^/cakemail/accounts$", r"^/cakemail/accounts", 2),
+    "signupto": (signupto, "signupto_partner", r"^/signupto/v1/account$", r"^/signupto/v1/account$", 2),
+    "ciirus": (ciirus, "ciirus_user", r"^/ciirus/.*/emails/subaccount$", r"^/ciirus/.*/emails/subaccount$", 1),
+}
+
+
+def remote_accounts(platform: str, handler) -> list[str]:
+    """The accounts the vendor API lists (Ciirus: the API user's one sub-account)."""
+    if platform == "cakemail":
+        return [a.id for a in handler.client.accounts_named("Storm Bakery")]
+    if platform == "signupto":
+        return [str(a.id) for a in handler.client.list_accounts() if a.name == "Storm Bakery"]
+    current = handler.client.get()
+    return [] if current is None else [current.subaccount_id]
+
+
+def posts(control, since: int, post_path: str) -> int:
+    import re
+    return sum(1 for r in control.requests(since_id=since)
+               if r["method"] == "POST" and re.search(post_path, r["path"]))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_answer_after_the_read_timeout_is_found_not_duplicated(platform, request, control):
+    build, fixture, post_path, _, _ = PLATFORMS[platform]
+    handler, inputs = build(request.getfixturevalue(fixture))
+    before = control.last_request_id()
+    control.fault(post_path, method="POST", latency_ms=1000, count=1)
+    account_id, _ = handler.create(inputs, MARKER)  # the client keeps looking until the late create shows
+    assert remote_accounts(platform, handler) == [account_id]
+    assert posts(control, before, post_path) == 1
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_lost_answer_then_failing_look_ups_is_recognised_by_the_next_create(platform, request, control):
+    build, fixture, post_path, list_path, looks_before = PLATFORMS[platform]
+    handler, inputs = build(request.getfixturevalue(fixture))
+    handler.client.http.retry = type(handler.client.http.retry)(read_timeout=0.4, base_delay=0.01, max_delay=0.05,
+                                                                settle_window=0.3)
+    before = control.last_request_id()
+    control.fault(post_path, method="POST", drop=True, after_processing=True, count=1)
+    control.fault(list_path, method="GET", latency_ms=0, count=looks_before)  # let the pre-create look-ups through
+    control.fault(list_path, method="GET", status=503, count=10_000)
+    with pytest.raises(OutcomeUnknownError) as err:
+        handler.create(inputs, MARKER)
+    message = str(err.value)
+    assert "outcome is unknown" in message and "Run `pulumi up` again" in message and "503" in message
+    control.clear_faults()
+    assert len(remote_accounts(platform, handler)) == 1  # it landed; nothing was re-sent
+
+    account_id, _ = handler.create(inputs, MARKER)  # the next `up`: recognised, not created again
+    assert remote_accounts(platform, handler) == [account_id]
+    assert posts(control, before, post_path) == 1
+
+
+def test_a_cakemail_account_marked_by_another_resource_is_never_taken(cakemail_partner):
+    handler, inputs = cakemail(cakemail_partner)
+    other_id, _ = handler.create(inputs, creation_marker("email-partners", "other-customer", "partners:SubAccount",
+                                                         "acme-account"))
+    own_id, _ = handler.create(inputs, MARKER)
+    assert own_id != other_id
+    assert handler.create(inputs, MARKER)[0] == own_id  # and its own is recognised again
+
+
+def test_timeout_setting_is_validated():
+    base = {"cakemail:username": "u", "cakemail:password": "p"}
+    assert cakemail_settings({**base, "cakemail:timeoutSeconds": "2.5"}).timeout_seconds == 2.5
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        with pytest.raises(InvalidSetting, match=r"cakemail:timeoutSeconds \(or CAKEMAIL_TIMEOUT_SECONDS\)"):
+            cakemail_settings({**base, "cakemail:timeoutSeconds": bad})
