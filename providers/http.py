@@ -153,7 +153,10 @@ class HttpClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-                failure = _Failure(None, _describe(exc), None, maybe_applied=not never_sent)
+                reason = _describe(exc)
+                if isinstance(exc, requests.ReadTimeout):
+                    reason += f" after {self.retry.read_timeout:g}s (`{self.vendor}:timeoutSeconds` sets it)"
+                failure = _Failure(None, reason, None, maybe_applied=not never_sent)
             else:
                 status = response.status_code
                 log.debug("%s %s %s -> %d (attempt %d)", self.vendor, method, path, status, attempt)

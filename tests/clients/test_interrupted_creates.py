@@ -4,6 +4,8 @@ resource's recognition), never two. Driven through the SubAccount handlers over 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from providers.http import OutcomeUnknownError
@@ -117,3 +119,19 @@ def test_timeout_setting_is_validated():
     for bad in ("0", "-1", "soon", "nan", "inf"):
         with pytest.raises(InvalidSetting, match=r"cakemail:timeoutSeconds \(or CAKEMAIL_TIMEOUT_SECONDS\)"):
             cakemail_settings({**base, "cakemail:timeoutSeconds": bad})
+
+
+def test_an_answer_later_than_the_look_up_window_fails_as_unknown_then_is_recognised(cakemail_partner, control):
+    handler, inputs = cakemail(cakemail_partner)
+    handler.client.http.retry = type(handler.client.http.retry)(read_timeout=0.3, base_delay=0.01, settle_window=0.3)
+    before = control.last_request_id()
+    control.fault(r"^/cakemail/accounts$", method="POST", latency_ms=1500, count=1)
+    with pytest.raises(OutcomeUnknownError) as err:
+        handler.create(inputs, MARKER)
+    assert "after 0.3s (`cakemail:timeoutSeconds` sets it)" in str(err.value)
+    assert "not found within 0.3s" in str(err.value)
+    time.sleep(1.5)  # the vendor finishes the create after the client gave up
+    account_id, _ = handler.create(inputs, MARKER)  # the next `up`: the unmarked account of this run is taken
+    assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
+    assert handler.client.marker_of(handler.client.get_account(account_id)) is not None
+    assert posts(control, before, r"^/cakemail/accounts$") == 1

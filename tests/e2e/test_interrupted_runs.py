@@ -61,7 +61,6 @@ def recover(project):
         project.run("cancel", "--yes")
         result = project.up(check=False)
     assert result.returncode == 0, result.output
-    print(result.output)  # shown with -s: the engine's words, quoted in the README
     return result
 
 
@@ -84,6 +83,7 @@ def test_kill_during_sub_account_create_leaves_one_account(platform, request, co
     else:
         assert api.get().subaccount_id == account_id
     assert posts(control, before, post_path) == 1, "the recovery sent the create again"
+    assert not project.export()["deployment"].get("pending_operations"), "the engine would warn again"
     project.preview("--expect-no-changes")
 
 
