@@ -5,8 +5,11 @@ outcome. Safe and idempotent requests (and those a client marks idempotent) are 
 429, 5xx and connection failures. A non-idempotent write (POST) is retried blindly only when
 the server provably did not act on it (429, or a connection that was never established);
 after any other failure the write may or may not have landed, so the caller's `reconcile`
-callback looks for it first, and the request is re-sent only if nothing is found. This is how
-a create is never duplicated.
+callback looks for it first. After a 5xx answer the server is done, and the request is re-sent
+only if nothing is found. After a timeout or a lost answer the server may still be working on
+it: the request is never re-sent; the look-up is repeated over a bounded window, then the call
+fails with OutcomeUnknownError (the next run's create recognises the object). This is how a
+create is never duplicated.
 """
 
 from __future__ import annotations

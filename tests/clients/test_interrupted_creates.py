@@ -135,3 +135,23 @@ def test_an_answer_later_than_the_look_up_window_fails_as_unknown_then_is_recogn
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
     assert handler.client.marker_of(handler.client.get_account(account_id)) is not None
     assert posts(control, before, r"^/cakemail/accounts$") == 1
+
+
+def test_a_cakemail_replacement_makes_a_new_account_and_deletes_only_the_old_one(cakemail_partner):
+    """An owner change replaces: the create must not take the old account (same resource, same name)."""
+    handler, inputs = cakemail(cakemail_partner)
+    old_id, old_outputs = handler.create(inputs, MARKER)
+    new_inputs = inputs.model_copy(update={"owner": inputs.owner.model_copy(update={"email": "new@storm.example"})})
+    new_id, _ = handler.create(new_inputs, MARKER)
+    assert new_id != old_id
+    handler.delete(old_id, old_outputs)
+    assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [new_id]
+
+
+def test_a_cakemail_account_taken_over_by_another_resource_is_not_deleted_by_the_old_one(cakemail_partner):
+    handler, inputs = cakemail(cakemail_partner)
+    account_id, outputs = handler.create(inputs, MARKER)
+    handler.delete(account_id, {**outputs, "creation_marker": "ep1-someone-else"})
+    assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
+    handler.delete(account_id, outputs)
+    assert handler.client.accounts_named("Storm Bakery") == []

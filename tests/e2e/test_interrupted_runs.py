@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-HOLD_MS = 2500  # the emulator holds the create this long; the kill lands inside it
+HOLD_MS = 1500  # the emulator holds the create this long; the kill lands inside it
 
 CUSTOMERS = {
     "cakemail": ({"platform": "cakemail", "account": {
