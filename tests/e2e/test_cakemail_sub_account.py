@@ -183,8 +183,14 @@ def test_retries_through_503_and_429_create_exactly_one_account(cakemail_project
 
 
 def test_dropped_create_connection_creates_exactly_one_account(cakemail_project, cakemail_api, control):
+    """No answer at all: the create is not re-sent blindly; the up says the outcome is unknown, and
+    the next up creates the account (the dropped request never landed), exactly once."""
     declare(cakemail_project)
+    cakemail_project.set_config("cakemail:timeoutSeconds", "2")  # the look-up window is twice that
     control.fault(r"^/cakemail/accounts$", method="POST", drop=True, count=1)
+    failed = cakemail_project.up(check=False)
+    assert failed.returncode != 0 and "the outcome is unknown" in failed.output, failed.output
+    assert list(cakemail_api.iter_accounts()) == []
     cakemail_project.up()
     assert [a.id for a in cakemail_api.iter_accounts()] == [cakemail_project.outputs()["account_id"]]
 
