@@ -12,14 +12,12 @@ from typing import Any, Callable, Mapping, Optional
 
 from pydantic import BaseModel, SecretStr
 
-from .http import RetryPolicy
-
 from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
 from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION, CiirusClient
 from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL, SignupToClient
 
 
-DEFAULT_TIMEOUT_SECONDS = RetryPolicy().read_timeout
+DEFAULT_TIMEOUT_SECONDS = 30.0  # the read timeout of http.RetryPolicy
 
 
 class MissingCredentials(Exception):
@@ -81,7 +79,9 @@ def _timeout(config: Mapping[str, Any], key: str, env: str) -> float:
     return seconds
 
 
-def _retry(seconds: float) -> RetryPolicy:
+def _retry(seconds: float):
+    from .http import RetryPolicy  # imported where used: settings stays cheap to import
+
     return RetryPolicy(read_timeout=seconds)
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from providers.http import OutcomeUnknownError
+from providers.http import OutcomeUnknownError, RetryPolicy
 from providers.resources.common import creation_marker
 from providers.resources.sub_account.cakemail import CakemailSubAccount
 from providers.resources.sub_account.ciirus import CiirusSubAccount
@@ -113,9 +113,12 @@ def test_a_cakemail_account_marked_by_another_resource_is_never_taken(cakemail_p
     assert handler.create(inputs, MARKER)[0] == own_id  # and its own is recognised again
 
 
-def test_timeout_setting_is_validated():
+def test_timeout_setting_is_validated(monkeypatch):
     base = {"cakemail:username": "u", "cakemail:password": "p"}
+    assert cakemail_settings(base).timeout_seconds == RetryPolicy().read_timeout
     assert cakemail_settings({**base, "cakemail:timeoutSeconds": "2.5"}).timeout_seconds == 2.5
+    monkeypatch.setenv("CAKEMAIL_TIMEOUT_SECONDS", "7")
+    assert cakemail_settings(base).timeout_seconds == 7
     for bad in ("0", "-1", "soon", "nan", "inf"):
         with pytest.raises(InvalidSetting, match=r"cakemail:timeoutSeconds \(or CAKEMAIL_TIMEOUT_SECONDS\)"):
             cakemail_settings({**base, "cakemail:timeoutSeconds": bad})
