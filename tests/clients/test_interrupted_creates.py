@@ -158,3 +158,28 @@ def test_a_cakemail_account_taken_over_by_another_resource_is_not_deleted_by_the
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
     handler.delete(account_id, outputs)
     assert handler.client.accounts_named("Storm Bakery") == []
+
+
+def test_signupto_refuses_when_two_accounts_match_and_names_both(signupto_partner, signupto_api):
+    from providers.signupto.models import CreateAccount
+
+    handler, inputs = signupto(signupto_partner)
+    twins = [signupto_api.create_account(CreateAccount(name="Storm Bakery", contactemail="o@storm.example",
+                                                       country="GB")) for _ in range(2)]
+    with pytest.raises(RuntimeError, match="2 accounts that match every declared field") as err:
+        handler.create(inputs, MARKER)
+    assert all(f"{a.id} ('Storm Bakery', created " in str(err.value) for a in twins)
+    assert len(remote_accounts("signupto", handler)) == 2  # nothing created
+
+
+def test_ciirus_refuses_a_sub_account_that_does_not_match_and_names_the_line_to_adopt(ciirus_user, ciirus_api):
+    from providers.ciirus.models import SubAccountFields
+
+    existing = ciirus_api.create(SubAccountFields(sending_domain="other.example", daily_send_limit=5, approved=True))
+    handler, inputs = ciirus(ciirus_user)
+    with pytest.raises(RuntimeError) as err:
+        handler.create(inputs, MARKER)
+    message = str(err.value)
+    assert existing.subaccount_id in message and f"created {existing.created_at}" in message
+    assert "add `adopt_existing: true` to the account" in message
+    assert ciirus_api.get().sending_domain == "other.example"  # not changed
