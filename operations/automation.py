@@ -77,3 +77,68 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
     config copy, JSON previews); always non-interactive."""
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
                           env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout)
+
+
+class PreviewRun:
+    """One `pulumi preview --json` of a stack: the planned steps, the engine's diagnostics and the
+    policy events, parsed; `error` holds what the engine said when it produced no plan at all."""
+
+    def __init__(self, stack: str, returncode: int, plan: dict, events: list[dict], stderr: str):
+        self.stack, self.returncode, self.plan, self.events, self.stderr = stack, returncode, plan, events, stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def steps(self) -> list[dict]:
+        return self.plan.get("steps") or []
+
+    @property
+    def diagnostics(self) -> list[dict]:
+        """Errors and warnings: from the plan, else from the event log (the engine omits them when it stops early)."""
+        found = [d for d in self.plan.get("diagnostics") or []]
+        if not found:
+            found = [e["diagnosticEvent"] for e in self.events if "diagnosticEvent" in e]
+        return found
+
+    @property
+    def policy_events(self) -> list[dict]:
+        return [e["policyEvent"] for e in self.events if "policyEvent" in e]
+
+
+def preview(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None,
+            policy_pack: Optional[Path] = None, timeout: Optional[float] = 900) -> PreviewRun:
+    """`pulumi preview --json` of one stack of the project's own program; with the policy pack when
+    given. The plan carries each step's old and new inputs; the event log carries policy events."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="email-partners-preview-") as tmp:
+        log = Path(tmp) / "events.jsonl"
+        args = ["preview", "--stack", stack, "--json", "--diff", "--event-log", str(log)]
+        if policy_pack is not None:
+            args += ["--policy-pack", str(policy_pack)]
+        result = run_cli(args, project_dir, env, timeout=timeout)
+        events = []
+        if log.exists():
+            for line in log.read_text().splitlines():
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    continue
+    try:
+        plan = json.loads(result.stdout) if result.stdout.strip() else {}
+    except ValueError:
+        plan = {}
+    return PreviewRun(stack, result.returncode, plan if isinstance(plan, dict) else {}, events, result.stderr)
+
+
+def stack_config(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None) -> dict[str, object]:
+    """A stack's config with secrets decrypted, in memory only (for an explicit credentials check)."""
+    import json
+
+    result = run_cli(["config", "--stack", stack, "--show-secrets", "--json"], project_dir, env)
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot read the config of stack {stack}: {result.stderr.strip()[-500:]}")
+    return {key: entry.get("objectValue", entry.get("value")) for key, entry in json.loads(result.stdout).items()}
