@@ -80,11 +80,12 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
 
 
 class PreviewRun:
-    """One `pulumi preview --json` of a stack: the planned steps, the engine's diagnostics and the
-    policy events, parsed; `error` holds what the engine said when it produced no plan at all."""
+    """One `pulumi preview` of a stack as the engine's event stream (JSON lines), parsed: the planned
+    steps with old and new inputs, the diagnostics and the policy events (the one-document `--json`
+    digest drops policy events)."""
 
-    def __init__(self, stack: str, returncode: int, plan: dict, events: list[dict], stderr: str):
-        self.stack, self.returncode, self.plan, self.events, self.stderr = stack, returncode, plan, events, stderr
+    def __init__(self, stack: str, returncode: int, events: list[dict], stderr: str):
+        self.stack, self.returncode, self.events, self.stderr = stack, returncode, events, stderr
 
     @property
     def ok(self) -> bool:
@@ -92,15 +93,20 @@ class PreviewRun:
 
     @property
     def steps(self) -> list[dict]:
-        return self.plan.get("steps") or []
+        """Each resource's step: op, urn, oldState/newState (inputs, outputs), replaceReasons."""
+        steps = []
+        for event in self.events:
+            meta = (event.get("resourcePreEvent") or {}).get("metadata")
+            if meta:
+                steps.append({"op": meta.get("op"), "urn": meta.get("urn", ""), "oldState": meta.get("old"),
+                              "newState": meta.get("new"), "replaceReasons": meta.get("keys") or []})
+        return steps
 
     @property
     def diagnostics(self) -> list[dict]:
-        """Errors and warnings: from the plan, else from the event log (the engine omits them when it stops early)."""
-        found = [d for d in self.plan.get("diagnostics") or []]
-        if not found:
-            found = [e["diagnosticEvent"] for e in self.events if "diagnosticEvent" in e]
-        return found
+        """Errors and warnings only: debug messages can carry property values."""
+        return [e["diagnosticEvent"] for e in self.events
+                if e.get("diagnosticEvent", {}).get("severity") in ("error", "warning")]
 
     @property
     def policy_events(self) -> list[dict]:
@@ -109,29 +115,25 @@ class PreviewRun:
 
 def preview(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None,
             policy_pack: Optional[Path] = None, timeout: Optional[float] = 900) -> PreviewRun:
-    """`pulumi preview --json` of one stack of the project's own program; with the policy pack when
-    given. The plan carries each step's old and new inputs; the event log carries policy events."""
+    """`pulumi preview --json` of one stack of the project's own program, streamed as engine events;
+    with the policy pack when given."""
     import json
-    import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="email-partners-preview-") as tmp:
-        log = Path(tmp) / "events.jsonl"
-        args = ["preview", "--stack", stack, "--json", "--diff", "--event-log", str(log)]
-        if policy_pack is not None:
-            args += ["--policy-pack", str(policy_pack)]
-        result = run_cli(args, project_dir, env, timeout=timeout)
-        events = []
-        if log.exists():
-            for line in log.read_text().splitlines():
-                try:
-                    events.append(json.loads(line))
-                except ValueError:
-                    continue
-    try:
-        plan = json.loads(result.stdout) if result.stdout.strip() else {}
-    except ValueError:
-        plan = {}
-    return PreviewRun(stack, result.returncode, plan if isinstance(plan, dict) else {}, events, result.stderr)
+    args = ["preview", "--stack", stack, "--json"]
+    if policy_pack is not None:
+        args += ["--policy-pack", str(policy_pack)]
+    run_env = dict(env or engine_env())
+    run_env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"] = "true"
+    result = run_cli(args, project_dir, run_env, timeout=timeout)
+    events = []
+    for line in result.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return PreviewRun(stack, result.returncode, events, result.stderr)
 
 
 def stack_config(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None) -> dict[str, object]:

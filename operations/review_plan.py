@@ -14,11 +14,12 @@ from typing import Any, Optional
 from pydantic import BaseModel, Field
 
 SECRET = "[secret]"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value known only at `up`
 SECRET_NAME = re.compile(r"password|partnerkey|secret|token|apikey|api_key|credential", re.I)
 # State that the provider computes, not something the user declared: not a reviewed change.
 COMPUTED = {"__provider", "account_id", "status", "created_at", "owner_user_id", "lineage", "records", "verified",
             "dkim_key_id", "dkim_selector"}
-OPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": "replace",
+OPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": None,
        "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
 # The reason to acknowledge each dangerous kind with, and how.
 KINDS = {
@@ -119,8 +120,10 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def field_changes(old_inputs: dict, new_inputs: dict) -> list[FieldChange]:
     olds = _flatten({k: v for k, v in (old_inputs or {}).items() if k not in COMPUTED})
     news = _flatten({k: v for k, v in (new_inputs or {}).items() if k not in COMPUTED})
+    # With an input still unknown, the provider could not fill in its defaults: compare what is there.
+    partial = any(v == UNKNOWN for v in _flatten(dict(new_inputs or {})).values())
     changes = []
-    for key in sorted(set(olds) | set(news)):
+    for key in sorted(set(news) if partial and news else set(olds) | set(news)):
         old, new = olds.get(key), news.get(key)
         if old != new:
             name = key.rsplit(".", 1)[-1]
@@ -147,7 +150,8 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
         if change.op == "replace":
             reasons = ", ".join(change.replace_reasons) or "a replace-forcing field"
             found.append(("account-replaced", f"the customer's account is replaced ({reasons} changed): it is deleted "
-                          "with all its contacts and campaigns and a new, empty account is created", True))
+                          "with all its contacts and campaigns and a new, empty account is created; its features and "
+                          "sending domains follow (new DKIM keys: new DNS records to publish)", True))
         elif change.op == "delete":
             keep = platform == "signupto" and old.get("on_destroy") == "keep"
             found.append(("account-undeletable" if keep else "account-deleted",
@@ -178,6 +182,10 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
 def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str]) -> StackReview:
     """One stack's review from a PreviewRun (operations.automation.preview)."""
     review = StackReview(stack=stack, customer=customer, platform=platform, preview_ok=run.ok)
+    # A dependent of a replaced account shows in preview as an update with an unknown account id;
+    # the engine replaces it at `up` once the new id is known, so the review says so.
+    account_replaced = any(OPS.get(s.get("op")) == "replace" and _resource_of(s.get("urn", ""))[0] == "SubAccount"
+                           for s in run.steps)
     for step in run.steps:
         urn = step.get("urn", "")
         resource, name = _resource_of(urn)
@@ -193,8 +201,14 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
                                 fields=field_changes(old if op != "create" else {}, new if op != "delete" else {}),
                                 replace_reasons=[r for r in step.get("replaceReasons") or [] if r not in COMPUTED])
         if op == "update" and not change.fields:
-            review.unchanged += 1  # e.g. only the provider blob changed
-            continue
+            if account_replaced and "account_id" in new:
+                change.op, change.replace_reasons = "replace", ["account_id"]
+                change.fields = [FieldChange(field="account_id", old=old.get("account_id"), new="(the new account's)")]
+                review.changes.append(change)  # its danger is the account's (see dangers_of)
+                continue
+            else:
+                review.unchanged += 1  # e.g. only the provider blob changed
+                continue
         review.changes.append(change)
         review.dangers += dangers_of(change, platform, old, new, acknowledged)
     for diag in run.diagnostics:

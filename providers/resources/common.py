@@ -101,7 +101,9 @@ def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterab
     """Compare only what the user controls: the recorded outputs carry the normalised inputs."""
     changed = [f for f in fields
                if is_unknown(news.get(f)) or without_nones(olds.get(f)) != without_nones(news.get(f))]
-    replaces = [f for f in changed if replace_when(f)]
+    # A value still unknown in preview (an account id while its account is updated) is not known to
+    # force a replacement: the engine diffs again at `up` with the real value, and replaces then if needed.
+    replaces = [f for f in changed if replace_when(f) and not is_unknown(news.get(f))]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[],
                       delete_before_replace=delete_before_replace and bool(replaces))
 
