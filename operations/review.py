@@ -17,7 +17,6 @@ from typing import Optional
 import click
 
 from . import automation
-from .cli import EXIT_DANGEROUS, EXIT_FAILED, EXIT_OK
 from .project import ProjectError, load_stack
 from .review_plan import KINDS, Problem, StackReview, review_of
 from .review_render import as_json, markdown
@@ -63,6 +62,8 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
 
 
 def exit_status(reviews: list[StackReview]) -> int:
+    from .cli import EXIT_DANGEROUS, EXIT_FAILED, EXIT_OK  # cli imports this module to register it
+
     if any(r.failed for r in reviews):
         return EXIT_FAILED
     if any(r.unacknowledged for r in reviews):
@@ -123,4 +124,6 @@ def check_credentials_command(ctx, stacks: tuple[str, ...]) -> None:
         accepted, line = credentials_line(name, declared.platform, project_dir)
         failed |= not accepted
         click.echo(f"{name}: {'ok' if accepted else 'FAILED'}: {line}")
+    from .cli import EXIT_FAILED, EXIT_OK
+
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

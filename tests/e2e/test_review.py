@@ -139,3 +139,46 @@ def test_review_of_a_customer_through_its_changes(project, cakemail_partner, cak
     project.up()
     project.destroy()
     assert cakemail_api.get_account(new_id) is None
+
+
+def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wrong_password(
+        tmp_path, pulumi_bin, control, cakemail_partner, signupto_partner, ciirus_user):
+    """A preview that passes means the `up` can run: what is knowable without a request fails the
+    preview (naming the config key and the environment variable); a wrong password needs a request."""
+    def project(name: str, config: dict, declared: dict) -> PulumiProject:
+        p = PulumiProject(tmp_path / name, pulumi_bin, stack=f"{name}.staging")
+        for key, value in config.items():
+            p.set_config(key, value, secret="password" in key.lower() or "key" in key.lower())
+        p.set_customer(declared)
+        return p
+
+    owner = {"email": "owner@shop.example", "first_name": "Ada", "last_name": "Baker"}
+    cakemail = project("cakemail", {"cakemail:apiUrl": cakemail_partner["api_url"]},
+                       {"platform": "cakemail", "account": {"name": "Shop", "owner": owner}})
+    signupto = project("signupto", {"signupto:apiUrl": signupto_partner["api_url"],
+                                    "signupto:partnerId": str(signupto_partner["partner_id"])},
+                       {"platform": "signupto", "account": {"name": "Shop", "owner": {"email": owner["email"]}}})
+    ciirus = project("ciirus", {"ciirus:apiUrl": "127.0.0.1/ciirus", "ciirus:apiVersion": "v1999.01.01",
+                                "ciirus:username": ciirus_user["username"], "ciirus:password": ciirus_user["password"]},
+                     {"platform": "ciirus", "account": {}, "sending_domains": [{"domain": "mail.shop.example"}]})
+    before = control.last_request_id()
+    expected = {cakemail: ["cakemail:username", "CAKEMAIL_USERNAME"],
+                signupto: ["signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"],
+                ciirus: ["ciirus:apiUrl", "'127.0.0.1/ciirus'", "ciirus:apiVersion", "'v1999.01.01'", "v2024.07.31"]}
+    for p, words in expected.items():
+        result = p.preview(check=False)
+        assert result.returncode != 0, result.output
+        for word in words:
+            assert word in result.output, (word, result.output[-3000:])
+    assert control.requests(since_id=before) == [], "settings are checked without any request"
+
+    # Credentials present but wrong: the preview cannot know; `review --check-credentials` asks once.
+    cakemail.set_config("cakemail:username", cakemail_partner["username"])
+    cakemail.set_config("cakemail:password", "not-the-password", secret=True)
+    before = control.last_request_id()
+    result = tool(cakemail, "review", "cakemail.staging", "--check-credentials")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "refused the credentials" in result.stdout and "not-the-password" not in result.stdout, result.stdout
+    assert [r["path"] for r in control.requests(since_id=before)] == ["/cakemail/token"]
+    checked = tool(cakemail, "check-credentials", "cakemail.staging")
+    assert checked.returncode == 1 and "FAILED" in checked.stdout
