@@ -18,7 +18,7 @@ import click
 
 from . import automation
 from .project import ProjectError, load_stack
-from .review_plan import KINDS, Problem, StackReview, review_of
+from .review_plan import KINDS, Problem, StackReview, lowered_limits, review_of, usage_dangers
 from .review_render import as_json, markdown
 
 
@@ -48,11 +48,29 @@ def credentials_line(stack: str, platform: Optional[str], project_dir: Path) -> 
     return check_credentials(platform or "", config)
 
 
+def signupto_usage(stack: str, project_dir: Path):
+    """What a Sign-Up.to account uses now (one GET per account, only when the plan lowers a limit)."""
+    def usage_of(account_id: str) -> Optional[dict]:
+        from providers.settings import signupto_client
+
+        try:  # the counts are not part of the typed Account model: read the raw answer
+            data = signupto_client(automation.stack_config(stack, project_dir)).call("GET", "account",
+                                                                                     params={"id": account_id})
+        except Exception as exc:  # the review still lists the change; it cannot compare it with usage
+            click.echo(f"warning: {stack}: cannot read Sign-Up.to account {account_id}'s usage: {exc}", err=True)
+            return None
+        data = data[0] if isinstance(data, list) and data else data
+        return data if isinstance(data, dict) else None
+    return usage_of
+
+
 def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], acknowledged: set[str],
                  check_credentials: bool) -> StackReview:
     declared = load_stack(project_dir, stack)
     run = automation.preview(stack, project_dir, policy_pack=policy_pack)
     review = review_of(stack, declared.customer, declared.platform, run, acknowledged)
+    if declared.platform == "signupto" and lowered_limits(review):
+        review.dangers += usage_dangers(review, signupto_usage(stack, project_dir), acknowledged)
     if check_credentials:
         accepted, line = credentials_line(stack, declared.platform, project_dir)
         review.credentials = line

@@ -29,7 +29,10 @@ KINDS = {
     "account-suspended": "`review --acknowledge account-suspended`",
     "account-undeletable": "`review --acknowledge account-undeletable`",
     "ciirus-shared": "`review --acknowledge ciirus-shared`",
+    "limit-below-usage": "`review --acknowledge limit-below-usage`",
 }
+# Sign-Up.to reports what an account uses next to its limits (GET /account).
+USAGE_OF_LIMIT = {"list_limit": "list_count", "user_limit": "user_count", "subscriber_limit": "subscriber_count"}
 GUARD_MARK = "allow_replace: true"
 
 
@@ -45,6 +48,7 @@ class ResourceChange(BaseModel):
     op: str                # create | update | replace | delete
     fields: list[FieldChange] = Field(default_factory=list)
     replace_reasons: list[str] = Field(default_factory=list)
+    account_id: Optional[str] = None   # the account a features or domain resource belongs to
 
 
 class Danger(BaseModel):
@@ -197,7 +201,8 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
                 review.unchanged += 1
             continue
         old, new = _inputs(step.get("oldState")), _inputs(step.get("newState"))
-        change = ResourceChange(resource=resource, name=name, op=op,
+        account_id = old.get("account_id") if isinstance(old.get("account_id"), str) else None
+        change = ResourceChange(resource=resource, name=name, op=op, account_id=account_id,
                                 fields=field_changes(old if op != "create" else {}, new if op != "delete" else {}),
                                 replace_reasons=[r for r in step.get("replaceReasons") or [] if r not in COMPUTED])
         if op == "update" and not change.fields:
@@ -232,3 +237,35 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
         tail = "\n".join(line for line in run.stderr.strip().splitlines()[-6:])
         review.problems.append(Problem(severity="error", message=tail or f"pulumi preview exited {run.returncode}"))
     return review
+
+
+def lowered_limits(review: StackReview) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """{account_id: {limit: (old, new)}} for each Sign-Up.to limit the plan lowers (a number below the old)."""
+    lowered: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for change in review.changes:
+        if change.resource != "AccountFeatures" or change.op != "update" or not change.account_id:
+            continue
+        for field in change.fields:
+            name = field.field.removeprefix("features.")
+            if name in USAGE_OF_LIMIT and isinstance(field.new, (int, float)) and (
+                    field.old == "unlimited" or (isinstance(field.old, (int, float)) and field.new < field.old)):
+                lowered.setdefault(change.account_id, {})[name] = (field.old, field.new)
+    return lowered
+
+
+def usage_dangers(review: StackReview, usage_of, acknowledged: set[str]) -> list[Danger]:
+    """A lowered limit below what the account uses now, as the API reports it (`usage_of(account_id)`
+    returns the account's counts, or None when unknown)."""
+    dangers = []
+    for account_id, limits in lowered_limits(review).items():
+        usage = usage_of(account_id) or {}
+        for limit, (old, new) in sorted(limits.items()):
+            used = usage.get(USAGE_OF_LIMIT[limit])
+            if isinstance(used, (int, float)) and used > new:
+                dangers.append(Danger(
+                    kind="limit-below-usage", resource=f"AccountFeatures of account {account_id}",
+                    reason=f"{limit} goes from {old} to {new}, below the {used:g} the customer uses now "
+                           f"({USAGE_OF_LIMIT[limit]}, as Sign-Up.to reports it)",
+                    acknowledged=bool({"limit-below-usage", "all"} & acknowledged),
+                    acknowledge_with=KINDS["limit-below-usage"]))
+    return dangers

@@ -154,3 +154,23 @@ def test_changed_stacks_since_a_git_ref(tmp_path):
     (tmp_path / "stacks" / "Pulumi.b.prod.yaml").unlink()                      # removed: not previewable
     (tmp_path / "README.md").write_text("y\n")
     assert changed_stacks(tmp_path, "HEAD~1") == ["a.prod", "d.prod"]
+
+
+def test_a_signupto_limit_lowered_below_usage_is_dangerous():
+    from operations.review_plan import usage_dangers
+
+    old = {"platform": "signupto", "account_id": "42", "features": {"list_limit": 50, "user_limit": 10,
+                                                                     "subscriber_limit": "unlimited"}}
+    new = {**old, "features": {"list_limit": 5, "user_limit": 20, "subscriber_limit": 1000}}
+    review = review_of("s", "c", "signupto", Run([step("update", "AccountFeatures", "c-features", old, new)]), set())
+    asked = []
+
+    def usage_of(account_id):
+        asked.append(account_id)
+        return {"list_count": 7, "user_count": 15, "subscriber_count": 900}
+
+    dangers = usage_dangers(review, usage_of, set())
+    assert asked == ["42"]
+    assert [(d.kind, d.acknowledged) for d in dangers] == [("limit-below-usage", False)]
+    assert "list_limit goes from 50 to 5, below the 7" in dangers[0].reason
+    assert usage_dangers(review, usage_of, {"limit-below-usage"})[0].acknowledged
