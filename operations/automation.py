@@ -77,3 +77,70 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
     config copy, JSON previews); always non-interactive."""
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
                           env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout)
+
+
+class PreviewRun:
+    """One `pulumi preview` of a stack as the engine's event stream (JSON lines), parsed: the planned
+    steps with old and new inputs, the diagnostics and the policy events (the one-document `--json`
+    digest drops policy events)."""
+
+    def __init__(self, stack: str, returncode: int, events: list[dict], stderr: str):
+        self.stack, self.returncode, self.events, self.stderr = stack, returncode, events, stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def steps(self) -> list[dict]:
+        """Each resource's step: op, urn, oldState/newState (inputs, outputs), replaceReasons."""
+        steps = []
+        for event in self.events:
+            meta = (event.get("resourcePreEvent") or {}).get("metadata")
+            if meta:
+                steps.append({"op": meta.get("op"), "urn": meta.get("urn", ""), "oldState": meta.get("old"),
+                              "newState": meta.get("new"), "replaceReasons": meta.get("keys") or []})
+        return steps
+
+    @property
+    def diagnostics(self) -> list[dict]:
+        """Errors and warnings only: debug messages can carry property values."""
+        return [e["diagnosticEvent"] for e in self.events
+                if e.get("diagnosticEvent", {}).get("severity") in ("error", "warning")]
+
+    @property
+    def policy_events(self) -> list[dict]:
+        return [e["policyEvent"] for e in self.events if "policyEvent" in e]
+
+
+def preview(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None,
+            policy_pack: Optional[Path] = None, timeout: Optional[float] = 900) -> PreviewRun:
+    """`pulumi preview --json` of one stack of the project's own program, streamed as engine events;
+    with the policy pack when given."""
+    import json
+
+    args = ["preview", "--stack", stack, "--json"]
+    if policy_pack is not None:
+        args += ["--policy-pack", str(policy_pack)]
+    run_env = dict(env or engine_env())
+    run_env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"] = "true"
+    result = run_cli(args, project_dir, run_env, timeout=timeout)
+    events = []
+    for line in result.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return PreviewRun(stack, result.returncode, events, result.stderr)
+
+
+def stack_config(stack: str, project_dir: Path, env: Optional[Mapping[str, str]] = None) -> dict[str, object]:
+    """A stack's config with secrets decrypted, in memory only (for an explicit credentials check)."""
+    import json
+
+    result = run_cli(["config", "--stack", stack, "--show-secrets", "--json"], project_dir, env)
+    if result.returncode != 0:
+        raise RuntimeError(f"cannot read the config of stack {stack}: {result.stderr.strip()[-500:]}")
+    return {key: entry.get("objectValue", entry.get("value")) for key, entry in json.loads(result.stdout).items()}

@@ -46,6 +46,9 @@ def main(ctx: click.Context, project_dir: Optional[Path]) -> None:
 
 def _register() -> None:
     """Each subcommand module adds itself here (one line each)."""
+    from .review import check_credentials_command, review
+    main.add_command(review)
+    main.add_command(check_credentials_command)
 
 
 _register()

@@ -120,6 +120,7 @@ class HttpClient:
         self.retry = retry
         self._sleep = sleep
         self.session = requests.Session()
+        self._reached = False  # whether the server ever answered this client
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "email-partner-iac/0.1"
 
@@ -156,11 +157,18 @@ class HttpClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+                if _refused(exc) and not self._reached:
+                    # Nothing ever answered at this address: a wrong apiUrl or a server that is down.
+                    # Retrying for seconds would only hide which setting to look at.
+                    raise ApiError(self.vendor, method, path, None, (
+                        f"connection failed: nothing answers at {self.base_url} ({_describe_refusal(exc)}); check "
+                        f"{self.vendor}:apiUrl (or {self.vendor.upper()}_API_URL)")) from None
                 reason = _describe(exc)
                 if isinstance(exc, requests.ReadTimeout):
                     reason += f" after {self.retry.read_timeout:g}s (`{self.vendor}:timeoutSeconds` sets it)"
                 failure = _Failure(None, reason, None, maybe_applied=not never_sent)
             else:
+                self._reached = True
                 status = response.status_code
                 log.debug("%s %s %s -> %d (attempt %d)", self.vendor, method, path, status, attempt)
                 if status == 401 and authenticated and self.authenticator and not unauthorized_retried:
@@ -256,6 +264,13 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout):
         return "timed out waiting for the response"
     return f"connection failed: {type(exc).__name__}"
+
+
+def _describe_refusal(exc: Exception) -> str:
+    text = repr(exc)
+    if "Name or service not known" in text or "getaddrinfo" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    return "connection refused"
 
 
 def _refused(exc: Exception) -> bool:

@@ -21,11 +21,17 @@ DEFAULT_TIMEOUT_SECONDS = 30.0  # the read timeout of http.RetryPolicy
 
 
 class MissingCredentials(Exception):
-    pass
+    def __init__(self, message: str, key: str = "", env: str = ""):
+        super().__init__(message)
+        self.key, self.env = key, env
 
 
 class InvalidSetting(Exception):
     """A provider setting that is present but unusable (e.g. a timeout that is not a positive number)."""
+
+    def __init__(self, message: str, key: str = ""):
+        super().__init__(message)
+        self.key = key
 
 
 class CakemailSettings(BaseModel):
@@ -62,8 +68,8 @@ def _require(config: Mapping[str, Any], key: str, env: str) -> str:
     value = _lookup(config, key, env)
     if not value:
         raise MissingCredentials(
-            f"missing {key}: set it with `pulumi config set {key} ...`"
-            f"{' --secret' if 'password' in key or 'Key' in key else ''} or the environment variable {env}")
+            f"missing {key}: set it with `pulumi config set{' --secret' if 'password' in key or 'Key' in key else ''} "
+            f"{key} ...` or the environment variable {env}", key, env)
     return value
 
 
@@ -75,7 +81,7 @@ def _timeout(config: Mapping[str, Any], key: str, env: str) -> float:
     except ValueError:
         seconds = float("nan")
     if not (0 < seconds <= 3600):  # also refuses nan and inf
-        raise InvalidSetting(f"{key} (or {env}) must be a number of seconds between 0 and 3600, not {value!r}")
+        raise InvalidSetting(f"{key} (or {env}) must be a number of seconds between 0 and 3600, not {value!r}", key)
     return seconds
 
 
@@ -148,3 +154,37 @@ def ciirus_client(config: Mapping[str, Any]) -> CiirusClient:
     return _shared(("ciirus", s.api_url, s.api_version, s.username, _fingerprint(s.password), s.timeout_seconds),
                    lambda: CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version,
                                         retry=_retry(s.timeout_seconds)))
+
+
+# --- checked at preview, before any request (see PlatformProvider.check) ---------------------------
+_SETTINGS = {"cakemail": cakemail_settings, "signupto": signupto_settings, "ciirus": ciirus_settings}
+_API_URL = {"cakemail": ("cakemail:apiUrl", "CAKEMAIL_API_URL"), "signupto": ("signupto:apiUrl", "SIGNUPTO_API_URL"),
+            "ciirus": ("ciirus:apiUrl", "CIIRUS_API_URL")}
+
+
+def settings_problems(platform: str, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(config key, reason) for each setting of `platform` that is missing or wrong on its face.
+
+    Knowable without a request, so a preview that passes means the `up` can authenticate at all."""
+    from urllib.parse import urlsplit
+
+    build = _SETTINGS.get(platform)
+    if build is None:
+        return []
+    try:
+        settings = build(config)
+    except (MissingCredentials, InvalidSetting) as exc:
+        return [(exc.key, str(exc))]
+    problems = []
+    key, env = _API_URL[platform]
+    parts = urlsplit(settings.api_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append((key, f"{key} (or {env}) is {settings.api_url!r}, which is not an http(s) URL "
+                              f"(for example https://api.example.com)"))
+    if platform == "ciirus":
+        from .ciirus.client import API_VERSIONS
+
+        if settings.api_version not in API_VERSIONS:
+            problems.append(("ciirus:apiVersion", f"ciirus:apiVersion (or CIIRUS_API_VERSION) is {settings.api_version!r}, "
+                                                  f"not a Ciirus API version; supported: {', '.join(API_VERSIONS)}"))
+    return problems

@@ -1,4 +1,17 @@
-"""A customer: its declaration in stack config, and the component that builds it."""
+"""A customer: its declaration in stack config, and the component that builds it.
+
+A live customer's sub-account is guarded twice, because replacing or deleting it loses the
+customer's contacts and campaigns:
+- `account.allow_replace: true` acknowledges a change that replaces the account (a Cakemail owner
+  e-mail, a platform change). Without it, the preview fails naming the customer and the field.
+  Remove the line again after the `up`: it acknowledges one change, not every future one.
+- `account.protect` (default true) is Pulumi's `protect` option on the SubAccount: `pulumi destroy`,
+  or removing the customer from the program, is refused by the engine.
+
+Retiring a customer on purpose: set `account.protect: false` (and, on Sign-Up.to, whose API cannot
+delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it, then
+`pulumi destroy` and `pulumi stack rm`, and delete the stack file.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,8 @@ from typing import Any, Literal, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from providers.resources.common import with_refused_value
 
 from providers.resources.account_features import AccountFeatures
 from providers.resources.sending_domain import SendingDomain
@@ -39,9 +54,37 @@ class CustomerDeclaration(BaseModel):
             if "initial" in self.account:
                 raise ValueError("account.initial: for Ciirus it is derived from sending_domains and features; "
                                  "declare those instead")
+            _check_ciirus_initial(self)
+        for switch in ("protect", "allow_replace"):
+            if switch in self.account and not isinstance(self.account[switch], bool):
+                raise ValueError(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
         if self.platform == "signupto" and self.sending_domains:
             raise ValueError("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, ciirus")
         return self
+
+
+# Where each value of a Ciirus account's derived `initial` comes from in the declaration.
+CIIRUS_INITIAL_SOURCES = {"sending_domain": "sending_domains[0].domain", "daily_send_limit": "features.daily_send_limit",
+                          "approved": "features.approved"}
+
+
+def _check_ciirus_initial(declaration: "CustomerDeclaration") -> None:
+    """Validate the derived `initial` here, so errors name the keys the user wrote, not account.initial.*."""
+    from providers.resources.sub_account.ciirus import CiirusInitialSettings
+
+    try:
+        CiirusInitialSettings.model_validate(ciirus_initial(declaration))
+    except ValidationError as exc:
+        raise ValueError("; ".join(
+            f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
+            f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
+            for e in exc.errors())) from None
+
+
+def ciirus_initial(declaration: "CustomerDeclaration") -> dict[str, Any]:
+    features = declaration.features or {}
+    return {"sending_domain": declaration.sending_domains[0].get("domain"),
+            "daily_send_limit": features.get("daily_send_limit", 0), "approved": features.get("approved", False)}
 
 
 def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
@@ -63,11 +106,9 @@ def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
 def account_settings(declaration: CustomerDeclaration) -> dict[str, Any]:
     """On Ciirus the API creates the sub-account together with its domain, limit and approval."""
     settings = dict(declaration.account)
+    settings.pop("protect", None)  # a resource option, not an account setting (see Customer)
     if declaration.platform == "ciirus":
-        features = declaration.features or {}
-        settings["initial"] = {"sending_domain": declaration.sending_domains[0].get("domain"),
-                               "daily_send_limit": features.get("daily_send_limit", 0),
-                               "approved": features.get("approved", False)}
+        settings["initial"] = ciirus_initial(declaration)
     return settings
 
 
@@ -79,7 +120,12 @@ class Customer(pulumi.ComponentResource):
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.account = SubAccount(f"{name}-account", platform=declaration.platform, opts=child,
+        # Protected unless retired on purpose (`protect: false`). A replacement acknowledged with
+        # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
+        # already refused it unless acknowledged (see the module docstring).
+        protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
+        self.account = SubAccount(f"{name}-account", platform=declaration.platform,
+                                  opts=pulumi.ResourceOptions(parent=self, protect=protect),
                                   **account_settings(declaration))
         if declaration.features is not None:
             self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,

@@ -70,6 +70,14 @@ def _field_path(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
 
 
+def with_refused_value(reason: str, value: Any) -> str:
+    """The engine prints `value {<nil>}` for nested fields, so the reason itself names what was refused."""
+    shown = repr(value)
+    if isinstance(value, (dict, list)) or shown in reason or len(shown) > 80:
+        return reason
+    return f"{reason} (got {shown})"
+
+
 def validation_failures(error: ValidationError, model: Type[BaseModel], context: str) -> list[CheckFailure]:
     failures = []
     for item in error.errors():
@@ -85,7 +93,7 @@ def validation_failures(error: ValidationError, model: Type[BaseModel], context:
         elif item["type"] == "missing":
             reason = "is required"
         else:
-            reason = item["msg"].removeprefix("Value error, ")
+            reason = with_refused_value(item["msg"].removeprefix("Value error, "), item.get("input"))
         failures.append(CheckFailure(path or "(inputs)", reason))
     return failures
 
@@ -120,7 +128,9 @@ def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterab
     """Compare only what the user controls: the recorded outputs carry the normalised inputs."""
     changed = [f for f in fields
                if is_unknown(news.get(f)) or without_nones(olds.get(f)) != without_nones(news.get(f))]
-    replaces = [f for f in changed if replace_when(f)]
+    # A value still unknown in preview (an account id while its account is updated) is not known to
+    # force a replacement: the engine diffs again at `up` with the real value, and replaces then if needed.
+    replaces = [f for f in changed if replace_when(f) and not is_unknown(news.get(f))]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[],
                       delete_before_replace=delete_before_replace and bool(replaces))
 
@@ -157,6 +167,7 @@ class PlatformProvider(ResourceProvider):
         if handler is None:  # platform still unknown in preview
             return CheckResult(inputs, [])
         model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
+        failures += self.settings_failures(inputs["platform"])
         if model is None:
             return CheckResult(inputs, failures)
         failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
@@ -173,6 +184,16 @@ class PlatformProvider(ResourceProvider):
         fields = getattr(handler, "compared_fields", handler.Inputs.model_fields)
         return diff_fields(olds, news, fields, lambda f: f in handler.replace_fields,
                            delete_before_replace=self.delete_first(olds, news))
+
+    def settings_failures(self, platform: str) -> list[CheckFailure]:
+        """Provider settings missing or wrong on their face fail the preview (no request is made):
+        configure() has run by the time the engine calls check()."""
+        config = getattr(self, "_stack_config", None)
+        if config is None:
+            return []
+        from ..settings import settings_problems
+
+        return [CheckFailure(key, reason) for key, reason in settings_problems(platform, config)]
 
     def delete_first(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Whether a replacement must delete the old object before creating the new one."""

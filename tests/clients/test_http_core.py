@@ -123,3 +123,12 @@ def test_session_reuses_connections(client, monkeypatch):
     for _ in range(5):
         list(client.iter_accounts())
     assert len(opened) == 1
+
+
+def test_unreachable_api_url_fails_at_once_naming_the_setting_and_the_url(sleep):
+    http = HttpClient("ciirus", "http://127.0.0.1:9/ciirus", retry=RetryPolicy(max_attempts=6), sleep=sleep)
+    with pytest.raises(ApiError) as err:
+        http.request("GET", "/v2024.07.31/emails/subaccount")
+    assert "http://127.0.0.1:9/ciirus" in str(err.value) and "ciirus:apiUrl" in str(err.value)
+    assert "CIIRUS_API_URL" in str(err.value) and "connection refused" in str(err.value)
+    assert sleep.delays == [], "no retries when nothing ever answered at that address"

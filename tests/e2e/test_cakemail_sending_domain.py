@@ -107,7 +107,10 @@ def test_out_of_band_key_delete_is_dropped_and_recreated(cakemail_project, cakem
 
 
 def test_destroy_removes_key_and_account(cakemail_project, cakemail_api):
-    declare(cakemail_project, "news.acme.example")
+    customer = copy.deepcopy(ACME)
+    customer["account"]["protect"] = False  # retired on purpose: the account is protected by default
+    customer["sending_domains"] = [{"domain": "news.acme.example"}]
+    cakemail_project.set_customer(customer)
     cakemail_project.up()
     cakemail_project.destroy()
     assert list(cakemail_api.iter_accounts()) == []

@@ -79,6 +79,7 @@ def test_owner_email_change_replaces_the_account(cakemail_project, cakemail_api)
 
     customer = copy.deepcopy(ACME)
     customer["account"]["owner"]["email"] = "new-owner@acme.example"
+    customer["account"]["allow_replace"] = True  # the acknowledgement the guard asks for
     cakemail_project.set_customer(customer)
     preview = cakemail_project.preview_json()
     assert "replace" in steps_by_op(preview), preview.get("steps")
@@ -137,7 +138,7 @@ def test_out_of_band_delete_is_dropped_by_refresh_and_recreated(cakemail_project
 
 
 def test_destroy_leaves_nothing_behind(cakemail_project, cakemail_api):
-    declare(cakemail_project, suspended=True)
+    declare(cakemail_project, suspended=True, protect=False)
     cakemail_project.up()
     assert len(list(cakemail_api.iter_accounts())) == 1
     cakemail_project.destroy()

@@ -169,7 +169,7 @@ def test_out_of_band_delete_is_dropped_and_recreated(ciirus_project, ciirus_api)
 
 
 def test_destroy_leaves_nothing_behind(ciirus_project, ciirus_api):
-    declare(ciirus_project)
+    declare(ciirus_project, account={"protect": False})
     ciirus_project.up()
     ciirus_project.destroy()
     assert ciirus_api.get() is None

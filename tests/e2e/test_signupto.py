@@ -102,7 +102,7 @@ def test_account_settings_cannot_change_after_creation(signupto_project, control
 
 
 def test_destroy_refuses_by_default_then_keeps_the_account_when_asked(signupto_project, signupto_api):
-    declare(signupto_project)
+    declare(signupto_project, account={"protect": False})
     signupto_project.up()
     account_id = signupto_project.outputs()["account_id"]
 
@@ -111,7 +111,7 @@ def test_destroy_refuses_by_default_then_keeps_the_account_when_asked(signupto_p
     assert "cannot delete accounts" in refused.output and "on_destroy: keep" in refused.output
     assert signupto_project.resources(":SubAccount"), "the account must stay in state after a refused destroy"
 
-    declare(signupto_project, account={"on_destroy": "keep"})
+    declare(signupto_project, account={"on_destroy": "keep", "protect": False})
     signupto_project.up()
     signupto_project.destroy()
     assert signupto_project.resources(":SubAccount") == []

@@ -62,7 +62,7 @@ def test_sub_account_check_names_every_bad_field():
     result = SubAccountProvider().check({}, {"platform": "cakemail", "name": "", "owner": {**OWNER, "email": "x"},
                                              "colour": "blue"})
     reasons = failures(result)
-    assert reasons["name"] == "must not be empty or blank"
+    assert reasons["name"] == "must not be empty or blank (got '')"
     assert "not a valid email" in reasons["owner.email"]
     assert reasons["colour"].startswith("unknown setting for cakemail SubAccount; supported: platform, name, owner")
 

@@ -5,21 +5,64 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from ..common import MARKER_KEY, PlatformProvider, creation_marker, user_inputs
+from ..common import MARKER_KEY, PlatformProvider, creation_marker, is_unknown, user_inputs, without_nones
 from .cakemail import CakemailSubAccount
 from .ciirus import CiirusSubAccount
 from .signupto import SignupToSubAccount
 
 HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount, "ciirus": CiirusSubAccount}
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
+# The acknowledgement that a replacement (a new, empty account) is intended. Checked, never stored:
+# it belongs to the change being reviewed, not to the account.
+ALLOW_REPLACE = "allow_replace"
+
+
+def _changed_part(field: str, old: Any, new: Any) -> str:
+    """`owner.email (from 'a@x' to 'b@x')`: the exact sub-field and both values."""
+    old, new = without_nones(old), without_nones(new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        parts = [f"{field}.{k} (from {old.get(k)!r} to {new.get(k)!r})" for k in sorted(set(old) | set(new))
+                 if old.get(k) != new.get(k)]
+        if parts:
+            return ", ".join(parts)
+    return f"{field} (from {old!r} to {new!r})"
+
+
+def replacement_refusals(olds: dict[str, Any], news: dict[str, Any], replace_fields) -> list[CheckFailure]:
+    """Each replace-forcing field that changed on an existing account, refused with the customer's name,
+    what a replacement destroys, and the line that acknowledges it."""
+    changed = [f for f in sorted(replace_fields)
+               if f in olds and not is_unknown(news.get(f)) and without_nones(olds.get(f)) != without_nones(news.get(f))]
+    customer = olds.get("name") or (olds.get("initial") or {}).get("sending_domain") or "(unnamed)"
+    return [CheckFailure(field, (
+        f"changing {_changed_part(field, olds.get(field), news.get(field))} replaces the {olds.get('platform')} "
+        f"sub-account of customer {customer!r}: the account is deleted with "
+        f"all its contacts and campaigns and a new, empty one is created; its features and sending domains are "
+        f"replaced too (new DNS records to publish). To do this on purpose, add `{ALLOW_REPLACE}: true` under "
+        f"`account` in the customer's stack file and run again; otherwise put {field} back."))
+        for field in changed]
 
 
 class SubAccountProvider(PlatformProvider):
     resource = "SubAccount"
     handlers = HANDLERS
     output_keys = OUTPUT_KEYS
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        news = dict(news)
+        allow = news.pop(ALLOW_REPLACE, None)
+        result = super().check(olds, news)
+        failures = list(result.failures)
+        if allow is not None and not is_unknown(allow) and not isinstance(allow, bool):
+            failures.append(CheckFailure(ALLOW_REPLACE, f"must be true or false (got {allow!r})"))
+        elif not failures and allow is not True:
+            handler = self.handlers.get(result.inputs.get("platform"))
+            old_inputs = user_inputs(olds, OUTPUT_KEYS)
+            if handler is not None and old_inputs:
+                failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields)
+        return CheckResult(result.inputs, failures)
 
     def refused_changes(self, handler, olds, model) -> list[CheckFailure]:
         if not hasattr(handler, "refuse_changes"):

@@ -7,7 +7,7 @@ import hashlib
 import sys
 from typing import Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from ...cakemail.client import CakemailClient
 from ...http import ApiError
@@ -47,9 +47,9 @@ class CakemailSubAccountInputs(BaseModel):
     platform: Literal["cakemail"]
     name: str = Field(max_length=255)
     owner: Owner
-    trial: bool = False
-    partner: bool = False
-    suspended: bool = False
+    trial: StrictBool = False
+    partner: StrictBool = False
+    suspended: StrictBool = False
 
     _name = field_validator("name")(not_blank)
 

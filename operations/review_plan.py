@@ -1,0 +1,271 @@
+"""What a preview plans for one customer, in a reviewer's words: changes per resource with each
+field's old and new value, and the dangerous ones first, each with its reason.
+
+Built from `pulumi preview --json` (each step's old and new inputs) and the engine's diagnostics.
+Secrets never get through: the engine prints secret values as `[secret]`, and any field whose name
+says it holds a credential is masked here as well.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from pydantic import BaseModel, Field
+
+SECRET = "[secret]"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value known only at `up`
+SECRET_NAME = re.compile(r"password|partnerkey|secret|token|apikey|api_key|credential", re.I)
+# State that the provider computes, not something the user declared: not a reviewed change.
+COMPUTED = {"__provider", "account_id", "status", "created_at", "owner_user_id", "lineage", "records", "verified",
+            "dkim_key_id", "dkim_selector"}
+OPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": None,
+       "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
+# The reason to acknowledge each dangerous kind with, and how.
+KINDS = {
+    "account-replaced": "`account.allow_replace: true` in the stack file",
+    "account-deleted": "`account.protect: false` in the stack file (recorded by an `up`)",
+    "domain-replaced": "`review --acknowledge domain-replaced`",
+    "account-suspended": "`review --acknowledge account-suspended`",
+    "account-undeletable": "`review --acknowledge account-undeletable`",
+    "ciirus-shared": "`review --acknowledge ciirus-shared`",
+    "limit-below-usage": "`review --acknowledge limit-below-usage`",
+}
+# Sign-Up.to reports what an account uses next to its limits (GET /account).
+USAGE_OF_LIMIT = {"list_limit": "list_count", "user_limit": "user_count", "subscriber_limit": "subscriber_count"}
+GUARD_MARK = "allow_replace: true"
+
+
+class FieldChange(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class ResourceChange(BaseModel):
+    resource: str          # SubAccount, AccountFeatures, SendingDomain
+    name: str              # the resource's name in the stack
+    op: str                # create | update | replace | delete
+    fields: list[FieldChange] = Field(default_factory=list)
+    replace_reasons: list[str] = Field(default_factory=list)
+    account_id: Optional[str] = None   # the account a features or domain resource belongs to
+
+
+class Danger(BaseModel):
+    kind: str
+    resource: str
+    reason: str
+    acknowledged: bool
+    acknowledge_with: str
+
+
+class Problem(BaseModel):
+    severity: str          # error | warning
+    resource: Optional[str] = None
+    message: str
+
+
+class PolicyViolation(BaseModel):
+    policy: str
+    pack: Optional[str] = None
+    enforcement: str       # mandatory | advisory | ...
+    resource: Optional[str] = None
+    message: str
+
+
+class StackReview(BaseModel):
+    stack: str
+    customer: str
+    platform: Optional[str] = None
+    preview_ok: bool
+    dangers: list[Danger] = Field(default_factory=list)
+    changes: list[ResourceChange] = Field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = Field(default_factory=list)
+    policy_violations: list[PolicyViolation] = Field(default_factory=list)
+    credentials: Optional[str] = None   # the result of --check-credentials
+
+    @property
+    def failed(self) -> bool:
+        """A preview that cannot run; a refusal by the replacement guard alone is a danger, not a failure."""
+        errors = [p for p in self.problems if p.severity == "error" and GUARD_MARK not in p.message]
+        mandatory = [v for v in self.policy_violations if v.enforcement == "mandatory"]
+        return bool(errors or mandatory) or (not self.preview_ok and not self._guard_only)
+
+    @property
+    def _guard_only(self) -> bool:
+        return any(GUARD_MARK in p.message for p in self.problems)
+
+    @property
+    def unacknowledged(self) -> list[Danger]:
+        return [d for d in self.dangers if not d.acknowledged]
+
+
+def masked(name: str, value: Any) -> Any:
+    if value == SECRET or SECRET_NAME.search(name or ""):
+        return SECRET if value is not None else None
+    if isinstance(value, dict):
+        return {k: masked(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(name, v) for v in value]
+    return value
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """`{"owner": {"email": x}}` -> `{"owner.email": x}`: a reviewer sees the exact field."""
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def field_changes(old_inputs: dict, new_inputs: dict) -> list[FieldChange]:
+    olds = _flatten({k: v for k, v in (old_inputs or {}).items() if k not in COMPUTED})
+    news = _flatten({k: v for k, v in (new_inputs or {}).items() if k not in COMPUTED})
+    # With an input still unknown, the provider could not fill in its defaults: compare what is there.
+    partial = any(v == UNKNOWN for v in _flatten(dict(new_inputs or {})).values())
+    changes = []
+    for key in sorted(set(news) if partial and news else set(olds) | set(news)):
+        old, new = olds.get(key), news.get(key)
+        if old != new:
+            name = key.rsplit(".", 1)[-1]
+            changes.append(FieldChange(field=key, old=masked(name, old), new=masked(name, new)))
+    return changes
+
+
+def _resource_of(urn: str) -> tuple[str, str]:
+    *_, type_, name = urn.split("::")
+    return type_.split("$")[-1].split(":")[-1], name
+
+
+def _inputs(state: Optional[dict]) -> dict:
+    return dict((state or {}).get("inputs") or {})
+
+
+def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: dict,
+               acknowledged: set[str]) -> list[Danger]:
+    """The plain-words reason for each dangerous part of one resource's change."""
+    found: list[tuple[str, str, bool]] = []
+    label = f"{change.resource} {change.name}"
+    platform = platform or new.get("platform") or old.get("platform")
+    if change.resource == "SubAccount":
+        if change.op == "replace":
+            reasons = ", ".join(change.replace_reasons) or "a replace-forcing field"
+            found.append(("account-replaced", f"the customer's account is replaced ({reasons} changed): it is deleted "
+                          "with all its contacts and campaigns and a new, empty account is created; its features and "
+                          "sending domains follow (new DKIM keys: new DNS records to publish)", True))
+        elif change.op == "delete":
+            keep = platform == "signupto" and old.get("on_destroy") == "keep"
+            found.append(("account-undeletable" if keep else "account-deleted",
+                          "the account leaves the stack but stays on Sign-Up.to (its API cannot delete accounts)" if keep
+                          else "the customer's account is deleted: all its contacts and campaigns are lost", keep is False))
+        if change.op in ("update", "create") and new.get("suspended") is True and old.get("suspended") is not True:
+            found.append(("account-suspended", "the account is suspended: the customer can no longer send", False))
+        if change.op == "create" and platform == "signupto":
+            found.append(("account-undeletable", "a Sign-Up.to account is created, and Sign-Up.to's API cannot delete "
+                          "accounts: it stays on the platform for good", False))
+    elif change.resource == "SendingDomain" and change.op in ("replace", "delete"):
+        domain = new.get("domain") or old.get("domain")
+        found.append(("domain-replaced", f"sending domain {domain} gets a new DKIM key: new DNS records must be "
+                      "published, and mail from it fails verification until they are" if change.op == "replace"
+                      else f"sending domain {old.get('domain')} is removed with its DKIM key", False))
+    if platform == "ciirus" and change.op in ("update", "replace", "delete") and change.resource != "SubAccount":
+        found.append(("ciirus-shared", "this changes the customer's one Ciirus sub-account object, which also carries "
+                      "its sending domain, daily send limit and approval (a domain change makes its records "
+                      "unverified again)", False))
+    dangers = []
+    for kind, reason, by_declaration in found:
+        is_ack = by_declaration or kind in acknowledged or "all" in acknowledged
+        dangers.append(Danger(kind=kind, resource=label, reason=reason, acknowledged=is_ack,
+                              acknowledge_with=KINDS[kind]))
+    return dangers
+
+
+def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str]) -> StackReview:
+    """One stack's review from a PreviewRun (operations.automation.preview)."""
+    review = StackReview(stack=stack, customer=customer, platform=platform, preview_ok=run.ok)
+    # A dependent of a replaced account shows in preview as an update with an unknown account id;
+    # the engine replaces it at `up` once the new id is known, so the review says so.
+    account_replaced = any(OPS.get(s.get("op")) == "replace" and _resource_of(s.get("urn", ""))[0] == "SubAccount"
+                           for s in run.steps)
+    for step in run.steps:
+        urn = step.get("urn", "")
+        resource, name = _resource_of(urn)
+        if resource in ("Stack", "Customer") or resource.startswith("pulumi-python"):
+            continue
+        op = OPS.get(step.get("op"), step.get("op"))
+        if op is None:
+            if step.get("op") == "same":
+                review.unchanged += 1
+            continue
+        old, new = _inputs(step.get("oldState")), _inputs(step.get("newState"))
+        account_id = old.get("account_id") if isinstance(old.get("account_id"), str) else None
+        change = ResourceChange(resource=resource, name=name, op=op, account_id=account_id,
+                                fields=field_changes(old if op != "create" else {}, new if op != "delete" else {}),
+                                replace_reasons=[r for r in step.get("replaceReasons") or [] if r not in COMPUTED])
+        if op == "update" and not change.fields:
+            if account_replaced and "account_id" in new:
+                change.op, change.replace_reasons = "replace", ["account_id"]
+                change.fields = [FieldChange(field="account_id", old=old.get("account_id"), new="(the new account's)")]
+                review.changes.append(change)  # its danger is the account's (see dangers_of)
+                continue
+            else:
+                review.unchanged += 1  # e.g. only the provider blob changed
+                continue
+        review.changes.append(change)
+        review.dangers += dangers_of(change, platform, old, new, acknowledged)
+    for diag in run.diagnostics:
+        severity = diag.get("severity", "")
+        message = (diag.get("message") or "").strip().removeprefix("error: ").removeprefix("warning: ")
+        if severity not in ("error", "warning") or not message or message == "preview failed":
+            continue
+        resource = _resource_of(diag["urn"])[1] if diag.get("urn") else None
+        review.problems.append(Problem(severity=severity, resource=resource, message=message))
+        if GUARD_MARK in message:
+            review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
+                                         reason="refused by the guard: " + message.split("has a problem: ", 1)[-1],
+                                         acknowledged=False, acknowledge_with=KINDS["account-replaced"]))
+    for event in run.policy_events:
+        resource = _resource_of(event["resourceUrn"])[1] if event.get("resourceUrn") else None
+        review.policy_violations.append(PolicyViolation(
+            policy=event.get("policyName", "?"), pack=event.get("policyPackName"),
+            enforcement=event.get("enforcementLevel", "advisory"), resource=resource,
+            message=(event.get("message") or "").strip()))
+    if not run.ok and not review.problems and not review.policy_violations:
+        tail = "\n".join(line for line in run.stderr.strip().splitlines()[-6:])
+        review.problems.append(Problem(severity="error", message=tail or f"pulumi preview exited {run.returncode}"))
+    return review
+
+
+def lowered_limits(review: StackReview) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """{account_id: {limit: (old, new)}} for each Sign-Up.to limit the plan lowers (a number below the old)."""
+    lowered: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for change in review.changes:
+        if change.resource != "AccountFeatures" or change.op != "update" or not change.account_id:
+            continue
+        for field in change.fields:
+            name = field.field.removeprefix("features.")
+            if name in USAGE_OF_LIMIT and isinstance(field.new, (int, float)) and (
+                    field.old == "unlimited" or (isinstance(field.old, (int, float)) and field.new < field.old)):
+                lowered.setdefault(change.account_id, {})[name] = (field.old, field.new)
+    return lowered
+
+
+def usage_dangers(review: StackReview, usage_of, acknowledged: set[str]) -> list[Danger]:
+    """A lowered limit below what the account uses now, as the API reports it (`usage_of(account_id)`
+    returns the account's counts, or None when unknown)."""
+    dangers = []
+    for account_id, limits in lowered_limits(review).items():
+        usage = usage_of(account_id) or {}
+        for limit, (old, new) in sorted(limits.items()):
+            used = usage.get(USAGE_OF_LIMIT[limit])
+            if isinstance(used, (int, float)) and used > new:
+                dangers.append(Danger(
+                    kind="limit-below-usage", resource=f"AccountFeatures of account {account_id}",
+                    reason=f"{limit} goes from {old} to {new}, below the {used:g} the customer uses now "
+                           f"({USAGE_OF_LIMIT[limit]}, as Sign-Up.to reports it)",
+                    acknowledged=bool({"limit-below-usage", "all"} & acknowledged),
+                    acknowledge_with=KINDS["limit-below-usage"]))
+    return dangers

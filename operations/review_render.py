@@ -1,0 +1,75 @@
+"""The review summary as Markdown (a pull-request comment a reviewer reads in a minute) or JSON (bots)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .review_plan import StackReview
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def verdict(reviews: list[StackReview]) -> str:
+    failed = [r.stack for r in reviews if r.failed]
+    open_dangers = sum(len(r.unacknowledged) for r in reviews)
+    if failed:
+        return f"preview failed: {', '.join(failed)}"
+    if open_dangers:
+        return f"{open_dangers} dangerous change(s) without acknowledgement"
+    if any(r.dangers for r in reviews):
+        return "dangerous changes, all acknowledged"
+    return "nothing dangerous"
+
+
+def markdown(reviews: list[StackReview]) -> str:
+    lines = ["# Customer changes", "", f"**Verdict: {verdict(reviews)}** ({len(reviews)} stack(s) reviewed)", ""]
+    dangers = [(r, d) for r in reviews for d in r.dangers]
+    if dangers:
+        lines += ["## Dangerous", ""]
+        for review, danger in dangers:
+            state = "acknowledged" if danger.acknowledged else f"**not acknowledged**: acknowledge with {danger.acknowledge_with}"
+            lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}: {danger.reason}. {state}")
+        lines.append("")
+    for review in reviews:
+        lines += [f"## {review.stack}", "",
+                  f"Customer `{review.customer}` on {review.platform or 'unknown platform'}"
+                  + (f"; preview **failed**" if review.failed else "") + "."]
+        if review.credentials:
+            lines.append(f"Credentials: {review.credentials}.")
+        lines.append("")
+        if review.changes:
+            lines += ["| resource | action | field | old | new |", "|---|---|---|---|---|"]
+            for change in review.changes:
+                label = f"{change.resource} `{change.name}`"
+                if not change.fields:
+                    lines.append(f"| {label} | {change.op} | | | |")
+                for i, field in enumerate(change.fields):
+                    forced = " (forces replacement)" if field.field.split(".")[0] in change.replace_reasons else ""
+                    lines.append(f"| {label if i == 0 else ''} | {change.op if i == 0 else ''} | "
+                                 f"`{field.field}`{forced} | {_value(field.old)} | {_value(field.new)} |")
+            lines.append("")
+        elif not review.failed:
+            lines += ["No changes.", ""]
+        lines += [f"{review.unchanged} resource(s) unchanged.", ""]
+        for problem in review.problems:
+            where = f" ({problem.resource})" if problem.resource else ""
+            lines.append(f"- {problem.severity}{where}: {problem.message}")
+        for violation in review.policy_violations:
+            where = f" on {violation.resource}" if violation.resource else ""
+            lines.append(f"- policy `{violation.policy}` ({violation.enforcement}){where}: {violation.message}")
+        if review.problems or review.policy_violations:
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def as_json(reviews: list[StackReview], exit_status: int) -> str:
+    return json.dumps({
+        "verdict": verdict(reviews), "exit_status": exit_status,
+        "stacks": [{**r.model_dump(), "failed": r.failed} for r in reviews],
+    }, indent=2) + "\n"
