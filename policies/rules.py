@@ -96,7 +96,7 @@ def signupto_keep_on_destroy(props: Mapping[str, Any], where: str) -> list[str]:
     on_destroy = props.get("on_destroy") or "refuse"
     if on_destroy == "keep":
         return []
-    return [f"account.on_destroy is {on_destroy!r} ({where} requires 'keep'): Sign-Up.to's API cannot delete an "
+    return [f"account.on_destroy is {on_destroy!r}, not 'keep' ({where}): Sign-Up.to's API cannot delete an "
             f"account, so declare `on_destroy: keep` (destroy then removes it from the stack and leaves the "
             f"account and its data in place)"]
 

@@ -81,16 +81,14 @@ def _normalised(path: Path, rule: str, value: Any) -> dict[str, Any]:
 def pack_config(environment: Optional[str], rules: set[str], config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
     """{rule: {"enforcementLevel": ..., property: value}}: the defaults, then the environment's file."""
     files = [config_dir / "default.json"]
+    if not files[0].exists():
+        raise PackConfigError(f"{files[0]}: missing; it holds every rule's level and settings")
     if environment:
         if not _ENVIRONMENT_NAME.fullmatch(environment):
             raise PackConfigError(f"environment {environment!r}: only letters, digits, '-' and '_' are allowed")
-        files.append(config_dir / f"{environment}.json")
+        files.append(config_dir / f"{environment}.json")  # none: the defaults apply
     merged: dict[str, dict] = {}
-    for path in files:
-        if not path.exists():
-            if path.name == "default.json":
-                raise PackConfigError(f"{path}: missing; it holds every rule's level and settings")
-            continue
+    for path in filter(Path.exists, files):
         for rule, value in _read(path).items():
             if rule not in rules:
                 raise PackConfigError(f"{path}: unknown rule {rule!r} (rules: {', '.join(sorted(rules))})")
