@@ -9,13 +9,31 @@ version="${PULUMI_VERSION:-$(sed -n 's/^engine_version *= *"\(.*\)"/\1/p' "$(dir
 [ -n "$version" ] || { echo "install-pulumi: cannot read the pinned version from pyproject.toml" >&2; exit 1; }
 bin_dir="${PULUMI_INSTALL_ROOT:-$HOME/.pulumi/versions/$version}/bin"
 say() { echo "install-pulumi: $*" >&2; }
+scripts_dir=$(cd "$(dirname "$0")" && pwd)
 
 have_matching() { [ -x "$1/pulumi" ] && [ -x "$1/pulumi-language-python" ] && [ -x "$1/pulumi-language-python-exec" ] \
   && [ -x "$1/pulumi-resource-pulumi-python" ] && [ "$("$1/pulumi" version 2>/dev/null)" = "v$version" ]; }
 
-if have_matching "$bin_dir"; then say "pulumi v$version already installed in $bin_dir"; echo "$bin_dir"; exit 0; fi
+# The launcher of the project's policy pack (policies/, runtime `email-partners`; README, "Policy as
+# code"), which the engine finds on PATH: copied beside the engine on every run, also when the
+# engine was there before it, and only when it changed (an atomic rename: a running preview may use it).
+install_policy_launcher() {
+  local src="$scripts_dir/pulumi-analyzer-policy-email-partners" dest="$1/pulumi-analyzer-policy-email-partners"
+  cmp -s "$src" "$dest" && return 0
+  if cp "$src" "$dest.$$" 2>/dev/null && chmod 0755 "$dest.$$" && mv -f "$dest.$$" "$dest"; then
+    say "installed the policy-pack launcher in $1"
+  else
+    rm -f "$dest.$$"
+    say "warning: cannot write $dest; put $(dirname "$src") on PATH to run policy packs"
+  fi
+}
+
+if have_matching "$bin_dir"; then
+  say "pulumi v$version already installed in $bin_dir"; install_policy_launcher "$bin_dir"; echo "$bin_dir"; exit 0
+fi
 if on_path=$(command -v pulumi 2>/dev/null) && have_matching "$(dirname "$on_path")"; then
-  say "using the official pulumi v$version found on PATH"; dirname "$on_path"; exit 0
+  say "using the official pulumi v$version found on PATH"; install_policy_launcher "$(dirname "$on_path")"
+  dirname "$on_path"; exit 0
 fi
 command -v go >/dev/null || { echo "install-pulumi: Go is required to build the Pulumi engine (https://go.dev/dl); install it and run again" >&2; exit 1; }
 
@@ -49,5 +67,6 @@ install -m 0755 sdk/python/dist/pulumi-resource-pulumi-python "$work/out/"
 mkdir -p "$bin_dir"
 install -m 0755 "$work/out/"* "$bin_dir/"
 have_matching "$bin_dir" || { echo "install-pulumi: the build finished but $bin_dir/pulumi does not report v$version" >&2; exit 1; }
+install_policy_launcher "$bin_dir"
 say "installed pulumi v$version in $bin_dir"
 echo "$bin_dir"

@@ -1,0 +1,96 @@
+"""Which environment a preview is for, and the rules' settings for it.
+
+The engine starts the pack once per preview with the stack's name (PULUMI_STACK) and its config
+(PULUMI_CONFIG, JSON). The environment is `email-partners:environment` when the stack file says it,
+else the suffix of a stack named `<customer>.<environment>` (operations/project.py); a stack
+with neither gets the defaults only.
+
+Settings are files in the format of Pulumi's `--policy-pack-config` (`{"rule": "mandatory"}` or
+`{"rule": {"enforcementLevel": ..., "<property>": ...}}`): `config/default.json`, then
+`config/<environment>.json` over it (rule by rule, property by property). They reach the engine as
+the pack's initial configuration, so a `--policy-pack-config FILE` still overrides them, and the
+engine checks every property against the rule's schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from operations.project import ENVIRONMENT_KEY, split_stack_name
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+LEVELS = ("advisory", "mandatory", "disabled")
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+class PackConfigError(Exception):
+    """A settings file the pack cannot use, named with the reason."""
+
+
+@dataclass(frozen=True)
+class PackContext:
+    """What the rules know about the stack beyond its resources."""
+
+    stack: str
+    environment: Optional[str]
+    partner_login_domain: Optional[str]
+
+    @property
+    def environment_label(self) -> str:
+        return f"environment {self.environment}" if self.environment else "no environment (defaults)"
+
+
+def stack_context(env: Mapping[str, str]) -> PackContext:
+    """The context from the variables the engine gives a policy pack it starts."""
+    stack = env.get("PULUMI_STACK", "")
+    try:
+        config = json.loads(env.get("PULUMI_CONFIG") or "{}")
+    except ValueError:
+        config = {}
+    environment = config.get(ENVIRONMENT_KEY) or (split_stack_name(stack)[1] if stack else None)
+    login = config.get("cakemail:username") or env.get("CAKEMAIL_USERNAME") or ""
+    domain = login.rpartition("@")[2].strip().lower() if "@" in login else None
+    return PackContext(stack=stack, environment=environment or None, partner_login_domain=domain or None)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise PackConfigError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PackConfigError(f"{path}: expected an object of rule name -> level or settings")
+    return data
+
+
+def _normalised(path: Path, rule: str, value: Any) -> dict[str, Any]:
+    entry = {"enforcementLevel": value} if isinstance(value, str) else value
+    if not isinstance(entry, dict):
+        raise PackConfigError(f"{path}: {rule}: expected a level ({', '.join(LEVELS)}) or an object")
+    level = entry.get("enforcementLevel")
+    if level is not None and level not in LEVELS:
+        raise PackConfigError(f"{path}: {rule}.enforcementLevel: {level!r} is not one of {', '.join(LEVELS)}")
+    return dict(entry)
+
+
+def pack_config(environment: Optional[str], rules: set[str], config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
+    """{rule: {"enforcementLevel": ..., property: value}}: the defaults, then the environment's file."""
+    files = [config_dir / "default.json"]
+    if not files[0].exists():
+        raise PackConfigError(f"{files[0]}: missing; it holds every rule's level and settings")
+    if environment:
+        if not _ENVIRONMENT_NAME.fullmatch(environment):
+            raise PackConfigError(f"environment {environment!r}: only letters, digits, '-' and '_' are allowed")
+        files.append(config_dir / f"{environment}.json")  # none: the defaults apply
+    merged: dict[str, dict] = {}
+    for path in filter(Path.exists, files):
+        for rule, value in _read(path).items():
+            if rule not in rules:
+                raise PackConfigError(f"{path}: unknown rule {rule!r} (rules: {', '.join(sorted(rules))})")
+            merged.setdefault(rule, {}).update(_normalised(path, rule, value))
+    return merged
