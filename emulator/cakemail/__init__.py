@@ -1,7 +1,7 @@
 """Cakemail partner API, mounted at /cakemail: tokens, sub-accounts, /accounts/self, DKIM keys.
 
-Modules: routes.py (URL table and account routes), auth.py (tokens and the account a call acts
-as), dkim.py, models.py (request models, response shapes), errors.py, store.py (tables and data
+Modules: routes.py (URL table, tokens, the account a call acts as, account routes), dkim.py,
+models.py (request models, response shapes), errors.py, store.py (tables and data
 access), control.py (/_control/cakemail/...).
 """
 

@@ -2,7 +2,7 @@
 
 Shapes follow the OpenAPI subset: DkimKeysResponse (a bare `data` list: the spec declares no
 paging for this list), CreateDkimResponse (201), DkimKeyResponse, DeleteDkimKeyResponse. Every
-route takes `?account_id=` to act inside one of the token's accounts (auth.py; default: the token's
+route takes `?account_id=` to act inside one of the token's accounts (routes.py; default: the token's
 own). A key's
 status is read from the emulator's DNS zone on every call: "active" once the TXT record
 `<selector>._domainkey.<domain>` holds `v=DKIM1; k=rsa; p=<public_key>`, else "pending".
@@ -98,7 +98,7 @@ def list_dkim_keys():
 
 
 def create_dkim_key():
-    account = g.root  # ?account_id= or the token's account (auth.require_auth)
+    account = g.root  # ?account_id= or the token's account (routes.require_auth)
     data: CreateDkim = validate(CreateDkim, json_body(), "body")
     store = get_store()
     public_key = base64.b64encode(_SPKI_HEAD + secrets.token_bytes(256) + _SPKI_TAIL).decode()
