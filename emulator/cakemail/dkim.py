@@ -106,7 +106,7 @@ def create_dkim_key():
         if conn.execute("SELECT 1 FROM cakemail_dkim_keys WHERE account_id = ? AND domain = ?",
                         (account["id"], data.domain)).fetchone():
             raise fail(400, f"A DKIM key already exists for {data.domain} in this account",
-                        ["body", "domain"])
+                       ["body", "domain"])
         cur = conn.execute(
             "INSERT INTO cakemail_dkim_keys (account_id, domain, selector, public_key, created_on)"
             " VALUES (?, ?, ?, ?, ?)", (account["id"], data.domain, data.selector or "",

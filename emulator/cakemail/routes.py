@@ -37,7 +37,7 @@ class AccountQuery(BaseModel):
     account_id: Optional[Annotated[int, Field(ge=1)]] = None
 
 
-def in_tree(account: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
+def _in_tree(account: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
     """Is account `root` (default: the account this call acts as) or one of its descendants?"""
     lineage = (root or g.root)["lineage"]
     return account["lineage"] == lineage or account["lineage"].startswith(lineage + "-")
@@ -48,7 +48,7 @@ def _scoped(account_id: int | None, top: dict[str, Any], what: str) -> dict[str,
     if account_id is None or account_id == top["id"]:
         return top
     account = db.get_account(get_store(), account_id)
-    if account is None or not in_tree(account, top):
+    if account is None or not _in_tree(account, top):
         raise _fail(403, f"Account {account_id} is not accessible with {what}")
     return account
 
@@ -56,8 +56,8 @@ def _scoped(account_id: int | None, top: dict[str, Any], what: str) -> dict[str,
 def require_auth() -> None:
     """Every route but /token needs a live bearer access token.
 
-    Sets g.partner (the partner's credentials row), g.token_account (the account the token acts
-    as) and g.root (the account this call acts as: ?account_id= or the token's account).
+    Sets g.partner (the partner's credentials row) and g.root (the account this call acts as:
+    ?account_id=, else the token's account).
     """
     if request.endpoint == "cakemail.token":
         return
@@ -71,7 +71,7 @@ def require_auth() -> None:
     own = db.get_account(store, int(found["scope_account_id"] or found["account_id"]))
     if own is None:
         raise _fail(401, "Could not validate credentials: the token's account no longer exists")
-    g.partner, g.token_account = found, own
+    g.partner = found
     query = _validate(AccountQuery, request.args.to_dict(), "query")
     g.root = _scoped(query.account_id, own, "this token")
 
@@ -82,7 +82,7 @@ def token():
     if data.grant_type == "password":
         if not data.username or data.password is None:
             raise _fail(400, "username and password are required for grant_type=password",
-                       ["body", "username" if not data.username else "password"])
+                        ["body", "username" if not data.username else "password"])
         partner = db.authenticate(store, data.username, data.password)
         if partner is None:
             raise _fail(401, "Incorrect username or password")
@@ -90,7 +90,7 @@ def token():
     else:
         if not data.refresh_token:
             raise _fail(400, "refresh_token is required for grant_type=refresh_token",
-                       ["body", "refresh_token"])
+                        ["body", "refresh_token"])
         partner = db.partner_for_token(store, data.refresh_token, "refresh")
         if partner is None:
             raise _fail(401, "Invalid or expired refresh token")
@@ -131,7 +131,7 @@ def _path_id(raw: str, as_int: bool) -> int:
 
 def _load(raw_id: str, as_int: bool, allow_self: bool = True) -> dict[str, Any]:
     account = db.get_account(get_store(), _path_id(raw_id, as_int))
-    if account is None or not in_tree(account):
+    if account is None or not _in_tree(account):
         raise _fail(404, "Account not found", ["path", "account_id"])
     if not allow_self and account["id"] == g.root["id"]:
         raise _fail(403, "This operation is not allowed on the account you act as "
@@ -147,7 +147,7 @@ def _scope(partner_account_id: int | None) -> dict[str, Any]:
         account: dict[str, Any] | None = g.root
     else:
         account = db.get_account(get_store(), partner_account_id)
-        if account is None or not in_tree(account):
+        if account is None or not _in_tree(account):
             account = None
     if account is None or not (account["partner"] or account["id"] == g.partner["account_id"]):
         shown = partner_account_id if partner_account_id is not None else g.root["id"]
@@ -221,7 +221,7 @@ def _apply_patch(account: dict[str, Any], data: PatchSelfAccount) -> dict[str, A
         owner = account.get("owner")
         if owner is None or owner["id"] != data.account_owner.user_id:
             raise _fail(400, "The account owner can only be another user of this account",
-                       ["body", "account_owner", "user_id"])
+                        ["body", "account_owner", "user_id"])
     if data.name is not None:
         account["name"] = data.name
     if data.address is not None:
