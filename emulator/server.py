@@ -1,8 +1,9 @@
 """EmulatorServer: run the emulator app in a background thread, for tests and the CLI.
 
 This is where the vendors are chosen: VENDORS lists the packages the app serves, in order, and
-is handed to the core's app factory (the core never imports a vendor). werkzeug's threaded server lets a slow (latency-faulted) request not block the others, and
-binding port 0 lets parallel test runs each get their own free port.
+is handed to the core's app factory (the core never imports a vendor). werkzeug's threaded
+server lets a slow (latency-faulted) request not block the others, and binding port 0 lets
+parallel test runs each get their own free port.
 """
 
 from __future__ import annotations

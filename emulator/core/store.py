@@ -6,8 +6,9 @@ werkzeug server is threaded, so a single connection is shared behind a re-entran
 keeps readers (e.g. a test opening the file) from blocking the server.
 
 The core's tables (request log, faults, DNS zone) are created here; each vendor brings its own
-tables through its `Vendor.schema`. Vendor tables are prefixed with the vendor name and keep the searchable fields as real columns
-(the rest of a vendor body is a JSON column) so the file stays readable with the sqlite3 CLI.
+tables through its `Vendor.schema`. Vendor tables are prefixed with the vendor name and keep the
+searchable fields as real columns (the rest of a vendor body is a JSON column) so the file stays
+readable with the sqlite3 CLI.
 Secrets are never stored in clear: passwords are salted PBKDF2 hashes, tokens are SHA-256 hashes.
 """
 

@@ -1,10 +1,10 @@
 """Sign-Up.to authentication: Partner Hash (SuTPartner), and company-level Hash (SuTHash) or Token.
 
-Hash schemes: every request is signed afresh: SHA-1 over "<METHOD> /v1/<endpoint>\\r\\n", one "Name: value\\r\\n"
-line per auth header present (in the documented order) and the shared key. The Date must be
-within WINDOW_SECONDS of the server clock and a nonce may not be reused by the same principal,
-so a captured request cannot be replayed. Checks run in the order a client would debug them:
-header syntax, clock, principal, signature, nonce.
+Hash schemes: every request is signed afresh: SHA-1 over "<METHOD> /v1/<endpoint>\\r\\n", one
+"Name: value\\r\\n" line per auth header present (in the documented order) and the shared key.
+The Date must be within WINDOW_SECONDS of the server clock and a nonce may not be reused by the
+same principal, so a captured request cannot be replayed. Checks run in the order a client would
+debug them: header syntax, clock, principal, signature, nonce.
 
 Token (company level): `Authorization: SuTToken <token>`, the 96-character token POST /v1/token
 gave for a company user's username and password. It stands for that user until it expires, with
@@ -88,7 +88,7 @@ def _id_header(headers: Mapping[str, str], name: str, required: bool) -> Optiona
 
 def authenticate(store: Store, method: str, signed_path: str, headers: Mapping[str, str],
                  now: Optional[float] = None) -> Caller:
-    """Verify a request's signature; returns who is calling or raises AuthError."""
+    """Verify a request's signature (or token); returns who is calling or raises AuthError."""
     now = time.time() if now is None else now
     authorization = headers.get("Authorization")
     if not authorization:

@@ -1,8 +1,9 @@
 """Control routes for Sign-Up.to: partners, company users (and their logins) and credit balances.
 
-Tests need credentials the real service would hand out on paper (a partner id and 40-char key,
-a company user's 32-char hash key, or its username and password for a token) and funded accounts to move credits between. Like every
-/_control route these are never faulted or logged, so the keys they return stay out of the log.
+Tests need credentials the real service would hand out on paper (a partner id and 40-char key, a
+company user's 32-char hash key, or its username and password for a token) and funded accounts
+to move credits between. Like every /_control route these are never faulted or logged, so the
+keys they return stay out of the log.
 """
 
 from __future__ import annotations
