@@ -13,8 +13,8 @@ import sys
 import threading
 
 from . import demo
-from .server import EmulatorServer
-from .store import Store
+from .core.store import Store
+from .server import VENDORS, EmulatorServer
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,7 +41,7 @@ def _write_port_file(path: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.seed_demo:
-        store = Store(args.db)
+        store = Store(args.db, VENDORS)
         try:
             demo.seed(store)
         finally:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from . import cakemail_store, ciirus_store, signupto_store
-from .store import Store
+from .cakemail import store as cakemail_store
+from .ciirus import store as ciirus_store
+from .core.store import Store
+from .signupto import store as signupto_store
 
 SIGNUPTO_PARTNER_ID = 1001
 SIGNUPTO_PARTNER_KEY = "demo0partner0key000000000000000000000040"  # 40 characters, as the scheme requires

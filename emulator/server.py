@@ -1,25 +1,34 @@
 """EmulatorServer: run the emulator app in a background thread, for tests and the CLI.
 
-werkzeug's threaded server lets a slow (latency-faulted) request not block the others, and
-binding port 0 lets parallel test runs each get their own free port.
+This is where the vendors are chosen: VENDORS lists the packages the app serves, in order, and
+is handed to the core's app factory (the core never imports a vendor). werkzeug's threaded
+server lets a slow (latency-faulted) request not block the others, and binding port 0 lets
+parallel test runs each get their own free port.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Iterable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .app import create_app
+from .cakemail import VENDOR as CAKEMAIL
+from .ciirus import VENDOR as CIIRUS
+from .core import Vendor, create_app
+from .signupto import VENDOR as SIGNUPTO
+
+VENDORS: tuple[Vendor, ...] = (CAKEMAIL, SIGNUPTO, CIIRUS)
 
 
 class EmulatorServer:
     """Start/stop the emulator on host:port (0 = any free port); also a context manager."""
 
     def __init__(self, db_path: str, host: str = "127.0.0.1", port: int = 0,
-                 publish_dns: bool = False):
+                 publish_dns: bool = False, vendors: Iterable[Vendor] = VENDORS):
         self.db_path = str(db_path)
         self.publish_dns = publish_dns
+        self.vendors = tuple(vendors)
         self.host = host
         self.port = port
         self.app = None
@@ -33,7 +42,7 @@ class EmulatorServer:
     def start(self) -> "EmulatorServer":
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        self.app = create_app(self.db_path, publish_dns=self.publish_dns)
+        self.app = create_app(self.db_path, self.vendors, publish_dns=self.publish_dns)
         self._server = make_server(self.host, self.port, self.app, threaded=True)
         self._server.daemon_threads = True  # a hung client never blocks interpreter exit
         self.port = self._server.server_port

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from emulator import dns_zone
-from emulator.store import Store
+from emulator.core import dns_zone
+from emulator.core.store import Store
 
 from .ciirus_helpers import publish, unpublish, zone
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from emulator import EmulatorServer
-from emulator.signupto_auth import PARTNER_HEADERS, sign
+from emulator.signupto.auth import PARTNER_HEADERS, sign
 
 from .signupto_helpers import (assert_error, company_headers, control, http_date,
                                new_partner, new_user, partner_headers, sha1_hex, string_to_sign)

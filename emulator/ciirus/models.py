@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, StrictInt,
                       StrictStr, ValidationError)
 
-from . import ciirus_store, dns_zone
-from .store import Store
+from . import store as ciirus_store
+from ..core import dns_zone
+from ..core.store import Store
 
 # API version -> the name of the user id echo field (renamed in v2024.07.31).
 VERSIONS = {"v2023.07.31": "mc_user_id", "v2024.07.31": "management_company_user_id"}

@@ -18,7 +18,7 @@ from flask import Response, g, jsonify, request
 
 from . import requestlog
 from .store import Store
-from .vendors import Vendor
+from .vendor import Vendor
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

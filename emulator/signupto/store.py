@@ -1,20 +1,23 @@
-"""Sign-Up.to data access: partners, company users, accounts, features, nonces and transfers.
+"""Sign-Up.to tables and data access: partners, company users and their logins and tokens,
+accounts, features, nonces and transfers.
 
 The hash schemes are shared secrets (the server must recompute the signature), so partner and
 user keys are stored as given rather than hashed; they are never written to the request log.
+Login passwords (Token authorisation) are salted hashes and tokens SHA-256 hashes, as for Cakemail.
 Accounts keep their searchable fields as columns and features as one JSON object, so
 the file stays readable with the sqlite3 CLI.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 import sqlite3
 import time
 from typing import Any, Callable
 
-from .signupto_models import LIMITS
-from .store import Store, dumps, loads
+from .models import LIMITS
+from ..core.store import Store, check_password, dumps, hash_password, hash_token, loads
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signupto_partners (
@@ -26,6 +29,17 @@ CREATE TABLE IF NOT EXISTS signupto_users (
     user_id     INTEGER PRIMARY KEY,
     company_id  INTEGER NOT NULL,
     hash_key    TEXT NOT NULL           -- 32 chars, shared secret
+);
+CREATE TABLE IF NOT EXISTS signupto_logins (
+    user_id     INTEGER PRIMARY KEY,    -- a company user who may log in for a token
+    username    TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    token_ttl_seconds INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signupto_tokens (
+    token_hash  TEXT PRIMARY KEY,       -- sha256 of the 96-character token
+    user_id     INTEGER NOT NULL,
+    expires_at  REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS signupto_accounts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,10 +81,12 @@ CREATE TABLE IF NOT EXISTS signupto_credit_transfers (
 );
 """
 
-TABLES = ("signupto_partners", "signupto_users", "signupto_accounts", "signupto_features",
-          "signupto_nonces", "signupto_credit_transfers")
+TABLES = ("signupto_partners", "signupto_users", "signupto_logins", "signupto_tokens",
+          "signupto_accounts", "signupto_features", "signupto_nonces", "signupto_credit_transfers")
 
 FIRST_PARTNER_ID = 1001
+DEFAULT_TOKEN_TTL = 3600
+EXPIRED_TOKEN_KEEP_SECONDS = 86400  # an expired token says "expired" (not "invalid") this long
 PARTNER_OWN_CREDITS = {"email": 100000, "sms": 1000, "inboxtest": 100}
 
 # New-account features: email sending on, everything chargeable or third-party off.
@@ -131,6 +147,50 @@ def add_user(store: Store, company_id: int, user_id: int | None, hash_key: str |
 def get_user(store: Store, company_id: int, user_id: int) -> dict[str, Any] | None:
     return store.query_one("SELECT * FROM signupto_users WHERE user_id = ? AND company_id = ?",
                            (user_id, company_id))
+
+
+# -- logins and tokens (Token authorisation) ---------------------------------------------------
+class UsernameTaken(Exception):
+    pass
+
+
+def set_login(store: Store, user_id: int, username: str, password: str, ttl: int) -> None:
+    """Give a company user a username and password for POST /v1/token (replacing any login)."""
+    with store.transaction() as conn:
+        other = conn.execute("SELECT user_id FROM signupto_logins WHERE username = ?",
+                             (username,)).fetchone()
+        if other is not None and other["user_id"] != user_id:
+            raise UsernameTaken(f"username {username!r} belongs to user {other['user_id']}")
+        conn.execute("INSERT OR REPLACE INTO signupto_logins VALUES (?, ?, ?, ?)",
+                     (user_id, username, hash_password(password), ttl))
+
+
+def login(store: Store, username: str, password: str) -> dict[str, Any] | None:
+    """The user (user_id, company_id, token_ttl_seconds) whose login this is, else None."""
+    row = store.query_one(
+        "SELECT l.*, u.company_id FROM signupto_logins l JOIN signupto_users u USING (user_id)"
+        " WHERE l.username = ?", (username,))
+    if row is None or not check_password(password, row["password_hash"]):
+        return None
+    return row
+
+
+def issue_token(store: Store, user_id: int, ttl: int, now: float) -> tuple[str, float]:
+    """A new 96-character base64 token for the user and its expiry (unix time)."""
+    token = base64.b64encode(secrets.token_bytes(72)).decode()
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM signupto_tokens WHERE expires_at < ?",
+                     (now - EXPIRED_TOKEN_KEEP_SECONDS,))
+        conn.execute("INSERT INTO signupto_tokens VALUES (?, ?, ?)",
+                     (hash_token(token), user_id, now + ttl))
+    return token, now + ttl
+
+
+def token_user(store: Store, token: str) -> dict[str, Any] | None:
+    """(user_id, company_id, expires_at) of a token whose user still exists, else None."""
+    return store.query_one(
+        "SELECT t.user_id, u.company_id, t.expires_at FROM signupto_tokens t"
+        " JOIN signupto_users u USING (user_id) WHERE t.token_hash = ?", (hash_token(token),))
 
 
 def use_nonce(store: Store, principal: str, nonce: str, now: float, keep_seconds: float) -> bool:
@@ -213,6 +273,9 @@ def remove_account(store: Store, account_id: int) -> None:
     """What Sign-Up.to support can do and the API cannot: remove an account and its settings."""
     with store.transaction() as conn:
         conn.execute("DELETE FROM signupto_features WHERE account_id = ?", (account_id,))
+        for table in ("signupto_tokens", "signupto_logins"):
+            conn.execute(f"DELETE FROM {table} WHERE user_id IN"
+                         " (SELECT user_id FROM signupto_users WHERE company_id = ?)", (account_id,))
         conn.execute("DELETE FROM signupto_users WHERE company_id = ?", (account_id,))
         conn.execute("DELETE FROM signupto_accounts WHERE id = ?", (account_id,))
 

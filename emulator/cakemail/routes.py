@@ -1,89 +1,79 @@
-"""Cakemail partner API emulation, mounted at /cakemail.
+"""Cakemail partner API emulation, mounted at /cakemail: the routes.
 
-Implements the token endpoint and the sub-account endpoints of the Cakemail OpenAPI subset with
-the real API's shapes: FastAPI-style error bodies, string account ids, unix-timestamp dates, and
-visibility limited to the calling partner's own account tree.
+Implements the token endpoint, the sub-account endpoints, /accounts/self and the DKIM
+keys (dkim.py) of the Cakemail OpenAPI subset with the real API's shapes: FastAPI-style error
+bodies, string account ids, unix-timestamp dates, and visibility limited to the tree of the
+account the call acts as.
+
+A token belongs to a partner and acts as one account: the partner's own, or the sub-account
+named by `account_id` on POST /token (a scoped token). A call sees that account and its
+descendants only. `?account_id=` on any call narrows further, to one account of that tree (the
+seed: "use any endpoint ... along with the account_id query parameter to access the resources of
+your sub-accounts"). A token can be narrowed, never widened: a refresh keeps its scope, and
+`account_id` on a refresh must be inside it.
 """
 
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, Optional
 
 from flask import Blueprint, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field
 
-from . import cakemail_store as db
-from .models_cakemail import (CreateAccount, CreateAccountQuery, ListAccountsQuery, PatchAccount,
-                              TokenForm, account_full, account_summary, validation_detail)
-from .store import get_store
+from . import dkim
+from . import store as db
+from .errors import CakemailError, handle_error
+from .errors import fail as _fail, json_body as _json_body, validate as _validate
+from .models import (CreateAccount, CreateAccountQuery, ListAccountsQuery, PatchAccount,
+                     PatchSelfAccount, TokenForm, account_full, account_summary)
+from ..core.store import get_store
 
 _ACCOUNT_ID_RE = re.compile(r"^[a-zA-Z0-9]{1,20}$")
 
 
-class CakemailError(Exception):
-    """Raised anywhere in a view; turned into the vendor-shaped JSON response."""
-
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None):
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
+# -- auth: tokens and the account a call acts as -------------------------------------------------
+class AccountQuery(BaseModel):
+    account_id: Optional[Annotated[int, Field(ge=1)]] = None
 
 
-def error_body(status: int, message: str, loc: list | None = None) -> tuple[Any, dict[str, str]]:
-    """The spec's error shape for a status: code/msg/type for 401/403, loc/msg/type otherwise."""
-    if status == 401:
-        return ({"detail": [{"code": 401, "msg": message, "type": "unauthorized"}]},
-                {"WWW-Authenticate": "Bearer"})
-    if status == 403:
-        return {"detail": [{"code": 403, "msg": message, "type": "forbidden"}]}, {}
-    kind = {400: "bad_request", 422: "value_error"}.get(status)
-    if kind is None:
-        try:
-            kind = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-        except ValueError:
-            kind = "error"
-    return {"detail": [{"loc": loc or [], "msg": message, "type": kind}]}, {}
+def _in_tree(account: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
+    """Is account `root` (default: the account this call acts as) or one of its descendants?"""
+    lineage = (root or g.root)["lineage"]
+    return account["lineage"] == lineage or account["lineage"].startswith(lineage + "-")
 
 
-def _fail(status: int, message: str, loc: list | None = None) -> CakemailError:
-    body, headers = error_body(status, message, loc)
-    return CakemailError(status, body, headers)
+def _scoped(account_id: int | None, top: dict[str, Any], what: str) -> dict[str, Any]:
+    """Account `account_id` when it is `top` or below it, else 403; `top` when account_id is None."""
+    if account_id is None or account_id == top["id"]:
+        return top
+    account = db.get_account(get_store(), account_id)
+    if account is None or not _in_tree(account, top):
+        raise _fail(403, f"Account {account_id} is not accessible with {what}")
+    return account
 
 
-def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise CakemailError(422, {"detail": validation_detail(exc, where)}) from None
+def require_auth() -> None:
+    """Every route but /token needs a live bearer access token.
 
-
-def _json_body() -> Any:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        raise CakemailError(422, {"detail": [
-            {"loc": ["body"], "msg": "Field required", "type": "missing"}]})
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise CakemailError(422, {"detail": [
-            {"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]})
-    return body
-
-
-# -- auth --------------------------------------------------------------------------------------
-def _require_auth() -> None:
-    """Every route but /token needs a live bearer access token; sets g.partner and g.root."""
+    Sets g.partner (the partner's credentials row) and g.root (the account this call acts as:
+    ?account_id=, else the token's account).
+    """
     if request.endpoint == "cakemail.token":
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _fail(401, "Not authenticated")
     store = get_store()
-    partner = db.partner_for_token(store, token.strip(), "access")
-    if partner is None:
+    found = db.partner_for_token(store, token.strip(), "access")
+    if found is None:
         raise _fail(401, "Could not validate credentials: the token is invalid or expired")
-    g.partner = partner
-    g.root = db.get_account(store, int(partner["account_id"]))
+    own = db.get_account(store, int(found["scope_account_id"] or found["account_id"]))
+    if own is None:
+        raise _fail(401, "Could not validate credentials: the token's account no longer exists")
+    g.partner = found
+    query = _validate(AccountQuery, request.args.to_dict(), "query")
+    g.root = _scoped(query.account_id, own, "this token")
 
 
 def token():
@@ -96,6 +86,7 @@ def token():
         partner = db.authenticate(store, data.username, data.password)
         if partner is None:
             raise _fail(401, "Incorrect username or password")
+        top = db.get_account(store, int(partner["account_id"]))
     else:
         if not data.refresh_token:
             raise _fail(400, "refresh_token is required for grant_type=refresh_token",
@@ -103,20 +94,21 @@ def token():
         partner = db.partner_for_token(store, data.refresh_token, "refresh")
         if partner is None:
             raise _fail(401, "Invalid or expired refresh token")
+        top = db.get_account(store, int(partner["scope_account_id"] or partner["account_id"]))
+        if top is None:
+            raise _fail(401, "Invalid refresh token: its account no longer exists")
+    assert top is not None  # a partner's own account is never deleted
+    account = _scoped(data.account_id, top, "these credentials")
+    scope = None if account["id"] == partner["account_id"] else int(account["id"])
     ttl = int(partner["token_ttl_seconds"])
     if data.expiration_seconds is not None:
         ttl = min(ttl, data.expiration_seconds)
-    access, refresh = db.issue_tokens(store, partner, ttl)
+    access, refresh = db.issue_tokens(store, partner, ttl, scope)
     return jsonify({"access_token": access, "token_type": "bearer", "expires_in": ttl,
-                    "refresh_token": refresh, "accounts": [int(partner["account_id"])]})
+                    "refresh_token": refresh, "accounts": [int(account["id"])]})
 
 
 # -- account lookup helpers --------------------------------------------------------------------
-def _in_tree(account: dict[str, Any]) -> bool:
-    root = g.root["lineage"]
-    return account["lineage"] == root or account["lineage"].startswith(root + "-")
-
-
 def _path_id(raw: str, as_int: bool) -> int:
     """Validate the path id as the spec declares it (int, or alnum string) -> int or 404."""
     if as_int:
@@ -142,17 +134,24 @@ def _load(raw_id: str, as_int: bool, allow_self: bool = True) -> dict[str, Any]:
     if account is None or not _in_tree(account):
         raise _fail(404, "Account not found", ["path", "account_id"])
     if not allow_self and account["id"] == g.root["id"]:
-        raise _fail(403, "This operation is not allowed on your own partner account")
+        raise _fail(403, "This operation is not allowed on the account you act as "
+                        "(your own partner account, or the token's or account_id's account)")
     return account
 
 
 def _scope(partner_account_id: int | None) -> dict[str, Any]:
-    """The partner account whose sub-accounts are listed/created (default: the caller's own)."""
+    """The partner account whose sub-accounts are listed/created (default: the one acted as).
+
+    Only partner accounts have sub-accounts; the partner's own account always is one."""
     if partner_account_id is None or partner_account_id == g.root["id"]:
-        return g.root
-    account = db.get_account(get_store(), partner_account_id)
-    if account is None or not _in_tree(account) or not account["partner"]:
-        raise _fail(403, f"Account {partner_account_id} is not one of your partner accounts")
+        account: dict[str, Any] | None = g.root
+    else:
+        account = db.get_account(get_store(), partner_account_id)
+        if account is None or not _in_tree(account):
+            account = None
+    if account is None or not (account["partner"] or account["id"] == g.partner["account_id"]):
+        shown = partner_account_id if partner_account_id is not None else g.root["id"]
+        raise _fail(403, f"Account {shown} is not one of your partner accounts")
     return account
 
 
@@ -214,9 +213,8 @@ def get_account(account_id: str):
     return jsonify({"data": account_full(_load(account_id, as_int=False))})
 
 
-def patch_account(account_id: str):
-    account = _load(account_id, as_int=True)
-    data: PatchAccount = _validate(PatchAccount, _json_body(), "body")
+def _apply_patch(account: dict[str, Any], data: PatchSelfAccount) -> dict[str, Any]:
+    """Write the fields a PATCH sent (PatchAccount's extra fields only when it is one)."""
     given = data.model_fields_set
     body = account["body"]
     if data.account_owner is not None:
@@ -231,22 +229,40 @@ def patch_account(account_id: str):
     for key in ("fax", "phone", "website"):
         if key in given:
             body[key] = getattr(data, key)
-    if "usage_limits" in given:
-        body["usage_limits"] = {**body.get("usage_limits", {}),
-                                **data.usage_limits.model_dump(exclude_none=True)}
     if "domains" in given:
         body["domains"] = {**body.get("domains", {}),
                            **data.domains.model_dump(exclude_none=True)}
-    if data.metadata is not None:
-        body["metadata"] = data.metadata
-    if data.partner is not None:
-        account["partner"] = data.partner
-    if data.trial is not None:
-        body["trial"] = data.trial
-        if account["status"] in ("trial", "active"):
-            account["status"] = "trial" if data.trial else "active"
-    account = db.update_account(get_store(), account)
-    return jsonify({"data": account_full(account), "warnings": []})
+    if isinstance(data, PatchAccount):
+        if "usage_limits" in given:
+            body["usage_limits"] = {**body.get("usage_limits", {}),
+                                    **data.usage_limits.model_dump(exclude_none=True)}
+        if data.metadata is not None:
+            body["metadata"] = data.metadata
+        if data.partner is not None:
+            account["partner"] = data.partner
+        if data.trial is not None:
+            body["trial"] = data.trial
+            if account["status"] in ("trial", "active"):
+                account["status"] = "trial" if data.trial else "active"
+    return db.update_account(get_store(), account)
+
+
+def patch_account(account_id: str):
+    account = _load(account_id, as_int=True)
+    data: PatchAccount = _validate(PatchAccount, _json_body(), "body")
+    return jsonify({"data": account_full(_apply_patch(account, data)), "warnings": []})
+
+
+# -- /accounts/self: the account the call acts as ----------------------------------------------
+def get_self_account():
+    return jsonify({"data": account_full(g.root)})
+
+
+def patch_self_account():
+    """PatchSelfAccount only: limits, trial, partner and metadata are the parent's to set, so
+    they are ignored here, as FastAPI ignores any key its model does not declare."""
+    data: PatchSelfAccount = _validate(PatchSelfAccount, _json_body(), "body")
+    return jsonify({"data": account_full(_apply_patch(g.root, data)), "warnings": []})
 
 
 def delete_account(account_id: str):
@@ -273,27 +289,22 @@ def unsuspend_account(account_id: str):
                     "data": account_summary(account)})
 
 
-def _handle_error(exc: CakemailError):
-    return jsonify(exc.body), exc.status, exc.headers
+_ROUTES = (  # (rule, view, method); /accounts/self before /accounts/<account_id>
+    ("/token", token, "POST"),
+    ("/accounts", list_accounts, "GET"), ("/accounts", create_account, "POST"),
+    ("/accounts/self", get_self_account, "GET"), ("/accounts/self", patch_self_account, "PATCH"),
+    ("/accounts/<account_id>", get_account, "GET"),
+    ("/accounts/<account_id>", patch_account, "PATCH"),
+    ("/accounts/<account_id>", delete_account, "DELETE"),
+    ("/accounts/<account_id>/suspend", suspend_account, "POST"),
+    ("/accounts/<account_id>/unsuspend", unsuspend_account, "POST"),
+) + dkim.ROUTES
 
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("cakemail", __name__, url_prefix="/cakemail")
-    bp.before_request(_require_auth)
-    bp.register_error_handler(CakemailError, _handle_error)
-    bp.add_url_rule("/token", "token", token, methods=["POST"])
-    bp.add_url_rule("/accounts", "list_accounts", list_accounts, methods=["GET"])
-    bp.add_url_rule("/accounts", "create_account", create_account, methods=["POST"])
-    bp.add_url_rule("/accounts/<account_id>", "get_account", get_account, methods=["GET"])
-    bp.add_url_rule("/accounts/<account_id>", "patch_account", patch_account, methods=["PATCH"])
-    bp.add_url_rule("/accounts/<account_id>", "delete_account", delete_account,
-                    methods=["DELETE"])
-    bp.add_url_rule("/accounts/<account_id>/suspend", "suspend_account", suspend_account,
-                    methods=["POST"])
-    bp.add_url_rule("/accounts/<account_id>/unsuspend", "unsuspend_account", unsuspend_account,
-                    methods=["POST"])
-    from .cakemail_dkim import add_routes  # imported here: cakemail_dkim builds on this module
-
-    add_routes(bp)
+    bp.before_request(require_auth)
+    bp.register_error_handler(CakemailError, handle_error)
+    for rule, view, method in _ROUTES:
+        bp.add_url_rule(rule, view.__name__, view, methods=[method])
     return bp
-

@@ -1,4 +1,4 @@
-"""Ciirus Partner API emulation (emails/subaccount), mounted at /ciirus.
+"""Ciirus Partner API emulation (emails/subaccount), mounted at /ciirus: the routes.
 
 Client apiUrl is http://HOST:PORT/ciirus; routes are /<version>/emails/subaccount for the two
 known versions. Each HTTP Basic API user owns at most one sub-account, so there is no id in the
@@ -11,28 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
-from . import ciirus_store as db
-from . import dns_zone
-from .ciirus_models import (UPDATE_FIELDS, VERSIONS, parse_body, subaccount_object)
-from .store import get_store
+from . import store as db
+from .errors import CiirusError, error_body
+from .models import UPDATE_FIELDS, VERSIONS, parse_body, subaccount_object
+from ..core import dns_zone
+from ..core.store import get_store
 
 ALREADY_EXISTS = "you already have an existing sub account."
 NOT_FOUND = "no sub account found."
-
-
-class CiirusError(Exception):
-    """Raised anywhere in a view; turned into the vendor-shaped JSON response."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def error_body(status: int, message: str) -> tuple[Any, dict[str, str]]:
-    headers = {"WWW-Authenticate": 'Basic realm="ciirus"'} if status == 401 else {}
-    return {"error_message": message}, headers
 
 
 def _require_auth() -> None:
@@ -58,8 +46,7 @@ def _body():
 
 def _publish_if_demo(sub: dict[str, Any]) -> None:
     """--publish-dns: publish the records a customer would add, so the demo converges."""
-    if current_app.config.get("PUBLISH_DNS"):
-        dns_zone.publish_all(list(db.expected_records(sub).values()), get_store())
+    dns_zone.publish_if_demo(list(db.expected_records(sub).values()), get_store())
 
 
 def _loaded() -> dict[str, Any]:

@@ -5,8 +5,10 @@ request log) lives in one SQLite file so that a restart with the same file loses
 werkzeug server is threaded, so a single connection is shared behind a re-entrant lock; WAL mode
 keeps readers (e.g. a test opening the file) from blocking the server.
 
-Vendor tables are prefixed with the vendor name and keep the searchable fields as real columns
-(the rest of a vendor body is a JSON column) so the file stays readable with the sqlite3 CLI.
+The core's tables (request log, faults, DNS zone) are created here; each vendor brings its own
+tables through its `Vendor.schema`. Vendor tables are prefixed with the vendor name and keep the
+searchable fields as real columns (the rest of a vendor body is a JSON column) so the file stays
+readable with the sqlite3 CLI.
 Secrets are never stored in clear: passwords are salted PBKDF2 hashes, tokens are SHA-256 hashes.
 """
 
@@ -19,11 +21,11 @@ import json
 import secrets
 import sqlite3
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from flask import current_app
 
-from .vendors import all_vendors
+from .vendor import Vendor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
@@ -50,54 +52,27 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining   INTEGER NOT NULL,
     created     TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS cakemail_partners (
-    username          TEXT PRIMARY KEY,
-    password_hash     TEXT NOT NULL,
-    token_ttl_seconds INTEGER NOT NULL,
-    refresh_ttl_seconds INTEGER NOT NULL,
-    account_id        INTEGER NOT NULL  -- the partner's own row in cakemail_accounts
-);
-CREATE TABLE IF NOT EXISTS cakemail_tokens (
-    token_hash  TEXT PRIMARY KEY,       -- sha256 of the opaque token
-    kind        TEXT NOT NULL,          -- 'access' or 'refresh'
-    username    TEXT NOT NULL,
-    issued_at   REAL NOT NULL,
-    expires_at  REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cakemail_accounts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    parent_id   INTEGER,                -- NULL for a partner's own (root) account
-    lineage     TEXT NOT NULL,          -- ancestor ids joined by '-', ending with this id
-    name        TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    partner     INTEGER NOT NULL DEFAULT 0,
-    created_on  INTEGER NOT NULL,
-    deleted     INTEGER NOT NULL DEFAULT 0,
-    body        TEXT NOT NULL           -- JSON: address, usage_limits, metadata, ...
-);
-CREATE TABLE IF NOT EXISTS cakemail_users (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    account_id  INTEGER NOT NULL,
-    email       TEXT NOT NULL,
-    first_name  TEXT,
-    last_name   TEXT,
-    language    TEXT,
-    timezone    TEXT
+CREATE TABLE IF NOT EXISTS dns_records (
+    name    TEXT NOT NULL,              -- lower-case, no trailing dot
+    type    TEXT NOT NULL,              -- 'TXT' or 'CNAME'
+    value   TEXT NOT NULL,              -- TXT text as published; CNAME target normalised like name
+    created TEXT NOT NULL,
+    PRIMARY KEY (name, type, value)
 );
 """
 
 # Tables wiped by /_control/reset (AUTOINCREMENT sequences are kept so ids never repeat).
-ALL_TABLES = ("request_log", "faults", "cakemail_tokens", "cakemail_users", "cakemail_accounts",
-              "cakemail_partners")
+CORE_TABLES = ("request_log", "faults", "dns_records")
 
 PBKDF2_ITERATIONS = 20_000
 
 
 class Store:
-    """Thread-safe wrapper around one SQLite connection."""
+    """Thread-safe wrapper around one SQLite connection, holding the core's and the vendors' tables."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, vendors: Iterable[Vendor] = ()):
         self.path = str(path)
+        self.vendors = tuple(vendors)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
@@ -106,7 +81,7 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(SCHEMA)
-            for vendor in all_vendors():
+            for vendor in self.vendors:
                 if vendor.schema:
                     self._conn.executescript(vendor.schema)
 
@@ -137,7 +112,7 @@ class Store:
 
     def reset(self) -> None:
         with self.transaction() as conn:
-            for table in ALL_TABLES + tuple(t for v in all_vendors() for t in v.tables):
+            for table in CORE_TABLES + tuple(t for v in self.vendors for t in v.tables):
                 conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Cakemail data access: partners, OAuth tokens, accounts and account owners.
+"""Cakemail tables and data access: partners, OAuth tokens, accounts, account owners, DKIM keys.
 
 Kept apart from the HTTP layer so the routes stay about request/response shapes, and so the
 control API and the CLI (--seed-demo) can create partners without going through HTTP.
@@ -10,7 +10,59 @@ import secrets
 import time
 from typing import Any
 
-from .store import Store, check_password, dumps, hash_password, hash_token, loads
+from ..core.store import Store, check_password, dumps, hash_password, hash_token, loads
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cakemail_partners (
+    username          TEXT PRIMARY KEY,
+    password_hash     TEXT NOT NULL,
+    token_ttl_seconds INTEGER NOT NULL,
+    refresh_ttl_seconds INTEGER NOT NULL,
+    account_id        INTEGER NOT NULL  -- the partner's own row in cakemail_accounts
+);
+CREATE TABLE IF NOT EXISTS cakemail_tokens (
+    token_hash  TEXT PRIMARY KEY,       -- sha256 of the opaque token
+    kind        TEXT NOT NULL,          -- 'access' or 'refresh'
+    username    TEXT NOT NULL,
+    issued_at   REAL NOT NULL,
+    expires_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cakemail_token_scopes (
+    token_hash  TEXT PRIMARY KEY,       -- a token made with POST /token account_id=...
+    account_id  INTEGER NOT NULL        -- the sub-account it acts as (none: the partner's own)
+);
+CREATE TABLE IF NOT EXISTS cakemail_accounts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id   INTEGER,                -- NULL for a partner's own (root) account
+    lineage     TEXT NOT NULL,          -- ancestor ids joined by '-', ending with this id
+    name        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    partner     INTEGER NOT NULL DEFAULT 0,
+    created_on  INTEGER NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    body        TEXT NOT NULL           -- JSON: address, usage_limits, metadata, ...
+);
+CREATE TABLE IF NOT EXISTS cakemail_users (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL,
+    email       TEXT NOT NULL,
+    first_name  TEXT,
+    last_name   TEXT,
+    language    TEXT,
+    timezone    TEXT
+);
+CREATE TABLE IF NOT EXISTS cakemail_dkim_keys (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL,
+    domain      TEXT NOT NULL,          -- lower-case host name
+    selector    TEXT NOT NULL,
+    public_key  TEXT NOT NULL,          -- base64 DER SubjectPublicKeyInfo (random modulus)
+    created_on  INTEGER NOT NULL
+);
+"""
+# Wiped by /_control/reset (AUTOINCREMENT sequences are kept so ids never repeat).
+TABLES = ("cakemail_tokens", "cakemail_token_scopes", "cakemail_users", "cakemail_accounts",
+          "cakemail_partners", "cakemail_dkim_keys")
 
 DEFAULT_TOKEN_TTL = 3600
 DEFAULT_REFRESH_TTL = 30 * 86400
@@ -65,24 +117,34 @@ def authenticate(store: Store, username: str, password: str) -> dict[str, Any] |
 
 
 # -- tokens ------------------------------------------------------------------------------------
-def issue_tokens(store: Store, partner: dict[str, Any], ttl: int) -> tuple[str, str]:
+def issue_tokens(store: Store, partner: dict[str, Any], ttl: int,
+                 scope_account_id: int | None = None) -> tuple[str, str]:
+    """A new access/refresh pair; both act as scope_account_id when given (a scoped token)."""
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = time.time()
     with store.transaction() as conn:
         conn.execute("DELETE FROM cakemail_tokens WHERE expires_at < ?", (now,))
+        conn.execute("DELETE FROM cakemail_token_scopes WHERE token_hash NOT IN "
+                     "(SELECT token_hash FROM cakemail_tokens)")
         conn.execute("INSERT INTO cakemail_tokens VALUES (?, 'access', ?, ?, ?)",
                      (hash_token(access), partner["username"], now, now + ttl))
         conn.execute("INSERT INTO cakemail_tokens VALUES (?, 'refresh', ?, ?, ?)",
                      (hash_token(refresh), partner["username"], now,
                       now + int(partner["refresh_ttl_seconds"])))
+        if scope_account_id is not None:
+            conn.executemany("INSERT INTO cakemail_token_scopes VALUES (?, ?)",
+                             [(hash_token(t), scope_account_id) for t in (access, refresh)])
     return access, refresh
 
 
 def partner_for_token(store: Store, token: str, kind: str) -> dict[str, Any] | None:
-    """The partner owning an unexpired token of that kind, else None."""
+    """The partner owning an unexpired token of that kind, plus the token's `scope_account_id`
+    (None: it acts as the partner's own account); else None."""
     row = store.query_one(
-        "SELECT p.* FROM cakemail_tokens t JOIN cakemail_partners p ON p.username = t.username "
-        "WHERE t.token_hash = ? AND t.kind = ? AND t.expires_at > ?",
+        "SELECT p.*, s.account_id AS scope_account_id FROM cakemail_tokens t"
+        " JOIN cakemail_partners p ON p.username = t.username"
+        " LEFT JOIN cakemail_token_scopes s ON s.token_hash = t.token_hash"
+        " WHERE t.token_hash = ? AND t.kind = ? AND t.expires_at > ?",
         (hash_token(token), kind, time.time()))
     return row
 

@@ -1,8 +1,9 @@
-"""Control routes for Sign-Up.to: partners, company users and credit balances.
+"""Control routes for Sign-Up.to: partners, company users (and their logins) and credit balances.
 
-Tests need credentials the real service would hand out on paper (a partner id and 40-char key,
-a company user's 32-char hash key) and funded accounts to move credits between. Like every
-/_control route these are never faulted or logged, so the keys they return stay out of the log.
+Tests need credentials the real service would hand out on paper (a partner id and 40-char key, a
+company user's 32-char hash key, or its username and password for a token) and funded accounts
+to move credits between. Like every /_control route these are never faulted or logged, so the
+keys they return stay out of the log.
 """
 
 from __future__ import annotations
@@ -10,31 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from . import signupto_store as db
-from .control import ControlError
-from .store import get_store
+from . import store as db
+from ..core.control import ControlError, credentials, optional_json_object, positive_int
+from ..core.store import get_store
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
-
-
-def _optional_body() -> dict[str, Any]:
-    if not request.get_data(cache=True).strip():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise ControlError("body must be a JSON object")
-    return body
-
-
-def _optional_id(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ControlError(f"{key!r} must be a positive integer")
-    return value
 
 
 def _optional_key(body: dict[str, Any], key: str, length: int) -> str | None:
@@ -54,27 +37,50 @@ def _existing_account(account_id: int) -> dict[str, Any]:
 
 
 def partners():
-    body = _optional_body()
-    pid = _optional_id(body, "partner_id")
+    body = optional_json_object()
+    pid = positive_int(body, "partner_id")
     key = _optional_key(body, "partner_key", 40)
     return jsonify(db.upsert_partner(get_store(), pid, key)), 201
 
 
+def _login(body: dict[str, Any]) -> tuple[str, str, int] | None:
+    """Optional username/password (both or neither) for POST /v1/token, and the token lifetime."""
+    if "username" not in body and "password" not in body:
+        return None
+    username, password = credentials(body)
+    ttl = positive_int(body, "token_ttl_seconds", db.DEFAULT_TOKEN_TTL)
+    return username, password, ttl  # type: ignore[return-value]
+
+
 def company_users(company_id: int):
+    """A company user for SuTHash (hash_key), and for SuTToken when given a username and password."""
     _existing_account(company_id)
-    body = _optional_body()
-    uid = _optional_id(body, "user_id")
+    body = optional_json_object()
+    uid = positive_int(body, "user_id")
     key = _optional_key(body, "hash_key", 32)
+    login = _login(body)
+    store = get_store()
     if uid is not None:
-        other = get_store().query_one("SELECT company_id FROM signupto_users WHERE user_id = ?", (uid,))
+        other = store.query_one("SELECT company_id FROM signupto_users WHERE user_id = ?", (uid,))
         if other is not None and other["company_id"] != company_id:
             raise ControlError(f"user {uid} already belongs to company {other['company_id']}")
-    return jsonify(db.add_user(get_store(), company_id, uid, key)), 201
+    if login is not None:
+        taken = store.query_one("SELECT user_id FROM signupto_logins WHERE username = ?", (login[0],))
+        if taken is not None and taken["user_id"] != uid:
+            raise ControlError(f"username {login[0]!r} belongs to user {taken['user_id']}")
+    user = db.add_user(store, company_id, uid, key)
+    if login is not None:
+        try:
+            db.set_login(store, user["user_id"], *login)
+        except db.UsernameTaken as exc:
+            raise ControlError(str(exc)) from None
+        user["username"] = login[0]  # the password is never echoed
+    return jsonify(user), 201
 
 
 def credits(account_id: int):
     _existing_account(account_id)
-    body = _optional_body()
+    body = optional_json_object()
     unknown = set(body) - {"email", "sms", "inboxtest"}
     if unknown:
         raise ControlError(f"unknown keys: {', '.join(sorted(unknown))} (use email, sms, inboxtest)")

@@ -1,10 +1,15 @@
-"""Sign-Up.to hash authentication: Partner Hash (SuTPartner) and company-level Hash (SuTHash).
+"""Sign-Up.to authentication: Partner Hash (SuTPartner), and company-level Hash (SuTHash) or Token.
 
-Every request is signed afresh: SHA-1 over "<METHOD> /v1/<endpoint>\\r\\n", one "Name: value\\r\\n"
-line per auth header present (in the documented order) and the shared key. The Date must be
-within WINDOW_SECONDS of the server clock and a nonce may not be reused by the same principal,
-so a captured request cannot be replayed. Checks run in the order a client would debug them:
-header syntax, clock, principal, signature, nonce.
+Hash schemes: every request is signed afresh: SHA-1 over "<METHOD> /v1/<endpoint>\\r\\n", one
+"Name: value\\r\\n" line per auth header present (in the documented order) and the shared key.
+The Date must be within WINDOW_SECONDS of the server clock and a nonce may not be reused by the
+same principal, so a captured request cannot be replayed. Checks run in the order a client would
+debug them: header syntax, clock, principal, signature, nonce.
+
+Token (company level): `Authorization: SuTToken <token>`, the 96-character token POST /v1/token
+gave for a company user's username and password. It stands for that user until it expires, with
+the same rights as SuTHash for that user; no Date, nonce or X-SuT-* header is needed (any sent
+is ignored: the token alone names the company and the user).
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from . import signupto_store as db
-from .store import Store
+from . import store as db
+from ..core.store import Store
 
 WINDOW_SECONDS = 300
 NONCE_KEEP_SECONDS = 2 * WINDOW_SECONDS
@@ -83,15 +88,18 @@ def _id_header(headers: Mapping[str, str], name: str, required: bool) -> Optiona
 
 def authenticate(store: Store, method: str, signed_path: str, headers: Mapping[str, str],
                  now: Optional[float] = None) -> Caller:
-    """Verify a request's signature; returns who is calling or raises AuthError."""
+    """Verify a request's signature (or token); returns who is calling or raises AuthError."""
     now = time.time() if now is None else now
     authorization = headers.get("Authorization")
     if not authorization:
         raise AuthError("Missing Authorization header")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme == "SuTToken":
+        return _token_caller(store, token.strip(), now)
     match = _AUTH_RE.match(authorization.strip())
     if not match:
-        raise AuthError('Invalid Authorization header: expected SuTPartner signature="<sha1 hex>"'
-                        ' or SuTHash signature="<sha1 hex>"')
+        raise AuthError('Invalid Authorization header: expected SuTPartner signature="<sha1 hex>",'
+                        ' SuTHash signature="<sha1 hex>" or SuTToken <token>')
     scheme, given = match.groups()
     partner = scheme == "SuTPartner"
     pid = _id_header(headers, "X-SuT-PID", required=True) if partner else None
@@ -123,3 +131,15 @@ def authenticate(store: Store, method: str, signed_path: str, headers: Mapping[s
     if not db.use_nonce(store, principal, nonce, now, NONCE_KEEP_SECONDS):
         raise AuthError("Nonce has already been used")
     return Caller("partner" if partner else "company", pid, cid, uid)
+
+
+def _token_caller(store: Store, token: str, now: float) -> Caller:
+    """The company user a live token stands for."""
+    if not token:
+        raise AuthError("Missing token: expected SuTToken <token>")
+    row = db.token_user(store, token)
+    if row is None:
+        raise AuthError("Invalid token")
+    if row["expires_at"] <= now:
+        raise AuthError("Token has expired")
+    return Caller("company", None, int(row["company_id"]), int(row["user_id"]))

@@ -3,39 +3,29 @@
 The client's apiUrl is http://HOST:PORT/signupto, so /signupto/v1/<endpoint> here is
 /v1/<endpoint> at api.sign-up.to, and that (no query string) is the path that gets signed.
 Answers use the PMAPI envelope; every error also carries X-PMAPI-Error-Message, as the seed
-promises. Which auth level may do what on /account and /accountFeatures follows the seed's tables.
+promises. Which auth level may do what on /account and /accountFeatures follows the seed's tables;
+company-level means SuTHash or SuTToken alike (auth.py), and /v1/token hands out those tokens.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from . import signupto_store as db
-from .signupto_auth import AuthError, Caller, authenticate
-from .signupto_models import (DEPENDENT_SWITCHES, LIMITS, READ_ONLY, AccountCreate,
-                              CreditTransferCreate, FeaturesUpdate, describe)
-from .store import get_store
+from . import store as db
+from .auth import AuthError, Caller, authenticate
+from .errors import SignuptoError, error_body
+from .models import (DEPENDENT_SWITCHES, LIMITS, READ_ONLY, AccountCreate, CreditTransferCreate,
+                     FeaturesUpdate, TokenCreate, describe)
+from ..core.store import get_store
 
 PREFIX = "/signupto"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 HIGHER_LEVEL = "Operation requires a higher authentication level"
 NEEDS_COMPANY = "Operation requires a company ID"
-
-
-class SignuptoError(Exception):
-    def __init__(self, status: int, message: str, headers: Optional[dict[str, str]] = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-def error_body(status: int, message: str) -> tuple[Any, dict[str, str]]:
-    """The PMAPI error envelope plus the X-PMAPI-Error-Message header (kept to safe ASCII)."""
-    header = message.encode("ascii", "backslashreplace").decode().replace("\r", " ").replace("\n", " ")
-    return ({"status": "error", "response": {"message": message, "code": status, "subcode": None}},
-            {"X-PMAPI-Error-Message": header})
 
 
 def _ok(data: Any, count: Optional[int] = None):
@@ -72,8 +62,8 @@ def _json_object() -> dict[str, Any]:
 
 # -- auth and scoping --------------------------------------------------------------------------
 def _require_auth() -> None:
-    if request.endpoint == "signupto.unknown":
-        return
+    if request.endpoint in ("signupto.unknown", "signupto.token"):
+        return  # 404s need no credentials; /v1/token is how a user gets some
     signed_path = request.path[len(PREFIX):]
     try:
         g.signupto_caller = authenticate(get_store(), request.method, signed_path, request.headers)
@@ -216,6 +206,19 @@ def credit_transfer():
     return _ok(row, 1)
 
 
+def token():
+    """POST /v1/token {username, password}: a token for Token authorisation (company level)."""
+    if request.method != "POST":
+        raise _not_allowed("POST")
+    data: TokenCreate = _body(TokenCreate, _json_object())
+    store, now = get_store(), time.time()
+    user = db.login(store, data.username, data.password)
+    if user is None:
+        raise SignuptoError(401, "Invalid username or password")
+    value, expiry = db.issue_token(store, int(user["user_id"]), int(user["token_ttl_seconds"]), now)
+    return _ok({"token": value, "expiry": expiry}, 1)
+
+
 def unknown(rest: str = ""):
     raise SignuptoError(404, f"Unknown endpoint: /{rest}")
 
@@ -232,6 +235,7 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/v1/account", "account", account, methods=ALL_METHODS)
     bp.add_url_rule("/v1/accountFeatures", "account_features", account_features, methods=ALL_METHODS)
     bp.add_url_rule("/v1/creditTransfer", "credit_transfer", credit_transfer, methods=ALL_METHODS)
+    bp.add_url_rule("/v1/token", "token", token, methods=ALL_METHODS)
     bp.add_url_rule("", "unknown", unknown, methods=ALL_METHODS, strict_slashes=False)
     bp.add_url_rule("/<path:rest>", "unknown", unknown, methods=ALL_METHODS)
     return bp

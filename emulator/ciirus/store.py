@@ -1,4 +1,4 @@
-"""Ciirus data access: API users (HTTP Basic credentials) and their one sub-account each.
+"""Ciirus tables and data access: API users (HTTP Basic credentials) and their one sub-account each.
 
 Kept apart from the HTTP layer so the control API can create users without going through HTTP.
 Only what a client can change or must see again is stored; the sending counters and reputation
@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from .store import Store, check_password, hash_password
+from ..core.store import Store, check_password, hash_password
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ciirus_users (

@@ -126,7 +126,9 @@ class CreateAccount(BaseModel):
     partner: bool = False
 
 
-class PatchAccount(BaseModel):
+class PatchSelfAccount(BaseModel):
+    """PATCH /accounts/self: what an account may change about itself (no limits, no partner flag)."""
+
     address: Optional[Address] = None
     name: Optional[NonEmpty] = None  # the spec sets no minLength here; an empty name is refused
     account_owner: Optional[AccountOwner] = None
@@ -134,6 +136,11 @@ class PatchAccount(BaseModel):
     phone: Optional[str] = None
     domains: Domains = Domains()
     website: Optional[Uri] = None
+
+
+class PatchAccount(PatchSelfAccount):
+    """PATCH /accounts/{id}: the partner also sets the sub-account's limits and flags."""
+
     usage_limits: UsageLimits = UsageLimits()
     trial: Optional[bool] = None
     partner: Optional[bool] = None

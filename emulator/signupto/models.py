@@ -145,6 +145,13 @@ class CreditTransferCreate(_Strict):
     note: Optional[Annotated[str, Field(max_length=1000)]] = None
 
 
+class TokenCreate(_Strict):
+    """POST /v1/token: a company user's login, for Token authorisation."""
+
+    username: Annotated[str, Field(max_length=255), AfterValidator(_non_blank)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 _ORDER = {"extra_forbidden": 0, "missing": 1}
 
 

@@ -1,5 +1,8 @@
 """The emulator's pretend DNS: the records a customer has "published" for its sending domains.
 
+Part of the core because several vendors read it (its table is created by store.py); the control
+routes that publish and remove records are in control.py.
+
 Ciirus (Mandrill) and Cakemail DKIM both report whether a domain's verification, DKIM and SPF
 records exist. The emulator never resolves real DNS: a record counts only once a test (or the
 --publish-dns demo option) has put it here, so a client can watch a domain go from unverified to
@@ -12,18 +15,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from flask import current_app
+
 from .store import Store, get_store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS dns_records (
-    name    TEXT NOT NULL,              -- lower-case, no trailing dot
-    type    TEXT NOT NULL,              -- 'TXT' or 'CNAME'
-    value   TEXT NOT NULL,              -- TXT text as published; CNAME target normalised like name
-    created TEXT NOT NULL,
-    PRIMARY KEY (name, type, value)
-);
-"""
-TABLES = ("dns_records",)
 TYPES = ("TXT", "CNAME")
 
 # Owner names may hold underscores (_domainkey, _dmarc); host names (sending domains) may not.
@@ -105,7 +100,10 @@ def has_txt(name: str, value: str, store: Store | None = None) -> bool:
     return row is not None
 
 
-def publish_all(wanted: list[tuple[str, str, str]], store: Store | None = None) -> None:
-    """The --publish-dns demo option: publish what a vendor expects, as a customer would."""
-    for name, rtype, value in wanted:
-        publish(name, rtype, value, store)
+def publish_if_demo(wanted: list[tuple[str, str, str]], store: Store | None = None) -> None:
+    """The --publish-dns demo option: publish what a vendor expects, as a customer would.
+
+    Does nothing unless the app was created with publish_dns=True (off by default)."""
+    if current_app.config.get("PUBLISH_DNS"):
+        for name, rtype, value in wanted:
+            publish(name, rtype, value, store)
