@@ -46,6 +46,7 @@ def main(ctx: click.Context, project_dir: Optional[Path]) -> None:
 
 def _register() -> None:
     """Each subcommand module adds itself here (one line each)."""
+    from .fleet import fleet; main.add_command(fleet)
 
 
 _register()
