@@ -13,16 +13,21 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import click
 from rich.console import Console
 
 from . import automation
-from .cli import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Context
 from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
 from .fleet_run import CustomerResult, run_customer
 from .project import CustomerStack, ProjectError, customer_stacks
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+# cli.py imports this module to register it; these are its exit statuses (see there).
+EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 4
 
 # The Automation API serves engine events over gRPC in this process while threads start `pulumi`
 # processes: gRPC's fork handlers must stay out of those forks (set before grpc is imported).
@@ -83,7 +88,7 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
     return report
 
 
-def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: Context, parallel: int,
+def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Context", parallel: int,
                        console: Console, refresh: bool) -> tuple[list[CustomerStack], list[CustomerResult]]:
     """Preview the whole fleet, show it, ask once. Returns the stacks to run and the results of
     those that need no run (nothing to do, or their plan failed)."""
@@ -100,7 +105,7 @@ def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: Context
     return to_run, settled
 
 
-def fleet_command(operation: str, ctx: Context, select: tuple[str, ...], environment: Optional[str],
+def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False) -> None:
     try:
         stacks = select_stacks(customer_stacks(ctx.project_dir), select, environment)
@@ -156,7 +161,7 @@ def fleet() -> None:
 @_options
 @click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
 @click.pass_obj
-def preview(ctx: Context, **options) -> None:
+def preview(ctx: "Context", **options) -> None:
     fleet_command("preview", ctx, yes=True, **options)
 
 
@@ -166,7 +171,7 @@ def preview(ctx: Context, **options) -> None:
 @click.option("--refresh/--no-refresh", default=True, show_default=True,
               help="Read every resource first, so what changed outside the code is put back too.")
 @click.pass_obj
-def up(ctx: Context, **options) -> None:
+def up(ctx: "Context", **options) -> None:
     fleet_command("up", ctx, **options)
 
 
@@ -175,7 +180,7 @@ def up(ctx: Context, **options) -> None:
 @_options
 @click.option("--yes", "-y", is_flag=True, help="Do not check and ask; refresh at once.")
 @click.pass_obj
-def refresh(ctx: Context, **options) -> None:
+def refresh(ctx: "Context", **options) -> None:
     fleet_command("refresh", ctx, **options)
 
 
@@ -183,5 +188,5 @@ def refresh(ctx: Context, **options) -> None:
                     f"reads, changes nothing). Exit status {EXIT_DRIFT} when drift is found.")
 @_options
 @click.pass_obj
-def drift(ctx: Context, **options) -> None:
+def drift(ctx: "Context", **options) -> None:
     fleet_command("drift", ctx, yes=True, **options)
