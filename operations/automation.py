@@ -83,7 +83,9 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
 # One LocalWorkspace serves every thread: each operation is its own `pulumi` process with an
 # explicit `--stack`. What must not run concurrently is `pulumi stack select`, which rewrites the
 # project's current-stack file in PULUMI_HOME; so stacks are opened without selecting them and
-# created with `stack init --no-select`.
+# created with `stack init --no-select`. Nor is `pulumi stack ls` used: with this engine build it
+# hangs on the PostgreSQL backend once the project has a handful of stacks; a stack missing from
+# the backend shows instead as StackNotFoundError from the operation itself.
 
 def project_workspace(project_dir: Path, env: Optional[Mapping[str, str]] = None):
     from pulumi import automation as auto
@@ -91,11 +93,6 @@ def project_workspace(project_dir: Path, env: Optional[Mapping[str, str]] = None
     opts = workspace_options(project_dir, env)
     return auto.LocalWorkspace(work_dir=opts.work_dir, pulumi_home=opts.pulumi_home, env_vars=opts.env_vars,
                                pulumi_command=opts.pulumi_command)
-
-
-def deployed_stack_names(workspace) -> set[str]:
-    """The project's stacks that exist in the backend (one `pulumi stack ls`)."""
-    return {summary.name.rsplit("/", 1)[-1] for summary in workspace.list_stacks()}
 
 
 def init_stack(workspace, name: str) -> None:

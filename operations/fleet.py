@@ -65,17 +65,13 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
     started, started_at = time.monotonic(), now_utc()
     try:
         workspace = automation.project_workspace(project_dir, automation.engine_env())
-        deployed = automation.deployed_stack_names(workspace)
     except automation.EngineNotFound as exc:
         raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # the backend itself: nothing can run
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise click.ClickException(f"cannot list the stacks in the state backend: {detail.strip()}") from None
 
     with Progress(console, operation, len(stacks), enabled=progress) as display:
         def one(stack: CustomerStack) -> CustomerResult:
             display.start(stack.name)
-            result = run_customer(stack, operation, workspace, deployed,
+            result = run_customer(stack, operation, workspace,
                                   on_step=lambda text: display.step(stack.name, text), refresh=refresh)
             display.finish(result)
             return result

@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any, Callable, Literal, Optional
 
+from pulumi.automation.errors import StackNotFoundError
 from pydantic import BaseModel, Field
 
 from . import automation
@@ -131,20 +132,25 @@ def one_line_error(exc: BaseException, diagnostics: list[str]) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def run_customer(stack: CustomerStack, operation: str, workspace, deployed: set[str],
+def run_customer(stack: CustomerStack, operation: str, workspace,
                  on_step: Callable[[str], None] = lambda _: None, refresh: bool = False) -> CustomerResult:
-    """Run one engine operation on one customer; never raises (a fleet goes on past a failure)."""
+    """Run one engine operation on one customer; never raises (a fleet goes on past a failure).
+    A customer not yet in the backend is created there by preview and up (its stack file stays as
+    written), and is "not deployed" for refresh and drift."""
     started = time.monotonic()
     collector = EventCollector(on_step)
     base = dict(stack=stack.name, customer=stack.customer, platform=stack.platform,
                 environment=stack.environment, operation=operation)
     try:
-        if stack.name not in deployed:
+        try:
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
+        except StackNotFoundError:
             if operation in ("refresh", "drift"):
-                return CustomerResult(**base, result="not deployed")
+                return CustomerResult(**base, result="not deployed",
+                                      duration_seconds=round(time.monotonic() - started, 2))
             on_step("creating the stack in the backend")
             automation.init_stack(workspace, stack.name)
-        automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
                               duration_seconds=round(time.monotonic() - started, 2),
