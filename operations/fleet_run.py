@@ -123,13 +123,22 @@ def _op(op) -> str:
 
 def one_line_error(exc: BaseException, diagnostics: list[str]) -> str:
     """The engine's own reason in one line: its error diagnostic, else the last `error:` line."""
-    text = "\n".join(diagnostics) or ANSI.sub("", getattr(exc, "stderr", "") or "") or str(exc)
+    text = "\n".join(diagnostics) or _command_output(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     meaningful = [line for line in lines if not re.match(r"(error: )?(update|preview|refresh) failed$", line)]
     errors = [line for line in meaningful if line.startswith("error:")]
     line = (errors or meaningful or [type(exc).__name__])[-1 if errors else 0]
     line = line.removeprefix("error: ").strip()
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _command_output(exc: BaseException) -> str:
+    """A CommandError's text is "code: N / stdout: ... / stderr: ..."; the engine's words are in stderr."""
+    raw = ANSI.sub("", str(exc))
+    if "\n stderr: " not in raw:
+        return raw
+    head, stderr = raw.split("\n stderr: ", 1)
+    return stderr.strip() or head.split(" stdout: ", 1)[-1]
 
 
 def run_customer(stack: CustomerStack, operation: str, workspace,

@@ -8,6 +8,8 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from pulumi.automation._cmd import CommandResult
+from pulumi.automation.errors import CommandError
 from pulumi.automation.events import EngineEvent
 
 from operations import fleet as fleet_module
@@ -79,11 +81,11 @@ def test_secret_values_show_as_secret_and_nested_fields_are_dotted():
 
 
 def test_one_line_error_is_the_engines_reason():
-    class Failure(Exception):
-        stderr = ("error: update failed\n\x1b[31merror: the stack is currently locked by 1 lock(s). Either wait for "
-                  "the other process(es) to end or delete the lock file with `pulumi cancel`.\x1b[0m\n")
-    assert one_line_error(Failure(), []).startswith("the stack is currently locked by 1 lock(s)")
-    assert one_line_error(Failure(), ["cakemail POST /accounts: 401 invalid credentials"]) == \
+    failure = CommandError(CommandResult(stdout="Updating (lock-one.qa)\n", code=255, stderr=(
+        "error: update failed\n\x1b[31merror: the stack is currently locked by 1 lock(s). Either wait for "
+        "the other process(es) to end or delete the lock file with `pulumi cancel`.\x1b[0m\n")))
+    assert one_line_error(failure, []).startswith("the stack is currently locked by 1 lock(s)")
+    assert one_line_error(failure, ["cakemail POST /accounts: 401 invalid credentials"]) == \
         "cakemail POST /accounts: 401 invalid credentials"
 
 
