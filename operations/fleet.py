@@ -51,6 +51,11 @@ def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
     return chosen
 
 
+def can_ask() -> bool:
+    """Only a person at a terminal can answer the one question."""
+    return sys.stdin.isatty()
+
+
 def exit_status(report: FleetReport) -> int:
     if report.failed:
         return EXIT_FAILED
@@ -118,7 +123,7 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
     started, started_at = time.monotonic(), now_utc()
     settled: list[CustomerResult] = []
     if operation in PLANNED_BY and not yes:
-        if not sys.stdin.isatty():
+        if not can_ask():
             raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
                                    f"no terminal to ask on: pass --yes to go ahead without asking")
         stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh)

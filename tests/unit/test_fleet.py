@@ -135,3 +135,26 @@ def test_report_json_and_table(project, monkeypatch, tmp_path):
     lines = [line for line in result.output.splitlines() if "no changes" in line and "│" in line]
     assert len(lines) == 2 and "acme.production" in lines[0] and "1.5s" in lines[0]  # one line per customer
     assert "preview: 2 customers: 2 no changes" in result.output
+
+
+@pytest.mark.parametrize("answer, runs", [("n\n", ["preview"]), ("y\n", ["preview", "up"])])
+def test_up_on_a_terminal_previews_the_fleet_and_asks_once(project, monkeypatch, answer, runs):
+    calls = []
+
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+        calls.append((operation, [s.name for s in stacks], refresh))
+        customers = [_result(s.name, "changes" if s.customer == "acme" else "no changes", operation,
+                             changes={"update": 1} if s.customer == "acme" else {}) for s in stacks]
+        return FleetReport(operation=operation, started_at="t", duration_seconds=1, parallel=parallel,
+                           exit_status=0, customers=customers)
+    monkeypatch.setattr(fleet_module, "run_fleet", fake_run_fleet)
+    monkeypatch.setattr(fleet_module, "can_ask", lambda: True)
+    result = CliRunner().invoke(main, ["--project-dir", str(project), "fleet", "up"], input=answer)
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.output.count("Do you want to apply these changes to 2 customer(s)?") == 1
+    assert [c[0] for c in calls] == runs
+    assert calls[0][2] is True  # the plan reads every resource first, so drift is in it
+    if "up" in runs:
+        assert calls[1][1] == ["acme.production", "acme.staging"]  # only those with changes
+    else:
+        assert "cancelled: nothing was changed" in result.output
