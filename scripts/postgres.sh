@@ -22,17 +22,27 @@ database=pulumi
 
 say() { echo "postgres.sh: $*" >&2; }
 
-install_postgres() {
+# PostgreSQL 15 when present, else the newest installed version (the backend needs nothing newer).
+find_bin() {
   [ -x "$bin/initdb" ] && return 0
+  local newest
+  newest=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$newest" ] && [ -x "$newest/initdb" ] && bin=$newest
+}
+
+install_postgres() {
+  find_bin && [ -x "$bin/initdb" ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    say "PostgreSQL 15 is not installed ($bin/initdb missing) and this user cannot install it:" \
+    say "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and this user cannot install it:" \
         "run 'apt-get install postgresql-15' as root"
     exit 3
   fi
   say "installing postgresql-15 with apt-get"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2 || { say "apt-get update failed"; exit 3; }
-  apt-get install -y -qq postgresql-15 >&2 || { say "apt-get install postgresql-15 failed"; exit 3; }
+  apt-get install -y -qq postgresql-15 >&2 || apt-get install -y -qq postgresql >&2 \
+    || { say "apt-get install postgresql-15 (or postgresql) failed"; exit 3; }
+  find_bin && [ -x "$bin/initdb" ] || { say "installed, but no initdb found"; exit 3; }
 }
 
 # Run a PostgreSQL binary as a user it accepts (never root).
@@ -69,6 +79,7 @@ case "$command" in
     url
     ;;
   stop)
+    find_bin || true
     if [ -f "$dir/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
       as_owner "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
     fi
