@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 # cli.py imports this module to register it; these are its exit statuses (see there).
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 4
 
-# The Automation API serves engine events over gRPC in this process while threads start `pulumi`
-# processes: gRPC's fork handlers must stay out of those forks (set before grpc is imported).
+# The Automation API serves engine events over gRPC in this process while other threads start
+# `pulumi` processes, which exec at once: gRPC's fork handlers have nothing to do there, so they
+# are off (a precaution against fork-time stalls; set before grpc is imported).
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 # What each writing operation previews first, to show the plan before the one confirmation.
