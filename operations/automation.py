@@ -144,3 +144,53 @@ def stack_config(stack: str, project_dir: Path, env: Optional[Mapping[str, str]]
     if result.returncode != 0:
         raise RuntimeError(f"cannot read the config of stack {stack}: {result.stderr.strip()[-500:]}")
     return {key: entry.get("objectValue", entry.get("value")) for key, entry in json.loads(result.stdout).items()}
+
+# --- many stacks of one project at once (fleet) -----------------------------------------------
+# One LocalWorkspace serves every thread: each operation is its own `pulumi` process with an
+# explicit `--stack`. What must not run concurrently is `pulumi stack select`, which rewrites the
+# project's current-stack file in PULUMI_HOME; so stacks are opened without selecting them and
+# created with `stack init --no-select`. Nor is `pulumi stack ls` used: with this engine build it
+# hangs on the PostgreSQL backend once the project has a handful of stacks; a stack missing from
+# the backend shows instead as StackNotFoundError from the operation itself.
+
+def project_workspace(project_dir: Path, env: Optional[Mapping[str, str]] = None):
+    from pulumi import automation as auto
+
+    opts = workspace_options(project_dir, env)
+    return auto.LocalWorkspace(work_dir=opts.work_dir, pulumi_home=opts.pulumi_home, env_vars=opts.env_vars,
+                               pulumi_command=opts.pulumi_command)
+
+
+def init_stack(workspace, name: str) -> None:
+    """Create the stack in the backend, keeping its stack file (config, encryption salt)."""
+    workspace.pulumi_command.run(["stack", "init", "--stack", name, "--no-select", "--non-interactive"],
+                                 workspace.work_dir, dict(workspace.env_vars))  # raises CommandError
+
+
+def open_stack(workspace, name: str):
+    """An Automation API stack for an existing stack, without `stack select` (see above)."""
+    from pulumi import automation as auto
+    from pulumi.automation._stack import StackInitMode
+
+    stack = object.__new__(auto.Stack)
+    stack.name, stack.workspace, stack._mode = name, workspace, StackInitMode.SELECT
+    return stack
+
+
+FLEET_OPERATIONS = ("preview", "up", "refresh", "drift")
+
+
+def run_operation(stack, operation: str, on_event, refresh: bool = False) -> None:
+    """One engine operation; results arrive as engine events (the summary event has the counts:
+    the Automation API's own refresh summary is the last update's, wrong for `--preview-only`).
+    `refresh` (preview, up) reads the resources first, so drift is part of the plan."""
+    if operation == "preview":
+        stack.preview(on_event=on_event, refresh=refresh)
+    elif operation == "up":
+        stack.up(on_event=on_event, refresh=refresh)
+    elif operation == "refresh":
+        stack.refresh(on_event=on_event)
+    elif operation == "drift":
+        stack.refresh(preview_only=True, on_event=on_event)
+    else:
+        raise ValueError(f"unknown operation {operation!r}; one of {', '.join(FLEET_OPERATIONS)}")

@@ -50,5 +50,8 @@ def _register() -> None:
     main.add_command(review)
     main.add_command(check_credentials_command)
 
+    from .fleet import fleet
+    main.add_command(fleet)
+
 
 _register()

@@ -38,3 +38,26 @@ def ciirus_project(tmp_path, pulumi_bin, ciirus_user) -> PulumiProject:
     project.set_config("ciirus:username", ciirus_user["username"])
     project.set_config("ciirus:password", ciirus_user["password"], secret=True)
     return project
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One throw-away PostgreSQL server per test session (scripts/postgres.sh installs it when
+    missing); skipped only where PostgreSQL cannot be installed."""
+    import shutil
+    import socket
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data_dir = Path(f"/tmp/email-partners-pg-test-{port}")  # reachable by the `postgres` user (pytest's tmp is not)
+    script = ["bash", str(repo / "scripts" / "postgres.sh")]
+    started = subprocess.run([*script, "start", str(data_dir), str(port)], capture_output=True, text=True, timeout=900)
+    if started.returncode == 3:
+        pytest.skip(f"PostgreSQL cannot be installed on this machine: {started.stderr.strip()}")
+    assert started.returncode == 0, f"scripts/postgres.sh start failed:\n{started.stderr}"
+    yield started.stdout.strip().splitlines()[-1]
+    subprocess.run([*script, "stop", str(data_dir), str(port)], capture_output=True, timeout=120)
+    shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,277 @@
+"""`python -m benchmarks fleet [--customers 20] [--parallel N] [--latency-ms 50]`
+
+A fleet of customers (the three platforms in turn) on the emulator with injected latency on every
+vendor request, measured in one run:
+- `email-partners fleet up --yes` of new customers, and a no-op `fleet preview`, against a
+  sequential loop of the `pulumi` CLI over the same number of customers (ratios);
+- API requests made by the no-op fleet preview (target: zero);
+- the per-customer cost of a no-op `pulumi preview` against a same-shape stack whose dynamic
+  provider does nothing (benchmarks/null_program: the engine's floor);
+- the fleet on the file backend against the PostgreSQL backend (scripts/postgres.sh).
+Targets: parallel >= 1.8x faster than the loop on 2 cores; no-op preview <= 1.15x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean
+from typing import Optional
+
+import requests
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PASSPHRASE = "benchmark-passphrase"
+PLATFORMS = ("cakemail", "signupto", "ciirus")
+
+
+def engine_bin() -> Path:
+    from operations.automation import engine_bin_dir
+
+    return engine_bin_dir()
+
+
+class Emulator:
+    """The emulator in its own process, so its threads never compete with the measured client."""
+
+    def __init__(self, root: Path):
+        port_file = root / "emulator.port"
+        self.proc = subprocess.Popen([sys.executable, "-m", "emulator", "--port", "0", "--port-file", str(port_file),
+                                      "--db", str(root / "emulator.db")], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.1)
+        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+
+    def post(self, path: str, body: dict) -> dict:
+        response = requests.post(self.url + "/_control" + path, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def last_request_id(self) -> int:
+        log = requests.get(self.url + "/_control/requests", timeout=30).json()["requests"]
+        return log[-1]["id"] if log else 0
+
+    def requests_since(self, since: int) -> int:
+        return len(requests.get(self.url + "/_control/requests", params={"since_id": since}, timeout=30)
+                   .json()["requests"])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class Project:
+    """A copy of a Pulumi program with its own PULUMI_HOME, on the given backend."""
+
+    def __init__(self, root: Path, program: Path, backend_url: str, vendor_env: dict[str, str], main_dir: str):
+        self.root = root
+        (root / "home").mkdir(parents=True)
+        if main_dir:
+            (root / main_dir).mkdir()
+            shutil.copy(program / "Pulumi.yaml", root / "Pulumi.yaml")
+            for src in (program / main_dir).glob("*.py"):
+                shutil.copy(src, root / main_dir / src.name)
+        else:
+            for src in program.iterdir():
+                if src.is_file():
+                    shutil.copy(src, root / src.name)
+        self.stack_dir = root / main_dir if main_dir else root
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env.update(PATH=f"{engine_bin()}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+                   PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,
+                   PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",
+                   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true", **vendor_env)
+        self.env = env
+        self.stacks: list[str] = []
+
+    def pulumi(self, *args: str) -> None:
+        result = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.root, env=self.env,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)}: {result.stderr[-2000:]}")
+
+    def add(self, stack: str, config: dict, secrets: Optional[dict[str, str]] = None) -> None:
+        (self.stack_dir / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        if secrets:
+            self.pulumi("stack", "init", stack, "--no-select")
+            self.pulumi("config", "set-all", "--stack", stack, *[a for k, v in secrets.items() for a in ("--secret", f"{k}={v}")])
+        self.stacks.append(stack)
+
+    def fleet(self, *args: str) -> tuple[float, dict]:
+        out = self.root / f"report-{time.monotonic_ns()}.json"
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
+                               "--json", str(out)], env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        elapsed = time.monotonic() - started
+        report = json.loads(out.read_text()) if out.exists() else {}
+        if proc.returncode != 0:
+            raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        return elapsed, report
+
+    def loop(self, *args: str, init: bool = False, stacks: Optional[list[str]] = None) -> float:
+        """The CLI one customer after the other, as an engineer's shell loop would."""
+        started = time.monotonic()
+        for stack in stacks or self.stacks:
+            if init:
+                subprocess.run(["pulumi", "stack", "init", stack, "--no-select", "--non-interactive"], cwd=self.root,
+                               env=self.env, capture_output=True)
+            self.pulumi(*args, "--stack", stack)
+        return time.monotonic() - started
+
+
+def customer(i: int, tag: str) -> dict:
+    platform_ = PLATFORMS[i % 3]
+    name = f"Bench {tag}{i:02d}"
+    if platform_ == "cakemail":
+        return {"platform": "cakemail", "features": {"per_month": 20000},
+                "account": {"name": name, "owner": {"email": "owner@bench.example", "first_name": "B", "last_name": "O"}}}
+    if platform_ == "signupto":
+        return {"platform": "signupto", "features": {"list_limit": 250},
+                "account": {"name": name, "owner": {"email": "owner@bench.example", "timezone": "Europe/London"},
+                            "on_destroy": "keep"}}
+    return {"platform": "ciirus", "account": {}, "features": {"daily_send_limit": 1000, "approved": True},
+            "sending_domains": [{"domain": f"mail.{tag}{i:02d}.bench.example"}]}
+
+
+def customer_project(root: Path, tag: str, n: int, backend: str, emulator: Emulator, vendor_env: dict) -> Project:
+    project = Project(root / tag, REPO, backend, vendor_env, main_dir="stacks")
+    for i in range(n):
+        declaration = customer(i, tag)
+        secrets = None
+        if declaration["platform"] == "ciirus":  # one API user per Ciirus sub-account: credentials per stack
+            user = {"username": f"bench-{tag}{i:02d}-{os.getpid()}", "password": f"bench-{tag}{i:02d}-pw!"}
+            emulator.post("/ciirus/users", user)
+            secrets = {"ciirus:username": user["username"], "ciirus:password": user["password"]}
+        project.add(f"{tag}{i:02d}-{declaration['platform']}.bench", {"email-partners:customer": declaration}, secrets)
+    return project
+
+
+def start_postgres(root: Path) -> Optional[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = f"/tmp/email-partners-pg-bench-{port}"
+    result = subprocess.run(["bash", str(REPO / "scripts" / "postgres.sh"), "start", data, str(port)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"PostgreSQL unavailable, its rows are skipped: {result.stderr.strip()}", file=sys.stderr)
+        return None
+    (root / "postgres").write_text(f"{data} {port}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def stop_postgres(root: Path) -> None:
+    marker = root / "postgres"
+    if marker.exists():
+        data, port = marker.read_text().split()
+        subprocess.run(["bash", str(REPO / "scripts" / "postgres.sh"), "stop", data, port], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks fleet", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=20)
+    parser.add_argument("--parallel", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--floor-samples", type=int, default=4, help="stacks previewed one by one for the floor")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    n, parallel = args.customers, str(args.parallel)
+    root = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    emulator = Emulator(root)
+    rows: list[tuple[str, str]] = []
+
+    def row(label: str, value: str) -> None:
+        rows.append((label, value))
+        print(f"  {label}: {value}", file=sys.stderr, flush=True)
+
+    try:
+        cakemail = {"username": "bench@partner.example", "password": "bench-Secr3t!"}
+        emulator.post("/cakemail/partners", cakemail)
+        signupto = emulator.post("/signupto/partners", {})
+        vendor_env = {"CAKEMAIL_API_URL": emulator.url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
+                      "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": emulator.url + "/signupto",
+                      "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]), "SIGNUPTO_PARTNER_KEY": signupto["partner_key"],
+                      "CIIRUS_API_URL": emulator.url + "/ciirus"}
+        emulator.post("/faults", {"path": "^/(cakemail|signupto|ciirus)/", "latency_ms": args.latency_ms,
+                                  "count": 10_000_000})
+        (root / "state-a").mkdir()
+        (root / "state-b").mkdir()
+        print(f"setting up {n} customers x 2 projects in {root}", file=sys.stderr)
+        fleet_a = customer_project(root, "a", n, (root / "state-a").as_uri(), emulator, vendor_env)
+        loop_b = customer_project(root, "b", n, (root / "state-b").as_uri(), emulator, vendor_env)
+
+        up_fleet, report = fleet_a.fleet("up", "--yes", "--parallel", parallel)
+        assert all(c["result"] == "changes" for c in report["customers"]), report
+        row(f"fleet up, {n} new customers, parallel {parallel} (file backend)", f"{up_fleet:.1f} s")
+        up_loop = loop_b.loop("up", "--yes", "--skip-preview", "--refresh", init=True)
+        row(f"sequential `pulumi up` loop, {n} new customers", f"{up_loop:.1f} s")
+        row("up: loop / fleet", f"{up_loop / up_fleet:.2f}x (target >= 1.8x)")
+
+        before = emulator.last_request_id()
+        preview_fleet, report = fleet_a.fleet("preview", "--parallel", parallel)
+        calls = emulator.requests_since(before)
+        assert all(c["result"] == "no changes" for c in report["customers"]), report
+        row(f"fleet preview, no-op, {n} customers", f"{preview_fleet:.1f} s")
+        row("API requests during the no-op fleet preview", f"{calls} (target 0)")
+        preview_loop = loop_b.loop("preview")
+        row(f"sequential `pulumi preview` loop, {n} customers", f"{preview_loop:.1f} s")
+        row("preview: loop / fleet", f"{preview_loop / preview_fleet:.2f}x (target >= 1.8x)")
+
+        # The floor: one no-op preview at a time, real customer stacks against null stacks of the same shape.
+        k = args.floor_samples
+        real = [s for s in loop_b.stacks if s.endswith("-cakemail.bench")][:k]
+        (root / "state-null").mkdir()
+        null = Project(root / "null", REPO / "benchmarks" / "null_program", (root / "state-null").as_uri(), {}, "")
+        for i in range(len(real)):
+            null.add(f"null{i:02d}.bench", {})
+        null.loop("up", "--yes", "--skip-preview", init=True)
+        real_each = loop_b.loop("preview", stacks=real) / len(real)
+        null_each = null.loop("preview") / len(real)
+        row("no-op `pulumi preview` per customer (cakemail stack, 4 resources)", f"{real_each:.2f} s")
+        row("no-op `pulumi preview` per null-provider stack of that shape (floor)", f"{null_each:.2f} s")
+        row("preview / floor", f"{real_each / null_each:.2f}x (target <= 1.15x)")
+
+        url = None if args.no_postgres else start_postgres(root)
+        if url:
+            fleet_c = customer_project(root, "c", n, url, emulator, vendor_env)
+            up_pg, _ = fleet_c.fleet("up", "--yes", "--parallel", parallel)
+            preview_pg, _ = fleet_c.fleet("preview", "--parallel", parallel)
+            row(f"fleet up, {n} new customers (PostgreSQL backend)", f"{up_pg:.1f} s")
+            row(f"fleet preview, no-op, {n} customers (PostgreSQL backend)", f"{preview_pg:.1f} s")
+            row("PostgreSQL / file backend: up, preview", f"{up_pg / up_fleet:.2f}x, {preview_pg / preview_fleet:.2f}x")
+    finally:
+        emulator.stop()
+        stop_postgres(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+    width = max(len(label) for label, _ in rows)
+    print(f"fleet benchmark: {n} customers, {args.latency_ms} ms latency on every API request, "
+          f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}")
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    return 0

@@ -1,0 +1,194 @@
+"""`email-partners fleet preview|up|refresh|drift`: one operation over every customer stack, N at a time.
+
+Each customer is its own engine run (Automation API, the project's own program), so one failure
+never stops the others. The state backend is whatever PULUMI_BACKEND_URL names: a team shares one
+PostgreSQL backend (`postgres://...`), where the engine's per-stack lock keeps two operators from
+updating one customer at once.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import click
+from rich.console import Console
+
+from . import automation
+from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
+from .fleet_run import CustomerResult, run_customer
+from .project import CustomerStack, ProjectError, customer_stacks
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+# cli.py imports this module to register it; these are its exit statuses (see there).
+EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 4
+
+# The Automation API serves engine events over gRPC in this process while other threads start
+# `pulumi` processes, which exec at once: gRPC's fork handlers have nothing to do there, so they
+# are off (a precaution against fork-time stalls; set before grpc is imported).
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
+# What each writing operation previews first, to show the plan before the one confirmation.
+PLANNED_BY = {"up": "preview", "refresh": "drift"}
+
+
+def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
+                  environment: Optional[str]) -> list[CustomerStack]:
+    """Stacks whose name or customer matches any pattern (shell-style: `acme-*`), in `environment`."""
+    chosen = []
+    for stack in stacks:
+        if environment is not None and stack.environment != environment:
+            continue
+        if patterns and not any(fnmatch.fnmatchcase(stack.name, p) or fnmatch.fnmatchcase(stack.customer, p)
+                                for p in patterns):
+            continue
+        chosen.append(stack)
+    return chosen
+
+
+def can_ask() -> bool:
+    """Only a person at a terminal can answer the one question."""
+    return sys.stdin.isatty()
+
+
+def exit_status(report: FleetReport) -> int:
+    if report.failed:
+        return EXIT_FAILED
+    if report.operation == "drift" and report.drifted:
+        return EXIT_DRIFT
+    return EXIT_OK
+
+
+def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, parallel: int,
+              console: Console, progress: Optional[bool] = None, refresh: bool = False) -> FleetReport:
+    """Run `operation` on every stack, `parallel` at a time; results in stack order."""
+    started, started_at = time.monotonic(), now_utc()
+    try:
+        workspace = automation.project_workspace(project_dir, automation.engine_env())
+    except automation.EngineNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+    with Progress(console, operation, len(stacks), enabled=progress) as display:
+        def one(stack: CustomerStack) -> CustomerResult:
+            display.start(stack.name)
+            result = run_customer(stack, operation, workspace,
+                                  on_step=lambda text: display.step(stack.name, text), refresh=refresh)
+            display.finish(result)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
+            results = list(pool.map(one, stacks))
+    report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
+                         duration_seconds=round(time.monotonic() - started, 2), customers=results)
+    report.exit_status = exit_status(report)
+    return report
+
+
+def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Context", parallel: int,
+                       console: Console, refresh: bool) -> tuple[list[CustomerStack], list[CustomerResult]]:
+    """Preview the whole fleet, show it, ask once. Returns the stacks to run and the results of
+    those that need no run (nothing to do, or their plan failed)."""
+    plan = run_fleet(stacks, PLANNED_BY[operation], ctx.project_dir, parallel, console, refresh=refresh)
+    print_report(plan, console)
+    wanted = {"up": ("changes",), "refresh": ("drift",)}[operation]
+    to_run = [s for s, r in zip(stacks, plan.customers) if r.result in wanted]
+    settled = [r.model_copy(update={"operation": operation}) for r in plan.customers if r.result not in wanted]
+    if to_run:
+        what = "apply these changes to" if operation == "up" else "record what was found in the state of"
+        if not click.confirm(f"Do you want to {what} {len(to_run)} customer(s)?", default=False):
+            console.print("cancelled: nothing was changed")
+            raise SystemExit(EXIT_OK)
+    return to_run, settled
+
+
+def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
+                  parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False) -> None:
+    try:
+        stacks = select_stacks(customer_stacks(ctx.project_dir), select, environment)
+    except ProjectError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not stacks:
+        raise click.UsageError("no customer stack matches"
+                               + (f" --select {' '.join(select)}" if select else "")
+                               + (f" --environment {environment}" if environment else ""))
+    parallel = parallel or os.cpu_count() or 1
+    console = Console(stderr=json_file == "-")
+    if not console.is_terminal:
+        console.width = 200  # logs and pipes: keep each customer on one line where possible
+    started, started_at = time.monotonic(), now_utc()
+    settled: list[CustomerResult] = []
+    if operation in PLANNED_BY and not yes:
+        if not can_ask():
+            raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
+                                   f"no terminal to ask on: pass --yes to go ahead without asking")
+        stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh)
+    report = run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh) if stacks else None
+    if settled or report is None:
+        customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
+        report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
+                             duration_seconds=round(time.monotonic() - started, 2), customers=customers)
+        report.exit_status = exit_status(report)
+    print_report(report, console)
+    if json_file:
+        write_json(report, json_file)
+    raise SystemExit(report.exit_status)
+
+
+def _options(command):
+    for option in reversed([
+        click.option("--select", "select", multiple=True, metavar="PATTERN",
+                     help="Only stacks whose name or customer matches (shell pattern, repeatable)."),
+        click.option("--environment", metavar="ENV", help="Only stacks of this environment."),
+        click.option("--parallel", type=click.IntRange(min=1), metavar="N",
+                     help="Stacks run at once (default: the number of CPU cores)."),
+        click.option("--json", "json_file", metavar="FILE", help="Also write the results as JSON (`-`: stdout)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group(help="One operation over every customer stack (or those selected), N at a time.")
+def fleet() -> None:
+    pass
+
+
+@fleet.command(help="Preview every customer: the changes `up` would make. Changes nothing; without --refresh "
+                    "it makes no API call (it compares the code with the state).")
+@_options
+@click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
+@click.pass_obj
+def preview(ctx: "Context", **options) -> None:
+    fleet_command("preview", ctx, yes=True, **options)
+
+
+@fleet.command(help="Apply every customer's code. Previews the fleet and asks once, unless --yes.")
+@_options
+@click.option("--yes", "-y", is_flag=True, help="Do not preview and ask; apply at once.")
+@click.option("--refresh/--no-refresh", default=True, show_default=True,
+              help="Read every resource first, so what changed outside the code is put back too.")
+@click.pass_obj
+def up(ctx: "Context", **options) -> None:
+    fleet_command("up", ctx, **options)
+
+
+@fleet.command(help="Read every customer's resources and record them in state (remote objects are not changed). "
+                    "Checks for drift and asks once, unless --yes.")
+@_options
+@click.option("--yes", "-y", is_flag=True, help="Do not check and ask; refresh at once.")
+@click.pass_obj
+def refresh(ctx: "Context", **options) -> None:
+    fleet_command("refresh", ctx, **options)
+
+
+@fleet.command(help="What changed outside the code, per customer and field (a refresh in preview mode: only "
+                    f"reads, changes nothing). Exit status {EXIT_DRIFT} when drift is found.")
+@_options
+@click.pass_obj
+def drift(ctx: "Context", **options) -> None:
+    fleet_command("drift", ctx, yes=True, **options)

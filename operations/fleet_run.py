@@ -1,0 +1,172 @@
+"""One customer's run inside a fleet operation: the engine call, what its events say, one result.
+
+Everything comes from the engine's own events (the same ones `pulumi` renders): the summary event
+for the change counts, resource events for what is running (the progress line) and for drift
+(the recorded and the freshly read state of each resource the engine found changed).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Callable, Literal, Optional
+
+from pulumi.automation.errors import StackNotFoundError
+from pydantic import BaseModel, Field
+
+from . import automation
+from .project import CustomerStack
+
+Result = Literal["no changes", "changes", "drift", "failed", "not deployed"]
+COUNTED = ("create", "update", "replace", "delete")
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker of a secret value
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class FieldDrift(BaseModel):
+    """A field of a resource that differs between the state and the platform."""
+
+    resource: str = Field(description="the resource's name in the stack, e.g. acme.production-account")
+    type: str = Field(description="SubAccount, AccountFeatures, SendingDomain")
+    field: Optional[str] = Field(description="a dotted path; None when the whole resource is gone")
+    recorded: Any = Field(None, description="the value in state (what the code last set)")
+    actual: Any = Field(None, description="the value read from the platform; '[secret]' for secrets")
+
+
+class CustomerResult(BaseModel):
+    stack: str
+    customer: str
+    platform: Optional[str]
+    environment: Optional[str]
+    operation: str
+    result: Result
+    changes: dict[str, int] = Field(default_factory=dict, description="create/update/replace/delete counts")
+    drift: list[FieldDrift] = Field(default_factory=list)
+    duration_seconds: float = 0.0
+    error: Optional[str] = None
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.drift)
+
+
+def _mask(value: Any) -> Any:
+    """Secrets as `[secret]`, nulls dropped (the engine drops them too, so they are never drift)."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return "[secret]"
+        return {k: _mask(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
+def field_differences(old: dict, new: dict, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(path, old, new) for every leaf that differs; dicts are walked, lists compared whole."""
+    found = []
+    for key in sorted(set(old) | set(new)):
+        if key == "__provider" or key.startswith("__"):
+            continue
+        a, b = old.get(key), new.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            found.extend(field_differences(a, b, path + "."))
+        elif a != b:
+            found.append((path, a, b))
+    return found
+
+
+def _type_name(type_token: str) -> str:
+    return type_token.split(":")[-1]
+
+
+class EventCollector:
+    """Reads a run's engine events: the current step (for progress), drift, counts, errors."""
+
+    def __init__(self, on_step: Callable[[str], None] = lambda _: None):
+        self.on_step = on_step
+        self.counts: dict[str, int] = {}
+        self.drift: list[FieldDrift] = []
+        self.errors: list[str] = []
+
+    def __call__(self, event) -> None:
+        if event.resource_pre_event is not None:
+            md = event.resource_pre_event.metadata
+            if not md.type.startswith("pulumi:"):
+                self.on_step(f"{_op(md.op)} {_type_name(md.type)} {md.urn.rsplit('::', 1)[-1]}")
+        elif event.res_outputs_event is not None:
+            self._outputs(event.res_outputs_event.metadata)
+        elif event.summary_event is not None:
+            self.counts = {op: n for op, n in (event.summary_event.resource_changes or {}).items() if op in COUNTED and n}
+        elif event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
+            self.errors.append(ANSI.sub("", event.diagnostic_event.message).strip())
+
+    def _outputs(self, md) -> None:
+        """In a refresh, UPDATE means the platform differs from state, DELETE that it is gone."""
+        op = _op(md.op)
+        if md.type.startswith("pulumi:") or op not in ("update", "delete") or md.old is None:
+            return
+        name, type_ = md.urn.rsplit("::", 1)[-1], _type_name(md.type)
+        if op == "delete" or md.new is None:
+            self.drift.append(FieldDrift(resource=name, type=type_, field=None, recorded="present", actual="gone"))
+            return
+        # The declared inputs say what the code controls; outputs cover resources without inputs in a read.
+        differences = (field_differences(_mask(md.old.inputs or {}), _mask(md.new.inputs or {}))
+                       or field_differences(_mask(md.old.outputs or {}), _mask(md.new.outputs or {})))
+        for path, recorded, actual in differences:
+            self.drift.append(FieldDrift(resource=name, type=type_, field=path, recorded=recorded, actual=actual))
+
+
+def _op(op) -> str:
+    return getattr(op, "value", str(op))
+
+
+def one_line_error(exc: BaseException, diagnostics: list[str]) -> str:
+    """The engine's own reason in one line: its error diagnostic, else the last `error:` line."""
+    text = "\n".join(diagnostics) or _command_output(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    meaningful = [line for line in lines if not re.match(r"(error: )?(update|preview|refresh) failed$", line)]
+    errors = [line for line in meaningful if line.startswith("error:")]
+    line = (errors or meaningful or [type(exc).__name__])[-1 if errors else 0]
+    line = line.removeprefix("error: ").strip()
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _command_output(exc: BaseException) -> str:
+    """A CommandError's text is "code: N / stdout: ... / stderr: ..."; the engine's words are in stderr."""
+    raw = ANSI.sub("", str(exc))
+    if "\n stderr: " not in raw:
+        return raw
+    head, stderr = raw.split("\n stderr: ", 1)
+    return stderr.strip() or head.split(" stdout: ", 1)[-1]
+
+
+def run_customer(stack: CustomerStack, operation: str, workspace,
+                 on_step: Callable[[str], None] = lambda _: None, refresh: bool = False) -> CustomerResult:
+    """Run one engine operation on one customer; never raises (a fleet goes on past a failure).
+    A customer not yet in the backend is created there by preview and up (its stack file stays as
+    written), and is "not deployed" for refresh and drift."""
+    started = time.monotonic()
+    collector = EventCollector(on_step)
+    base = dict(stack=stack.name, customer=stack.customer, platform=stack.platform,
+                environment=stack.environment, operation=operation)
+    try:
+        try:
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
+        except StackNotFoundError:
+            if operation in ("refresh", "drift"):
+                return CustomerResult(**base, result="not deployed",
+                                      duration_seconds=round(time.monotonic() - started, 2))
+            on_step("creating the stack in the backend")
+            automation.init_stack(workspace, stack.name)
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
+    except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
+        return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
+                              duration_seconds=round(time.monotonic() - started, 2),
+                              error=one_line_error(exc, collector.errors))
+    if operation in ("refresh", "drift") and collector.drift:
+        result: Result = "drift"
+    else:
+        result = "changes" if collector.counts else "no changes"
+    return CustomerResult(**base, result=result, changes=collector.counts, drift=collector.drift,
+                          duration_seconds=round(time.monotonic() - started, 2))
