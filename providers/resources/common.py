@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
@@ -98,6 +100,19 @@ def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterab
                       delete_before_replace=delete_before_replace and bool(replaces))
 
 
+_handler_classes: dict[str, type] = {}
+_handler_classes_lock = threading.Lock()
+
+
+def handler_class(location: str) -> type:
+    """The class at "package.module:Class", imported on first use: a stack pays only for its platform."""
+    with _handler_classes_lock:
+        if location not in _handler_classes:
+            module, _, name = location.partition(":")
+            _handler_classes[location] = getattr(importlib.import_module(module), name)
+        return _handler_classes[location]
+
+
 class PlatformHandler:
     """One resource on one platform: the lifecycle calls of that vendor's API."""
 
@@ -112,21 +127,30 @@ class PlatformProvider(ResourceProvider):
     nothing in instance attributes before `configure` (which runs only in the provider process)."""
 
     resource = ""
-    handlers: Mapping[str, type] = {}
+    # platform -> "package.module:Class" of its handler, imported only when that platform is used.
+    handlers: Mapping[str, str] = {}
     output_keys: tuple[str, ...] = ()
+    # The pickled provider holds no secret (credentials come through `configure`), so state keeps it
+    # in clear: smaller, and readable. The SDK still makes it secret if a secret Output were captured.
+    serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self._stack_config = req.config
 
+    def handler_class(self, platform: Any) -> Optional[type]:
+        """The handler class of an offered platform, else None (unknown, or not offered)."""
+        location = self.handlers.get(platform) if isinstance(platform, str) else None
+        return handler_class(location) if location else None
+
     def _handler(self, platform: str):
-        return self.handlers[platform](getattr(self, "_stack_config", None) or {})
+        return self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = user_inputs(news, self.output_keys)
         failure = check_platform(inputs, self.handlers, self.resource)
         if failure:
             return CheckResult(inputs, [failure])
-        handler = self.handlers.get(inputs.get("platform"))
+        handler = self.handler_class(inputs.get("platform"))
         if handler is None:  # platform still unknown in preview
             return CheckResult(inputs, [])
         model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
@@ -137,7 +161,7 @@ class PlatformProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare the fields the handler compares; replace where its API cannot change in place."""
-        handler = self.handlers.get(news.get("platform")) or self.handlers.get(olds.get("platform"))
+        handler = self.handler_class(news.get("platform")) or self.handler_class(olds.get("platform"))
         if handler is None:
             return diff_fields(olds, news, ("platform",), lambda f: True)
         fields = getattr(handler, "compared_fields", handler.Inputs.model_fields)

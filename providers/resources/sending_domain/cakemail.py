@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ...cakemail.client import CakemailClient
 from ...cakemail.models import DkimKey
 from ...settings import cakemail_client
 from ..common import PlatformHandler
 from ..validators import hostname
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...cakemail.client import CakemailClient
 
 SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 

@@ -8,11 +8,11 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
 from ..common import PlatformProvider, user_inputs
-from .cakemail import CakemailSubAccount
-from .ciirus import CiirusSubAccount
-from .signupto import SignupToSubAccount
 
-HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount, "ciirus": CiirusSubAccount}
+# Each platform's handler (and with it that vendor's client) is imported only when a resource uses it.
+HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailSubAccount",
+            "signupto": f"{__name__}.signupto:SignupToSubAccount",
+            "ciirus": f"{__name__}.ciirus:CiirusSubAccount"}
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
 
 

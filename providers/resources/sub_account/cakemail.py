@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...cakemail.client import CakemailClient
-from ...http import ApiError
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
 from ..common import PlatformHandler
 from ..validators import email_address, not_blank, timezone_name
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...cakemail.client import CakemailClient
 
 
 class Owner(BaseModel):
@@ -67,6 +68,7 @@ class CakemailSubAccount(PlatformHandler):
         return cakemail_client(self._config)
 
     def create(self, inputs: CakemailSubAccountInputs) -> tuple[str, dict]:
+        from ...http import ApiError
         owner = inputs.owner
         account = self.client.create_account(CreateAccount(
             name=inputs.name,

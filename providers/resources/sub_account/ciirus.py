@@ -9,15 +9,17 @@ them again nor reports drift on them.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ...ciirus.client import CiirusClient, SubAccountExists
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...settings import ciirus_client
 from ..common import PlatformHandler
 from ..validators import hostname
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...ciirus.client import CiirusClient
 
 
 class CiirusInitialSettings(BaseModel):
@@ -49,6 +51,7 @@ class CiirusSubAccount(PlatformHandler):
         return ciirus_client(self._config)
 
     def create(self, inputs: CiirusSubAccountInputs) -> tuple[str, dict]:
+        from ...ciirus.client import SubAccountExists
         try:
             account = self.client.create(SubAccountFields(**inputs.initial.model_dump()))
         except SubAccountExists as exc:

@@ -9,15 +9,17 @@ account from the stack and leaves it on the platform.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...settings import signupto_client
 from ..common import PlatformHandler, without_nones
-from ...signupto.client import SignupToClient
 from ...signupto.models import Account, CreateAccount
 from ..validators import country_code, email_address, not_blank, timezone_name
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...signupto.client import SignupToClient
 
 
 class SignupToOwner(BaseModel):
