@@ -58,13 +58,14 @@ class CakemailSendingDomain(PlatformHandler):
 
     def create(self, inputs: CakemailSendingDomainInputs) -> tuple[str, dict]:
         selector = inputs.selector or own_selector(inputs.account_id, inputs.domain)
-        existing = next((k for k in self.client.list_dkim_keys(inputs.account_id) if k.domain == inputs.domain), None)
+        keys = self.client.list_dkim_keys(inputs.account_id)
+        existing = next((k for k in keys if k.domain == inputs.domain), None)
         if existing is not None and existing.selector != selector and not inputs.adopt_existing:
             raise RuntimeError(
                 f"cakemail account {inputs.account_id} already has DKIM key {existing.id} for {inputs.domain} "
                 f"(selector {existing.selector}, {existing.status}); it was not changed. To manage it with this stack, "
                 f"set `adopt_existing: true` on the sending domain and run `pulumi up` again.")
-        key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector)
+        key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector, listed=keys)
         return key.id, self._state(inputs.model_dump(), key)
 
     def read(self, key_id: str, olds: Mapping[str, Any]) -> Optional[dict]:

@@ -44,7 +44,7 @@ class CiirusSendingDomain(PlatformHandler):
         return f"{account.subaccount_id}/sending-domain", self._state(inputs.model_dump(), account)
 
     def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get()
+        account = self.client.get_shared(reader="SendingDomain")
         if account is None or account.subaccount_id != olds.get("account_id"):
             return None
         recorded = {k: olds.get(k) for k in CiirusSendingDomainInputs.model_fields}

@@ -67,7 +67,7 @@ class CiirusSubAccount(PlatformHandler):
         return account.subaccount_id, self._outputs(inputs.model_dump(), account)
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get()
+        account = self.client.get_shared(reader="SubAccount")
         if account is None or account.subaccount_id != account_id:
             return None
         return self._outputs({k: olds.get(k) for k in CiirusSubAccountInputs.model_fields}, account)
