@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
@@ -13,6 +15,18 @@ from pydantic import BaseModel, ValidationError
 
 PLATFORMS = ("cakemail", "signupto", "ciirus")
 PROVIDER_KEY = "__provider"
+# Diagnostics: when set, the provider process writes the names of its loaded modules to this file
+# after each check and diff (how the tests prove a stack loads only its own platform's code).
+MODULES_REPORT_ENV = "EMAIL_PARTNERS_MODULES_REPORT"
+
+
+def report_loaded_modules() -> None:
+    path = os.environ.get(MODULES_REPORT_ENV)
+    if path:
+        partial = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write("\n".join(sorted(sys.modules)))
+        os.replace(partial, path)  # whole reports only, whichever thread writes last
 
 
 def is_unknown(value: Any) -> bool:
@@ -146,6 +160,12 @@ class PlatformProvider(ResourceProvider):
         return self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        try:
+            return self._check(olds, news)
+        finally:
+            report_loaded_modules()
+
+    def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = user_inputs(news, self.output_keys)
         failure = check_platform(inputs, self.handlers, self.resource)
         if failure:
@@ -161,6 +181,7 @@ class PlatformProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare the fields the handler compares; replace where its API cannot change in place."""
+        report_loaded_modules()
         handler = self.handler_class(news.get("platform")) or self.handler_class(olds.get("platform"))
         if handler is None:
             return diff_fields(olds, news, ("platform",), lambda f: True)
