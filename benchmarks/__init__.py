@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m benchmarks <name>` runs benchmarks/<name>.py and prints a table of figures."""
+"""Benchmarks that print figures (ratios against a baseline measured in the same run)."""

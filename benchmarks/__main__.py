@@ -1,4 +1,6 @@
-"""`python -m benchmarks <name> [args]`: run benchmarks/<name>.py's `main(argv)`."""
+"""`python -m benchmarks <name> [args]` runs benchmarks/<name>.py's `main(argv)`."""
+
+from __future__ import annotations
 
 import importlib
 import pkgutil
@@ -6,12 +8,14 @@ import sys
 from pathlib import Path
 
 
-def main() -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
-    if len(sys.argv) < 2 or sys.argv[1] not in names:
+def main(argv: list[str]) -> int:
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                   if not m.name.startswith("_") and m.name not in ("null_twin", "stack_program"))
+    if not argv or argv[0] not in names:
         print(f"usage: python -m benchmarks <name> [args]; names: {', '.join(names)}", file=sys.stderr)
         return 2
-    return importlib.import_module(f"benchmarks.{sys.argv[1]}").main(sys.argv[2:]) or 0
+    return importlib.import_module(f"benchmarks.{argv[0]}").main(argv[1:]) or 0
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

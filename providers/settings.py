@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from pydantic import BaseModel, SecretStr
 
-from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL, CakemailClient
-from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION, CiirusClient
-from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL, SignupToClient
+if TYPE_CHECKING:  # the vendor clients (and `requests`) are imported by the functions that need them
+    from .cakemail.client import CakemailClient
+    from .ciirus.client import CiirusClient
+    from .signupto.client import SignupToClient
 
 
 DEFAULT_TIMEOUT_SECONDS = 30.0  # the read timeout of http.RetryPolicy
@@ -92,6 +93,7 @@ def _retry(seconds: float):
 
 
 def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
+    from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL
     return CakemailSettings(
         api_url=_lookup(config, "cakemail:apiUrl", "CAKEMAIL_API_URL", CAKEMAIL_DEFAULT_URL),
         username=_require(config, "cakemail:username", "CAKEMAIL_USERNAME"),
@@ -101,6 +103,7 @@ def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
 
 
 def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
+    from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL
     return SignupToSettings(
         api_url=_lookup(config, "signupto:apiUrl", "SIGNUPTO_API_URL", SIGNUPTO_DEFAULT_URL),
         partner_id=_require(config, "signupto:partnerId", "SIGNUPTO_PARTNER_ID"),
@@ -110,6 +113,7 @@ def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
 
 
 def ciirus_settings(config: Mapping[str, Any]) -> CiirusSettings:
+    from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION
     return CiirusSettings(
         api_url=_lookup(config, "ciirus:apiUrl", "CIIRUS_API_URL", CIIRUS_DEFAULT_URL),
         api_version=_lookup(config, "ciirus:apiVersion", "CIIRUS_API_VERSION", CIIRUS_DEFAULT_VERSION),
@@ -136,6 +140,7 @@ def _fingerprint(secret: SecretStr) -> str:
 
 
 def cakemail_client(config: Mapping[str, Any]) -> CakemailClient:
+    from .cakemail.client import CakemailClient
     s = cakemail_settings(config)
     return _shared(("cakemail", s.api_url, s.username, _fingerprint(s.password), s.timeout_seconds),
                    lambda: CakemailClient(s.api_url, s.username, s.password.get_secret_value(),
@@ -143,6 +148,7 @@ def cakemail_client(config: Mapping[str, Any]) -> CakemailClient:
 
 
 def signupto_client(config: Mapping[str, Any]) -> SignupToClient:
+    from .signupto.client import SignupToClient
     s = signupto_settings(config)
     return _shared(("signupto", s.api_url, s.partner_id, _fingerprint(s.partner_key), s.timeout_seconds),
                    lambda: SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value(),
@@ -150,6 +156,7 @@ def signupto_client(config: Mapping[str, Any]) -> SignupToClient:
 
 
 def ciirus_client(config: Mapping[str, Any]) -> CiirusClient:
+    from .ciirus.client import CiirusClient
     s = ciirus_settings(config)
     return _shared(("ciirus", s.api_url, s.api_version, s.username, _fingerprint(s.password), s.timeout_seconds),
                    lambda: CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version,

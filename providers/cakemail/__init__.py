@@ -1,3 +1,10 @@
-from .client import CakemailClient
+"""The cakemail client, imported on first use: its models alone (what preview needs) do not load `requests`."""
 
 __all__ = ["CakemailClient"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import client
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,7 @@ from typing import Any, Iterator, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
+from ..shared_reads import SharedReads, writes
 from .auth import CakemailTokenAuth
 from .models import Account, AccountPage, CreateAccount, DkimKey, PatchAccount
 
@@ -42,6 +43,7 @@ class CakemailClient:
         self.auth = CakemailTokenAuth(username, password)
         self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry)
         self.auth.http = self.http
+        self.shared_reads = SharedReads()  # accounts, by id
 
     # --- accounts -------------------------------------------------------------------------
     def get_account(self, account_id: str) -> Optional[Account]:
@@ -54,6 +56,10 @@ class CakemailClient:
             raise
         account = Account.model_validate(body["data"])
         return None if account.gone else account
+
+    def get_account_shared(self, account_id: str, reader: str) -> Optional[Account]:
+        """`get_account` for a refresh: one GET serves every resource kind reading this account in a pass."""
+        return self.shared_reads.get(account_id, reader, lambda: self.get_account(account_id))
 
     def iter_accounts(self, *, filter: Optional[str] = None, per_page: int = 100) -> Iterator[Account]:
         page = 1
@@ -108,11 +114,13 @@ class CakemailClient:
         account = Account.model_validate(result["data"])
         return self.mark_account(account, marker) if marker else account
 
+    @writes(lambda account_id, *_: account_id)
     def patch_account(self, account_id: str, patch: PatchAccount) -> Account:
         # PATCH with absolute values converges however often it is applied.
         body = self.http.request("PATCH", f"/accounts/{account_id}", json=patch.model_dump(exclude_none=True), idempotent=True)
         return Account.model_validate(body["data"])
 
+    @writes(lambda account_id, *_: account_id)
     def set_suspended(self, account_id: str, suspended: bool) -> Account:
         action = "suspend" if suspended else "unsuspend"
         # Suspending a suspended account changes nothing, so both calls are safe to repeat.
@@ -120,6 +128,7 @@ class CakemailClient:
         data = body.get("data") if isinstance(body, dict) else None
         return Account.model_validate(data) if data else self.get_account(account_id)
 
+    @writes(lambda account_id, *_: account_id)
     def delete_account(self, account_id: str) -> bool:
         """True if deleted now, False if it was already gone."""
         try:
@@ -144,13 +153,19 @@ class CakemailClient:
             raise
         return DkimKey.model_validate(body["data"])
 
-    def create_dkim_key(self, account_id: str, domain: str, selector: Optional[str] = None) -> DkimKey:
-        """One key per domain and account: an existing key for the domain is returned, not duplicated."""
-        def find_existing() -> Optional[dict]:
-            key = next((k for k in self.list_dkim_keys(account_id) if k.domain == domain), None)
+    def create_dkim_key(self, account_id: str, domain: str, selector: Optional[str] = None, *,
+                        listed: Optional[list[DkimKey]] = None) -> DkimKey:
+        """One key per domain and account: an existing key for the domain is returned, not duplicated.
+
+        `listed`: the account's keys as the caller has just listed them, so they are not listed twice."""
+        def in_keys(keys: list[DkimKey]) -> Optional[dict]:
+            key = next((k for k in keys if k.domain == domain), None)
             return None if key is None else {"data": key.model_dump()}
 
-        existing = find_existing()
+        def find_existing() -> Optional[dict]:
+            return in_keys(self.list_dkim_keys(account_id))
+
+        existing = find_existing() if listed is None else in_keys(listed)
         if existing is not None:
             return DkimKey.model_validate(existing["data"])
         body = {"domain": domain, **({"selector": selector} if selector else {})}

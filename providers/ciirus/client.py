@@ -14,6 +14,7 @@ from typing import Any, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
+from ..shared_reads import SharedReads, writes
 from .models import SubAccount, SubAccountFields
 
 VENDOR = "ciirus"
@@ -22,6 +23,7 @@ DEFAULT_API_VERSION = "v2024.07.31"
 API_VERSIONS = ("v2023.07.31", "v2024.07.31")
 EXISTS_MESSAGE = "you already have an existing sub account."
 NONE_MESSAGE = "no sub account found."
+THE_SUB_ACCOUNT = "subaccount"  # the API user's one sub-account, as a key of its shared reads
 
 # Read-modify-write sequences of one API user are serialised across every client in the process
 # (all resources of a deployment share the provider process), so two resources never interleave.
@@ -67,6 +69,7 @@ class CiirusClient:
                                error_parser=ciirus_error_message, retry=retry)
         with _user_locks_guard:
             self._lock = _user_locks.setdefault((api_url.rstrip("/"), username), threading.Lock())
+        self.shared_reads = SharedReads()
 
     def get(self) -> Optional[SubAccount]:
         """The user's sub-account, or None when the vendor says there is none (any other 404 is an error:
@@ -79,6 +82,10 @@ class CiirusClient:
             raise
         return self._sub_account("GET", body)
 
+    def get_shared(self, reader: str) -> Optional[SubAccount]:
+        """`get` for a refresh: one GET serves every resource kind reading the sub-account in a pass."""
+        return self.shared_reads.get(THE_SUB_ACCOUNT, reader, self.get)
+
     def _sub_account(self, method: str, body: Any) -> SubAccount:
         """Ciirus reports some errors in a 200: read error_message before trusting the body."""
         if not isinstance(body, dict):
@@ -88,6 +95,7 @@ class CiirusClient:
             raise ApiError(VENDOR, method, self.path, 200, str(message))
         return SubAccount.model_validate(body)
 
+    @writes(lambda *_, **__: THE_SUB_ACCOUNT)
     def create(self, fields: SubAccountFields) -> SubAccount:
         """Create the user's sub-account; SubAccountExists when there is one already (never overwritten)."""
         with self._lock:
@@ -107,6 +115,7 @@ class CiirusClient:
                 raise ApiError(VENDOR, "POST", self.path, 200, account.error_message)
             return account
 
+    @writes(lambda *_, **__: THE_SUB_ACCOUNT)
     def update(self, expected_id: str, **changes: Any) -> SubAccount:
         """Change some fields of sub-account `expected_id`, sending the current values of the others
         (which other resources own). Read and write happen under the user's lock."""
@@ -125,6 +134,7 @@ class CiirusClient:
                 raise ApiError(VENDOR, "PUT", self.path, 200, account.error_message)
             return account
 
+    @writes(lambda *_, **__: THE_SUB_ACCOUNT)
     def delete(self) -> bool:
         """True if deleted now, False if there was none."""
         try:

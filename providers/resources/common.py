@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
+import os
+import sys
+import threading
 from typing import Any, Callable, Iterable, Mapping, Optional, Type
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
@@ -38,6 +42,20 @@ def within_window(created: Optional[dt.datetime], now: Optional[dt.datetime] = N
         created = created.replace(tzinfo=dt.timezone.utc)
     now = now or dt.datetime.now(dt.timezone.utc)
     return now - RECOGNITION_WINDOW <= created <= now + dt.timedelta(minutes=5)  # small clock skew
+
+
+# Diagnostics: when set, the provider process writes the names of its loaded modules to this file
+# after each check and diff (how the tests prove a stack loads only its own platform's code).
+MODULES_REPORT_ENV = "EMAIL_PARTNERS_MODULES_REPORT"
+
+
+def report_loaded_modules() -> None:
+    path = os.environ.get(MODULES_REPORT_ENV)
+    if path:
+        partial = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write("\n".join(sorted(sys.modules)))
+        os.replace(partial, path)  # whole reports only, whichever thread writes last
 
 
 def is_unknown(value: Any) -> bool:
@@ -135,6 +153,19 @@ def diff_fields(olds: Mapping[str, Any], news: Mapping[str, Any], fields: Iterab
                       delete_before_replace=delete_before_replace and bool(replaces))
 
 
+_handler_classes: dict[str, type] = {}
+_handler_classes_lock = threading.Lock()
+
+
+def handler_class(location: str) -> type:
+    """The class at "package.module:Class", imported on first use: a stack pays only for its platform."""
+    with _handler_classes_lock:
+        if location not in _handler_classes:
+            module, _, name = location.partition(":")
+            _handler_classes[location] = getattr(importlib.import_module(module), name)
+        return _handler_classes[location]
+
+
 class PlatformHandler:
     """One resource on one platform: the lifecycle calls of that vendor's API."""
 
@@ -149,21 +180,36 @@ class PlatformProvider(ResourceProvider):
     nothing in instance attributes before `configure` (which runs only in the provider process)."""
 
     resource = ""
-    handlers: Mapping[str, type] = {}
+    # platform -> "package.module:Class" of its handler, imported only when that platform is used.
+    handlers: Mapping[str, str] = {}
     output_keys: tuple[str, ...] = ()
+    # The pickled provider holds no secret (credentials come through `configure`), so state keeps it
+    # in clear: smaller, and readable. The SDK still makes it secret if a secret Output were captured.
+    serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
         self._stack_config = req.config
 
+    def handler_class(self, platform: Any) -> Optional[type]:
+        """The handler class of an offered platform, else None (unknown, or not offered)."""
+        location = self.handlers.get(platform) if isinstance(platform, str) else None
+        return handler_class(location) if location else None
+
     def _handler(self, platform: str):
-        return self.handlers[platform](getattr(self, "_stack_config", None) or {})
+        return self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        try:
+            return self._check(olds, news)
+        finally:
+            report_loaded_modules()
+
+    def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = user_inputs(news, self.output_keys)
         failure = check_platform(inputs, self.handlers, self.resource)
         if failure:
             return CheckResult(inputs, [failure])
-        handler = self.handlers.get(inputs.get("platform"))
+        handler = self.handler_class(inputs.get("platform"))
         if handler is None:  # platform still unknown in preview
             return CheckResult(inputs, [])
         model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
@@ -178,7 +224,8 @@ class PlatformProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare the fields the handler compares; replace where its API cannot change in place."""
-        handler = self.handlers.get(news.get("platform")) or self.handlers.get(olds.get("platform"))
+        report_loaded_modules()
+        handler = self.handler_class(news.get("platform")) or self.handler_class(olds.get("platform"))
         if handler is None:
             return diff_fields(olds, news, ("platform",), lambda f: True)
         fields = getattr(handler, "compared_fields", handler.Inputs.model_fields)

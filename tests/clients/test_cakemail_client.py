@@ -84,3 +84,31 @@ def test_create_survives_a_lost_response_without_duplicating(cakemail_partner, c
     control.fault(r"^/cakemail/accounts$", method="POST", drop=True, after_processing=True, count=1)
     account = client.create_account(CreateAccount(name="Lost Response", account_owner=OWNER))
     assert [a.id for a in client.accounts_named("Lost Response")] == [account.id]
+
+
+def test_refresh_reads_of_one_account_share_one_get_until_a_write(cakemail_partner, control):
+    client = make(cakemail_partner)
+    account = client.create_account(CreateAccount(name="Shared Reads", account_owner=OWNER))
+    before = control.last_request_id()
+    assert client.get_account_shared(account.id, "SubAccount").id == account.id
+    assert client.get_account_shared(account.id, "AccountFeatures").usage_limits == account.usage_limits
+    gets = [r for r in control.requests(since_id=before) if r["path"] == f"/cakemail/accounts/{account.id}"]
+    assert [r["method"] for r in gets] == ["GET"]
+    # A write drops the shared answer: the next reader sees the change, never the old value.
+    client.get_account_shared(account.id, "SubAccount")
+    client.patch_account(account.id, PatchAccount(name="Renamed"))
+    assert client.get_account_shared(account.id, "AccountFeatures").name == "Renamed"
+    # The next pass (a reader already served comes again) reads the server again.
+    before = control.last_request_id()
+    client.get_account_shared(account.id, "AccountFeatures")
+    assert [r["method"] for r in control.requests(since_id=before)] == ["GET"]
+
+
+def test_dkim_create_lists_keys_once_when_the_caller_just_listed_them(cakemail_api, control):
+    account = cakemail_api.create_account(CreateAccount(name="Dkim Once", account_owner=OWNER))
+    before = control.last_request_id()
+    keys = cakemail_api.list_dkim_keys(account.id)
+    key = cakemail_api.create_dkim_key(account.id, "news.once.example", "sel1", listed=keys)
+    assert key.domain == "news.once.example"
+    assert [(r["method"], r["path"]) for r in control.requests(since_id=before)] == [
+        ("GET", "/cakemail/brands/default/dkim"), ("POST", "/cakemail/brands/default/dkim")]

@@ -105,3 +105,14 @@ def test_a_404_that_is_not_the_vendors_none_is_an_error_not_a_deletion(ciirus_us
 def test_an_error_inside_a_200_keeps_the_vendors_words(ciirus_api):
     with pytest.raises(ApiError, match="sending limit exceeded"):
         ciirus_api._sub_account("GET", {"error_message": "sending limit exceeded"})
+
+
+def test_refresh_reads_share_one_get_and_writes_drop_it(ciirus_api, control):
+    assert ciirus_api.get_shared("SubAccount") is None
+    created = ciirus_api.create(FIELDS)  # a write: the shared "none" must not be served
+    before = control.last_request_id()
+    assert ciirus_api.get_shared("AccountFeatures").subaccount_id == created.subaccount_id
+    assert ciirus_api.get_shared("SendingDomain").subaccount_id == created.subaccount_id
+    assert [r["method"] for r in control.requests(since_id=before)] == ["GET"]
+    ciirus_api.update(created.subaccount_id, daily_send_limit=7)
+    assert ciirus_api.get_shared("SubAccount").daily_send_limit == 7

@@ -14,11 +14,11 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..common import PlatformProvider, diff_fields, user_inputs
-from .cakemail import CakemailAccountFeatures
-from .ciirus import CiirusAccountFeatures
-from .signupto import SignupToAccountFeatures
 
-HANDLERS = {"cakemail": CakemailAccountFeatures, "signupto": SignupToAccountFeatures, "ciirus": CiirusAccountFeatures}
+# Each platform's handler (and with it that vendor's client) is imported only when a resource uses it.
+HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailAccountFeatures",
+            "signupto": f"{__name__}.signupto:SignupToAccountFeatures",
+            "ciirus": f"{__name__}.ciirus:CiirusAccountFeatures"}
 INPUT_KEYS = ("platform", "account_id", "features")
 
 

@@ -42,7 +42,7 @@ class CakemailAccountFeatures(PlatformHandler):
     Inputs = CakemailFeaturesInputs
 
     def remote(self, account_id: str) -> Optional[dict]:
-        account = cakemail_client(self._config).get_account(account_id)
+        account = cakemail_client(self._config).get_account_shared(account_id, reader="AccountFeatures")
         return None if account is None else dict(account.usage_limits)
 
     def apply(self, account_id: str, changes: dict[str, Any]) -> dict:

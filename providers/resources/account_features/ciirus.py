@@ -29,7 +29,7 @@ class CiirusAccountFeatures(PlatformHandler):
     Inputs = CiirusFeaturesInputs
 
     def remote(self, account_id: str) -> Optional[dict]:
-        account = ciirus_client(self._config).get()
+        account = ciirus_client(self._config).get_shared(reader="AccountFeatures")
         if account is None or account.subaccount_id != account_id:
             return None
         return {"daily_send_limit": account.daily_send_limit, "approved": account.approved}

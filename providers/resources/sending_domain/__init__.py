@@ -16,10 +16,10 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from ..common import PlatformProvider, user_inputs
-from .cakemail import CakemailSendingDomain
-from .ciirus import CiirusSendingDomain
 
-HANDLERS = {"cakemail": CakemailSendingDomain, "ciirus": CiirusSendingDomain}
+# Each platform's handler (and with it that vendor's client) is imported only when a resource uses it.
+HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailSendingDomain",
+            "ciirus": f"{__name__}.ciirus:CiirusSendingDomain"}
 OUTPUT_KEYS = ("records", "verified", "dkim_key_id", "dkim_selector")
 
 

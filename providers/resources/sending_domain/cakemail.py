@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ...cakemail.client import CakemailClient
 from ...cakemail.models import DkimKey
 from ...settings import cakemail_client
 from ..common import PlatformHandler
 from ..validators import hostname
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...cakemail.client import CakemailClient
 
 SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -56,13 +58,14 @@ class CakemailSendingDomain(PlatformHandler):
 
     def create(self, inputs: CakemailSendingDomainInputs) -> tuple[str, dict]:
         selector = inputs.selector or own_selector(inputs.account_id, inputs.domain)
-        existing = next((k for k in self.client.list_dkim_keys(inputs.account_id) if k.domain == inputs.domain), None)
+        keys = self.client.list_dkim_keys(inputs.account_id)
+        existing = next((k for k in keys if k.domain == inputs.domain), None)
         if existing is not None and existing.selector != selector and not inputs.adopt_existing:
             raise RuntimeError(
                 f"cakemail account {inputs.account_id} already has DKIM key {existing.id} for {inputs.domain} "
                 f"(selector {existing.selector}, {existing.status}); it was not changed. To manage it with this stack, "
                 f"set `adopt_existing: true` on the sending domain and run `pulumi up` again.")
-        key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector)
+        key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector, listed=keys)
         return key.id, self._state(inputs.model_dump(), key)
 
     def read(self, key_id: str, olds: Mapping[str, Any]) -> Optional[dict]:

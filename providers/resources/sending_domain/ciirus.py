@@ -7,15 +7,17 @@ a domain, and it goes away with the SubAccount.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...ciirus.client import CiirusClient
 from ...ciirus.models import SubAccount
 from ...settings import ciirus_client
 from ..common import PlatformHandler
 from ..validators import hostname
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...ciirus.client import CiirusClient
 
 
 class CiirusSendingDomainInputs(BaseModel):
@@ -42,7 +44,7 @@ class CiirusSendingDomain(PlatformHandler):
         return f"{account.subaccount_id}/sending-domain", self._state(inputs.model_dump(), account)
 
     def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get()
+        account = self.client.get_shared(reader="SendingDomain")
         if account is None or account.subaccount_id != olds.get("account_id"):
             return None
         recorded = {k: olds.get(k) for k in CiirusSendingDomainInputs.model_fields}

@@ -8,11 +8,11 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from ..common import MARKER_KEY, PlatformProvider, creation_marker, is_unknown, user_inputs, without_nones
-from .cakemail import CakemailSubAccount
-from .ciirus import CiirusSubAccount
-from .signupto import SignupToSubAccount
 
-HANDLERS = {"cakemail": CakemailSubAccount, "signupto": SignupToSubAccount, "ciirus": CiirusSubAccount}
+# Each platform's handler (and with it that vendor's client) is imported only when a resource uses it.
+HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailSubAccount",
+            "signupto": f"{__name__}.signupto:SignupToSubAccount",
+            "ciirus": f"{__name__}.ciirus:CiirusSubAccount"}
 OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
 # The acknowledgement that a replacement (a new, empty account) is intended. Checked, never stored:
 # it belongs to the change being reviewed, not to the account.
@@ -58,7 +58,7 @@ class SubAccountProvider(PlatformProvider):
         if allow is not None and not is_unknown(allow) and not isinstance(allow, bool):
             failures.append(CheckFailure(ALLOW_REPLACE, f"must be true or false (got {allow!r})"))
         elif not failures and allow is not True:
-            handler = self.handlers.get(result.inputs.get("platform"))
+            handler = self.handler_class(result.inputs.get("platform"))
             old_inputs = user_inputs(olds, OUTPUT_KEYS)
             if handler is not None and old_inputs:
                 failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields)

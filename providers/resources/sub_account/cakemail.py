@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ...cakemail.client import CakemailClient
-from ...http import ApiError
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
 from ..common import MARKER_KEY, PlatformHandler, within_window
 from ..validators import email_address, not_blank, timezone_name
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...cakemail.client import CakemailClient
 
 
 class Owner(BaseModel):
@@ -78,6 +79,8 @@ class CakemailSubAccount(PlatformHandler):
 
     def create(self, inputs: CakemailSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
         # A replacement (new owner) is a new account: its marker differs from the old account's.
+        from ...http import ApiError
+
         marker = marker and _with_owner(marker, inputs.owner)
         account = self._recognise(inputs, marker) if marker else None
         if account is not None:
@@ -138,7 +141,7 @@ class CakemailSubAccount(PlatformHandler):
         return self.client.patch_account(account.id, PatchAccount(**changes)) if changes else account
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get_account(account_id)
+        account = self.client.get_account_shared(account_id, reader="SubAccount")
         if account is None:
             return None
         recorded = {k: olds.get(k) for k in (*CakemailSubAccountInputs.model_fields, MARKER_KEY)}

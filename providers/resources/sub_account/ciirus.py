@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from ...ciirus.client import CiirusClient, SubAccountExists
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...settings import ciirus_client
 from ..common import PlatformHandler, within_window
 from ..validators import hostname
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...ciirus.client import CiirusClient
 
 
 class CiirusInitialSettings(BaseModel):
@@ -51,6 +53,8 @@ class CiirusSubAccount(PlatformHandler):
         return ciirus_client(self._config)
 
     def create(self, inputs: CiirusSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
+        from ...ciirus.client import SubAccountExists
+
         try:
             account = self.client.create(SubAccountFields(**inputs.initial.model_dump()))
         except SubAccountExists as exc:
@@ -80,7 +84,7 @@ class CiirusSubAccount(PlatformHandler):
         return True
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get()
+        account = self.client.get_shared(reader="SubAccount")
         if account is None or account.subaccount_id != account_id:
             return None
         return self._outputs({k: olds.get(k) for k in CiirusSubAccountInputs.model_fields}, account)

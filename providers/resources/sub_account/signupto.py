@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...settings import signupto_client
 from ..common import RECOGNITION_WINDOW, PlatformHandler, within_window, without_nones
-from ...signupto.client import SignupToClient
 from ...signupto.models import Account, CreateAccount
 from ..validators import country_code, email_address, not_blank, timezone_name
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...signupto.client import SignupToClient
 
 
 class SignupToOwner(BaseModel):
