@@ -93,7 +93,7 @@ def _retry(seconds: float):
 
 
 def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
-    from .cakemail.client import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL
+    from .cakemail import DEFAULT_API_URL as CAKEMAIL_DEFAULT_URL
     return CakemailSettings(
         api_url=_lookup(config, "cakemail:apiUrl", "CAKEMAIL_API_URL", CAKEMAIL_DEFAULT_URL),
         username=_require(config, "cakemail:username", "CAKEMAIL_USERNAME"),
@@ -103,7 +103,7 @@ def cakemail_settings(config: Mapping[str, Any]) -> CakemailSettings:
 
 
 def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
-    from .signupto.client import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL
+    from .signupto import DEFAULT_API_URL as SIGNUPTO_DEFAULT_URL
     return SignupToSettings(
         api_url=_lookup(config, "signupto:apiUrl", "SIGNUPTO_API_URL", SIGNUPTO_DEFAULT_URL),
         partner_id=_require(config, "signupto:partnerId", "SIGNUPTO_PARTNER_ID"),
@@ -113,7 +113,7 @@ def signupto_settings(config: Mapping[str, Any]) -> SignupToSettings:
 
 
 def ciirus_settings(config: Mapping[str, Any]) -> CiirusSettings:
-    from .ciirus.client import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION
+    from .ciirus import DEFAULT_API_URL as CIIRUS_DEFAULT_URL, DEFAULT_API_VERSION as CIIRUS_DEFAULT_VERSION
     return CiirusSettings(
         api_url=_lookup(config, "ciirus:apiUrl", "CIIRUS_API_URL", CIIRUS_DEFAULT_URL),
         api_version=_lookup(config, "ciirus:apiVersion", "CIIRUS_API_VERSION", CIIRUS_DEFAULT_VERSION),
@@ -189,7 +189,7 @@ def settings_problems(platform: str, config: Mapping[str, Any]) -> list[tuple[st
         problems.append((key, f"{key} (or {env}) is {settings.api_url!r}, which is not an http(s) URL "
                               f"(for example https://api.example.com)"))
     if platform == "ciirus":
-        from .ciirus.client import API_VERSIONS
+        from .ciirus import API_VERSIONS
 
         if settings.api_version not in API_VERSIONS:
             problems.append(("ciirus:apiVersion", f"ciirus:apiVersion (or CIIRUS_API_VERSION) is {settings.api_version!r}, "

@@ -7,12 +7,12 @@ from typing import Any, Iterator, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
+from . import DEFAULT_API_URL
 from ..shared_reads import SharedReads, writes
 from .auth import CakemailTokenAuth
 from .models import Account, AccountPage, CreateAccount, DkimKey, PatchAccount
 
 VENDOR = "cakemail"
-DEFAULT_API_URL = "https://api.cakemail.dev"
 # The account metadata key holding the creating resource's marker (metadata is not shown to users).
 MARKER_METADATA_KEY = "email_partners_creation_marker"
 

@@ -1,5 +1,10 @@
 """The ciirus client, imported on first use: its models alone (what preview needs) do not load `requests`."""
 
+# Endpoint facts, here so that settings can check them at preview without loading the client.
+DEFAULT_API_URL = "https://api.ciiruspartners.com"
+DEFAULT_API_VERSION = "v2024.07.31"
+API_VERSIONS = ("v2023.07.31", "v2024.07.31")
+
 __all__ = ["CiirusClient", "SubAccountExists"]
 
 

@@ -14,13 +14,11 @@ from typing import Any, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
+from . import DEFAULT_API_URL, DEFAULT_API_VERSION, API_VERSIONS
 from ..shared_reads import SharedReads, writes
 from .models import SubAccount, SubAccountFields
 
 VENDOR = "ciirus"
-DEFAULT_API_URL = "https://api.ciiruspartners.com"
-DEFAULT_API_VERSION = "v2024.07.31"
-API_VERSIONS = ("v2023.07.31", "v2024.07.31")
 EXISTS_MESSAGE = "you already have an existing sub account."
 NONE_MESSAGE = "no sub account found."
 THE_SUB_ACCOUNT = "subaccount"  # the API user's one sub-account, as a key of its shared reads

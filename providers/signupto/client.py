@@ -8,11 +8,11 @@ from typing import Any, Literal, Optional
 import requests
 
 from ..http import ApiError, Authenticator, HttpClient, RetryPolicy
+from . import DEFAULT_API_URL
 from .auth import PartnerHashAuth
 from .models import Account, CreateAccount, CreditTransfer
 
 VENDOR = "signupto"
-DEFAULT_API_URL = "https://api.sign-up.to"
 
 
 def signupto_error_message(response: requests.Response) -> str:

@@ -80,7 +80,10 @@ class SubAccountProvider(PlatformProvider):
         outs = handler.read(id_, props)
         if outs is None:
             return ReadResult(None, {})  # gone: refresh drops it from state
-        return ReadResult(id_, outs, {k: outs[k] for k in handler.Inputs.model_fields if k in outs})
+        inputs = {k: outs[k] for k in handler.Inputs.model_fields if k in outs}
+        if props.get(MARKER_KEY) is not None:  # the class's own input: a refresh must not drop it (no drift)
+            inputs[MARKER_KEY] = props[MARKER_KEY]
+        return ReadResult(id_, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         handler = self._handler(news["platform"])

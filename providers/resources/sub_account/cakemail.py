@@ -81,7 +81,7 @@ class CakemailSubAccount(PlatformHandler):
         # A replacement (new owner) is a new account: its marker differs from the old account's.
         from ...http import ApiError
 
-        marker = marker and _with_owner(marker, inputs.owner)
+        input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
         account = self._recognise(inputs, marker) if marker else None
         if account is not None:
             print(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
@@ -102,7 +102,7 @@ class CakemailSubAccount(PlatformHandler):
             except ApiError as exc:  # the account exists: keep its id rather than fail the create
                 print(f"warning: account {account.id} was created but its creation marker could not be stored "
                       f"({exc})", file=sys.stderr)
-        recorded = {**inputs.model_dump(), MARKER_KEY: marker}
+        recorded = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
         if inputs.suspended and not account.suspended:
             try:
                 account = self.client.set_suspended(account.id, True)
@@ -169,7 +169,8 @@ class CakemailSubAccount(PlatformHandler):
         if account is None:
             return  # already gone is fine
         marker = self.client.marker_of(account)
-        if marker is not None and marker != olds.get(MARKER_KEY):
+        ours = olds.get(MARKER_KEY) and olds.get("owner") and _with_owner(olds[MARKER_KEY], Owner.model_validate(olds["owner"]))
+        if marker is not None and marker != ours:
             # A replacement took this account over (see _recognise): it is now the new resource's.
             print(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
                   f"not deleted", file=sys.stderr)
