@@ -46,6 +46,9 @@ def main(ctx: click.Context, project_dir: Optional[Path]) -> None:
 
 def _register() -> None:
     """Each subcommand module adds itself here (one line each)."""
+    from .clone import clone; main.add_command(clone)  # noqa: E702
+    from .new import new; main.add_command(new)  # noqa: E702
+    from .discover import discover; main.add_command(discover)  # noqa: E702
 
 
 _register()
