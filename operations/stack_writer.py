@@ -85,5 +85,6 @@ def write_declaration(project_dir: Path, stack: str, environment: Environment, p
     path.write_text(text)
     # The file must stay what Pulumi reads: check it parses back to the same secure values.
     reread = read_stack_file(path).get("config") or {}
-    assert _secure_entries(reread) == _secure_entries(config)
+    if _secure_entries(reread) != _secure_entries(config):
+        raise automation.EngineError(f"{path}: the encrypted values did not survive rewriting the file")
     return path
