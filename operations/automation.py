@@ -72,11 +72,16 @@ def select_stack(name: str, project_dir: Path, env: Optional[Mapping[str, str]] 
 
 
 def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, str]] = None,
-            check: bool = False, timeout: Optional[float] = None) -> subprocess.CompletedProcess:
+            check: bool = False, timeout: Optional[float] = None,
+            input: Optional[str] = None) -> subprocess.CompletedProcess:
     """The `pulumi` CLI itself, for what the Automation API does not offer (stack init with a
-    config copy, JSON previews); always non-interactive."""
+    config copy, JSON previews); always non-interactive. `input` goes to stdin (how secrets are
+    passed: never on a command line, where other users of the machine could read them)."""
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
-                          env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout)
+                          env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout,
+                          input=input)
+
+
 
 
 class PreviewRun:
@@ -161,7 +166,7 @@ def project_workspace(project_dir: Path, env: Optional[Mapping[str, str]] = None
                                pulumi_command=opts.pulumi_command)
 
 
-def init_stack(workspace, name: str) -> None:
+def init_stack_in_workspace(workspace, name: str) -> None:
     """Create the stack in the backend, keeping its stack file (config, encryption salt)."""
     workspace.pulumi_command.run(["stack", "init", "--stack", name, "--no-select", "--non-interactive"],
                                  workspace.work_dir, dict(workspace.env_vars))  # raises CommandError
@@ -194,3 +199,39 @@ def run_operation(stack, operation: str, on_event, refresh: bool = False) -> Non
         stack.refresh(preview_only=True, on_event=on_event)
     else:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(FLEET_OPERATIONS)}")
+
+
+class EngineError(RuntimeError):
+    """A `pulumi` command failed; the message holds its own explanation (never a secret value)."""
+
+
+def _checked(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, str]] = None,
+             input: Optional[str] = None) -> str:
+    result = run_cli(args, project_dir, env, input=input)
+    if result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip())[-2000:]
+        raise EngineError(f"`pulumi {' '.join(args[:2])}` failed: {detail}")
+    return result.stdout
+
+
+def stack_names(project_dir: Path, env: Optional[Mapping[str, str]] = None) -> set[str]:
+    """The project's stacks in the current backend."""
+    import json
+
+    listed = json.loads(_checked(["stack", "ls", "--json"], project_dir, env) or "[]")
+    return {item["name"].split("/")[-1] for item in listed}
+
+
+def init_stack(name: str, project_dir: Path, copy_config_from: Optional[str] = None,
+               env: Optional[Mapping[str, str]] = None) -> None:
+    """`pulumi stack init`; with `copy_config_from`, the other stack's config is copied and its
+    secrets re-encrypted for the new stack's secrets provider by Pulumi itself."""
+    args = ["stack", "init", name, "--no-select"]
+    if copy_config_from:
+        args += ["--copy-config-from", copy_config_from]
+    _checked(args, project_dir, env)
+
+
+def set_secret(stack: str, key: str, value: str, project_dir: Path, env: Optional[Mapping[str, str]] = None) -> None:
+    """Encrypt a secret into the stack's config (value on stdin, never on the command line)."""
+    _checked(["config", "set", "--secret", "--stack", stack, key], project_dir, env, input=value)

@@ -53,5 +53,12 @@ def _register() -> None:
     from .fleet import fleet
     main.add_command(fleet)
 
+    from .clone import clone
+    main.add_command(clone)
+    from .new import new
+    main.add_command(new)
+    from .discover import discover
+    main.add_command(discover)
+
 
 _register()

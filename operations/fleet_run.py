@@ -158,7 +158,7 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
                 return CustomerResult(**base, result="not deployed",
                                       duration_seconds=round(time.monotonic() - started, 2))
             on_step("creating the stack in the backend")
-            automation.init_stack(workspace, stack.name)
+            automation.init_stack_in_workspace(workspace, stack.name)
             automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh)
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,

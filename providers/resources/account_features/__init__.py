@@ -41,9 +41,20 @@ class AccountFeaturesProvider(PlatformProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
         declared = self._declared(handler, props)
-        applied = handler.apply(props["account_id"], declared) if declared else {}
+        applied = self._converge(handler, props["platform"], props["account_id"], declared) if declared else {}
         return CreateResult(f"{props['platform']}:{props['account_id']}:features",
                             self._outputs(props, declared, applied))
+
+    @staticmethod
+    def _converge(handler, platform: str, account_id: str, declared: dict[str, Any]) -> dict[str, Any]:
+        """Read first and write only what differs: taking over an account whose settings already
+        match (adoption) makes no write at all."""
+        remote = handler.remote(account_id)
+        if remote is None:
+            raise RuntimeError(f"{platform} account {account_id} does not exist (or is not this "
+                               f"partner's): its features cannot be managed")
+        changes = {k: v for k, v in declared.items() if remote.get(k) != v}
+        return {**remote, **handler.apply(account_id, changes)} if changes else remote
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         remote = self._handler(props["platform"]).remote(props["account_id"])

@@ -7,7 +7,7 @@ import hashlib
 import sys
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
 from ...settings import cakemail_client
@@ -47,12 +47,22 @@ class CakemailSubAccountInputs(BaseModel):
 
     platform: Literal["cakemail"]
     name: str = Field(max_length=255)
-    owner: Owner
+    owner: Optional[Owner] = None
     trial: StrictBool = False
     partner: StrictBool = False
     suspended: StrictBool = False
+    # Take over this existing account instead of creating one (`pulumi import` does not work for
+    # dynamic resources). Its owner is not readable through the API, so `owner` is optional then.
+    adopt_account_id: Optional[str] = None
 
     _name = field_validator("name")(not_blank)
+
+    @model_validator(mode="after")
+    def _owner_unless_adopted(self):
+        if self.owner is None and self.adopt_account_id is None:
+            raise ValueError("owner: is required to create an account (or set adopt_account_id to take over an "
+                             "existing one)")
+        return self
 
 
 def _when(timestamp: Optional[int]) -> Optional[dt.datetime]:
@@ -72,15 +82,37 @@ class CakemailSubAccount(PlatformHandler):
     Inputs = CakemailSubAccountInputs
     # Fields whose change the API cannot apply in place.
     replace_fields = frozenset({"platform", "owner"})
+    # adopt_account_id only matters to the create: dropping it later changes nothing.
+    compared_fields = ("platform", "name", "owner", "trial", "partner", "suspended")
 
     @property
     def client(self) -> CakemailClient:
         return cakemail_client(self._config)
 
+    @classmethod
+    def refuse_changes(cls, olds: Mapping[str, Any], new: CakemailSubAccountInputs) -> list[tuple[str, str]]:
+        """An adopted account's owner is unknown to us and cannot be patched: a declared change to it
+        would replace (delete) a live customer's account, so it is refused instead."""
+        adopted = olds.get("adopt_account_id") if olds and olds.get("platform") == new.platform else None
+        if not adopted:
+            return []
+        refused = []
+        old_owner, new_owner = olds.get("owner"), new.model_dump().get("owner")
+        if (old_owner or None) != (new_owner or None) and (old_owner or new_owner):
+            refused.append(("owner", f"account {adopted} was adopted: Cakemail neither shows nor changes an account's "
+                                     f"owner, so declaring or changing it here would replace the customer's account. "
+                                     f"Put the owner back as it was ({old_owner!r})"))
+        if new.adopt_account_id not in (None, adopted):
+            refused.append(("adopt_account_id", f"this resource already manages account {adopted}; to take over "
+                                                f"{new.adopt_account_id}, declare it in another stack"))
+        return refused
+
     def create(self, inputs: CakemailSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
         # A replacement (new owner) is a new account: its marker differs from the old account's.
         from ...http import ApiError
 
+        if inputs.adopt_account_id is not None:
+            return self._adopt(inputs)
         input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
         account = self._recognise(inputs, marker) if marker else None
         if account is not None:
@@ -139,6 +171,26 @@ class CakemailSubAccount(PlatformHandler):
         if account.name != inputs.name:
             changes["name"] = inputs.name
         return self.client.patch_account(account.id, PatchAccount(**changes)) if changes else account
+
+    def _adopt(self, inputs: CakemailSubAccountInputs) -> tuple[str, dict]:
+        """Take over an existing account without writing to it: the declaration must match the live values
+        (as `pulumi import` requires), so that adopting changes nothing and the next preview is clean."""
+        account_id = inputs.adopt_account_id
+        account = self.client.get_account(account_id)
+        if account is None:
+            raise RuntimeError(f"cannot adopt cakemail account {account_id}: it does not exist, or it belongs to "
+                               f"another partner (the API answers the same for both). Nothing was created; check "
+                               f"adopt_account_id.")
+        live = {"name": account.name, "partner": account.partner, "suspended": account.suspended}
+        if account.status in ("trial", "active"):
+            live["trial"] = account.status == "trial"
+        declared = inputs.model_dump()
+        differences = [f"{k}: declared {declared[k]!r}, live {v!r}" for k, v in live.items() if declared[k] != v]
+        if differences:
+            raise RuntimeError(f"cannot adopt cakemail account {account_id}: the declaration differs from the live "
+                               f"account ({'; '.join(differences)}). Declare the live values to adopt it (nothing was "
+                               f"changed); change them afterwards in a reviewed update.")
+        return account.id, self._outputs(declared, account)
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get_account_shared(account_id, reader="SubAccount")

@@ -40,6 +40,9 @@ class CiirusSubAccountInputs(BaseModel):
     platform: Literal["ciirus"]
     initial: CiirusInitialSettings
     adopt_existing: StrictBool = False
+    # Take over exactly this sub-account (as `email-partners discover` writes): an error if the API
+    # user has none or another one, never a create.
+    adopt_account_id: Optional[str] = None
 
 
 class CiirusSubAccount(PlatformHandler):
@@ -55,6 +58,13 @@ class CiirusSubAccount(PlatformHandler):
     def create(self, inputs: CiirusSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
         from ...ciirus.client import SubAccountExists
 
+        if inputs.adopt_account_id is not None:
+            account = self.client.get()
+            if account is None or account.subaccount_id != inputs.adopt_account_id:
+                found = "none" if account is None else account.subaccount_id
+                raise RuntimeError(f"cannot adopt Ciirus sub-account {inputs.adopt_account_id}: this API user's "
+                                   f"sub-account is {found}. Nothing was created; check adopt_account_id.")
+            return account.subaccount_id, self._outputs(inputs.model_dump(), account)
         try:
             account = self.client.create(SubAccountFields(**inputs.initial.model_dump()))
         except SubAccountExists as exc:

@@ -46,6 +46,8 @@ class SignupToSubAccountInputs(BaseModel):
     telephone: Optional[str] = None
     website: Optional[str] = None
     on_destroy: Literal["refuse", "keep"] = "refuse"
+    # Take over this existing account instead of creating one (the declaration must match it).
+    adopt_account_id: Optional[str] = None
 
     _name = field_validator("name")(not_blank)
     _country = field_validator("country")(country_code)
@@ -56,6 +58,8 @@ class SignupToSubAccount(PlatformHandler):
     replace_fields = frozenset({"platform"})
     # Settings stored on the platform, which the API cannot change once the account exists.
     fixed_fields = ("name", "owner", "country", "address", "telephone", "website")
+    # adopt_account_id only matters to the create: dropping it later changes nothing.
+    compared_fields = ("platform", *fixed_fields, "on_destroy")
 
     @property
     def client(self) -> SignupToClient:
@@ -76,6 +80,8 @@ class SignupToSubAccount(PlatformHandler):
         return refused
 
     def create(self, inputs: SignupToSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
+        if inputs.adopt_account_id is not None:
+            return self._adopt(inputs)
         account = self._recognise(inputs)
         if account is None:
             account = self.client.create_account(CreateAccount(
@@ -116,6 +122,31 @@ class SignupToSubAccount(PlatformHandler):
     @staticmethod
     def _created(account: Account) -> Optional[str]:
         return dt.datetime.fromtimestamp(account.cdate, dt.timezone.utc).isoformat() if account.cdate else None
+
+    def _adopt(self, inputs: SignupToSubAccountInputs) -> tuple[str, dict]:
+        """Take over an existing account with no write: the API cannot update it, so the declaration must
+        match the live values exactly (as `pulumi import` requires)."""
+        account_id = inputs.adopt_account_id
+        account = self.client.get_account(account_id)
+        if account is None:
+            raise RuntimeError(f"cannot adopt Sign-Up.to account {account_id}: it does not exist, or it is not one of "
+                               f"this partner's accounts. Nothing was created; check adopt_account_id.")
+        declared = inputs.model_dump()
+        live = {"name": account.name, "owner.email": account.contactemail}
+        if inputs.owner.timezone is not None:
+            live["owner.timezone"] = account.timezone
+        for field in ("country", "address", "telephone", "website"):
+            if declared[field] is not None:
+                live[field] = getattr(account, field)
+        def value(path: str):
+            head, _, tail = path.partition(".")
+            return declared[head][tail] if tail else declared[head]
+        differences = [f"{k}: declared {value(k)!r}, live {v!r}" for k, v in live.items() if value(k) != v]
+        if differences:
+            raise RuntimeError(f"cannot adopt Sign-Up.to account {account_id}: the declaration differs from the live "
+                               f"account ({'; '.join(differences)}), and the API cannot update an account. Declare the "
+                               f"live values to adopt it; nothing was changed.")
+        return str(account.id), self._outputs(declared, account)
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
         account = self.client.get_account(account_id)

@@ -1,0 +1,141 @@
+"""`email-partners clone`: a customer's stack copied into another environment, made safe there.
+
+The new stack is created by Pulumi (`stack init --copy-config-from`, so every secret is
+re-encrypted for the new stack), gets the target environment's provider settings, and its
+customer declaration rewritten by the environment's copy rules: owner e-mail plus-addressed or
+sent to a catch-all, sending domains under the environment's prefix, limits capped, adoption
+markers removed (the copy creates its own account); `suspended` is kept as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+
+import click
+
+from . import automation
+from .environments import Environment, EnvironmentError_, load_environment
+from .project import CUSTOMER_KEY, ProjectError, load_stack, stack_file
+from .stack_writer import create_stack, write_declaration
+
+UNLIMITED = ("unlimited", -1)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    field: str
+    source: Any
+    clone: Any
+
+
+def _plus(email: str, tag: str) -> str:
+    local, _, domain = email.partition("@")
+    if local.endswith(f"+{tag}") or f"+{tag}-" in local:
+        return email
+    return f"{local}{'-' if '+' in local else '+'}{tag}@{domain}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "customer"
+
+
+def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
+                        customer: str) -> tuple[dict[str, Any], list[Rewrite]]:
+    """The declaration as it must be in `environment`, and each change made (for the user to read)."""
+    rules = environment.spec.copies
+    result = copy.deepcopy(declaration)
+    rewrites: list[Rewrite] = []
+    account = result.setdefault("account", {})
+
+    for marker in ("adopt_account_id", "adopt_existing"):
+        if marker in account:
+            rewrites.append(Rewrite(f"account.{marker}", account.pop(marker), "(removed: the copy creates its own)"))
+
+    owner = account.get("owner")
+    if isinstance(owner, dict) and owner.get("email") and rules.owner_email != "keep":
+        old = owner["email"]
+        new = (_plus(old, environment.name) if rules.owner_email == "plus"
+               else _plus(rules.catch_all, f"{_slug(customer)}-{environment.name}"))
+        if new != old:
+            owner["email"] = new
+            rewrites.append(Rewrite("account.owner.email", old, new))
+
+    for index, spec in enumerate(result.get("sending_domains") or []):
+        if spec.pop("adopt_existing", None) is not None:
+            rewrites.append(Rewrite(f"sending_domains[{index}].adopt_existing", True, "(removed)"))
+        old = spec.get("domain")
+        if rules.domain_prefix and old and not str(old).lower().startswith(rules.domain_prefix + "."):
+            spec["domain"] = f"{rules.domain_prefix}.{old}"
+            rewrites.append(Rewrite(f"sending_domains[{index}].domain", old, spec["domain"]))
+
+    features = result.get("features") or {}
+    for name, cap in rules.limits_cap.items():
+        if name not in features or isinstance(features[name], bool):
+            continue
+        old = features[name]
+        if old in UNLIMITED or (isinstance(old, (int, float)) and old > cap):
+            features[name] = cap
+            rewrites.append(Rewrite(f"features.{name}", old, cap))
+    return result, rewrites
+
+
+@click.command(help="Copy customer STACK into another environment, rewritten by that environment's copy rules.")
+@click.argument("stack")
+@click.option("--to", "target", required=True, metavar="ENVIRONMENT", help="stacks/environments/<ENVIRONMENT>.yaml")
+@click.option("--as", "new_name", metavar="NEW-STACK", help="Name of the copy (default: <customer>.<ENVIRONMENT>).")
+@click.option("--force", is_flag=True, help="Overwrite the copy's stack config if that stack exists (its state is kept).")
+@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def clone(ctx, stack: str, target: str, new_name: Optional[str], force: bool, output: str) -> None:
+    project_dir = ctx.project_dir
+    try:
+        source = load_stack(project_dir, stack)
+        environment = load_environment(project_dir, target)
+        if CUSTOMER_KEY not in source.config:
+            raise ProjectError(f"stack {stack!r} declares no customer ({CUSTOMER_KEY}): nothing to clone")
+        platform = source.platform
+        credentials = environment.resolved_config(platform)
+    except (ProjectError, EnvironmentError_) as exc:
+        raise click.UsageError(str(exc)) from None
+    name = new_name or f"{source.customer}.{target}"
+    if name == stack:
+        raise click.UsageError(f"the copy would be {stack!r} itself: pass --as <new-stack>")
+    declaration, rewrites = rewrite_declaration(source.declaration, environment, source.customer)
+    try:
+        in_backend = automation.stack_names(project_dir)
+        if stack not in in_backend:
+            raise click.UsageError(f"stack {stack!r} has a file but no state in this backend (PULUMI_BACKEND_URL): "
+                                   f"select the backend it lives in, or run `pulumi stack init {stack}` first")
+        if (name in in_backend or stack_file(project_dir, name).exists()) and not force:
+            raise click.UsageError(f"stack {name!r} already exists: nothing was changed. Pass --force to overwrite "
+                                   f"its configuration (its state is kept), or choose another name with --as")
+        create_stack(project_dir, name, environment, platform, credentials, copy_config_from=stack,
+                     in_backend=name in in_backend)
+        path = write_declaration(
+            project_dir, name, environment, platform, credentials, declaration,
+            header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
+                   f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
+                   f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
+    except automation.EngineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    secrets = [f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret]
+    if output == "json":
+        click.echo(json.dumps({"stack": name, "source": stack, "environment": target, "file": str(path),
+                               "rewrites": [asdict(r) for r in rewrites], "secrets": secrets}, indent=2))
+        return
+    click.echo(f"Created stack {name} from {stack} in environment {target} ({path.relative_to(project_dir)}).")
+    if rewrites:
+        click.echo("Rewritten for the environment:")
+        width = max(len(r.field) for r in rewrites)
+        for r in rewrites:
+            click.echo(f"  {r.field:<{width}}  {r.source!r} -> {r.clone!r}")
+    else:
+        click.echo("Nothing rewritten: the environment's copy rules change nothing in this declaration.")
+    click.echo(f"Provider settings of {target}: {', '.join(e.key for e, _ in credentials)}; "
+               f"secrets encrypted: {', '.join(secrets) or 'none'} [secret].")
+    click.echo(f"Next: pulumi preview --stack {name}")

@@ -1,0 +1,220 @@
+"""Environments as data: `stacks/environments/<name>.yaml`.
+
+An environment names, per vendor, the provider settings its stacks get (apiUrl, apiVersion, user
+names) and where each credential comes from (an environment variable, read when a stack is
+written and stored encrypted by Pulumi: never a secret in clear in a file), plus the rules that
+make a copy of a customer safe in it (`email-partners clone`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PLATFORMS = ("cakemail", "signupto", "ciirus")
+ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class EnvironmentError_(Exception):
+    """A missing or invalid environment, named precisely for the user (the CLI exits 2)."""
+
+
+class FromEnv(BaseModel):
+    """A credential read from this environment variable when a stack is written, then kept encrypted."""
+
+    model_config = ConfigDict(extra="forbid")
+    env: str
+
+    @field_validator("env")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ENV_VAR.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name (A-Z, 0-9, _)")
+        return value
+
+
+def _not_a_secret(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError("a credential may not be written in clear here; name the environment variable that holds "
+                         "it, e.g. {env: STAGING_CAKEMAIL_PASSWORD}")
+    return value
+
+
+class _Vendor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    apiUrl: str
+
+    def entries(self, vendor: str) -> list["ConfigEntry"]:
+        out = []
+        for key in type(self).model_fields:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if isinstance(value, FromEnv):
+                out.append(ConfigEntry(f"{vendor}:{key}", None, value.env, True))
+            else:
+                out.append(ConfigEntry(f"{vendor}:{key}", str(value), None, False))
+        return out
+
+
+class CakemailEnvironment(_Vendor):
+    username: str
+    password: FromEnv
+
+    _secret = field_validator("password", mode="before")(_not_a_secret)
+
+
+class SignupToEnvironment(_Vendor):
+    partnerId: Union[int, str]
+    partnerKey: FromEnv
+
+    _secret = field_validator("partnerKey", mode="before")(_not_a_secret)
+
+
+class CiirusEnvironment(_Vendor):
+    apiVersion: Optional[str] = None
+    username: str
+    password: FromEnv
+
+    _secret = field_validator("password", mode="before")(_not_a_secret)
+
+
+class Providers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cakemail: Optional[CakemailEnvironment] = None
+    signupto: Optional[SignupToEnvironment] = None
+    ciirus: Optional[CiirusEnvironment] = None
+
+
+class CopyRules(BaseModel):
+    """How `clone` rewrites a customer declared elsewhere, so the copy cannot reach real people or
+    collide with the original: owner e-mail, sending domains, limits. `suspended` is always kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner_email: Literal["keep", "plus", "catch_all"] = Field(
+        "plus", description="plus: owner@x -> owner+<env>@x; catch_all: every owner -> <catch_all> plus-tagged "
+                            "with the customer; keep: unchanged (production-like environments)")
+    catch_all: Optional[str] = None
+    domain_prefix: Optional[str] = Field(None, description="sending domains become <prefix>.<domain>")
+    limits_cap: dict[str, int] = Field(default_factory=dict, description="feature limit -> highest value in a copy")
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _label(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", value):
+            raise ValueError(f"{value!r} is not a DNS label (lower-case letters, digits, inner hyphens)")
+        return value
+
+    @field_validator("limits_cap")
+    @classmethod
+    def _caps(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in value.items() if v < 0]
+        if bad:
+            raise ValueError(f"caps must be 0 or more: {', '.join(bad)}")
+        return value
+
+
+class EnvironmentFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    providers: Providers
+    copies: CopyRules = Field(default_factory=CopyRules)
+
+    @model_validator(mode="after")
+    def _catch_all_address(self):
+        if self.copies.owner_email == "catch_all" and not self.copies.catch_all:
+            raise ValueError("copies.catch_all: required when copies.owner_email is catch_all")
+        return self
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    """One provider setting of a stack: a plain value, or a secret taken from `env_var`."""
+
+    key: str
+    value: Optional[str]
+    env_var: Optional[str]
+    secret: bool
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    file: Path
+    spec: EnvironmentFile
+
+    def vendor(self, platform: str) -> _Vendor:
+        settings = getattr(self.spec.providers, platform, None)
+        if settings is None:
+            offered = [p for p in PLATFORMS if getattr(self.spec.providers, p) is not None]
+            raise EnvironmentError_(f"environment {self.name!r} ({self.file.name}) has no {platform} settings; "
+                                    f"it configures: {', '.join(offered) or 'no platform'}")
+        return settings
+
+    def provider_entries(self, platform: str) -> list[ConfigEntry]:
+        return self.vendor(platform).entries(platform)
+
+    def resolved_config(self, platform: str, environ: Optional[dict[str, str]] = None) -> list[tuple[ConfigEntry, str]]:
+        """Each provider setting with its value; a credential whose variable is unset is an error
+        raised before anything is written."""
+        environ = os.environ if environ is None else environ
+        resolved, missing = [], []
+        for entry in self.provider_entries(platform):
+            if entry.env_var is not None:
+                value = environ.get(entry.env_var)
+                if not value:
+                    missing.append(f"{entry.key} (from ${entry.env_var})")
+                    continue
+                resolved.append((entry, value))
+            else:
+                resolved.append((entry, entry.value or ""))
+        if missing:
+            raise EnvironmentError_(f"environment {self.name!r}: credentials not set: {', '.join(missing)}. Export "
+                                    f"the variable(s) and run again; nothing was written")
+        return resolved
+
+
+def environments_dir(project_dir: Path) -> Path:
+    return project_dir / "stacks" / "environments"
+
+
+def environment_names(project_dir: Path) -> list[str]:
+    return sorted(p.stem for p in environments_dir(project_dir).glob("*.yaml"))
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
+        if item["type"] == "extra_forbidden":
+            parts.append(f"{path}: unknown key")
+        elif item["type"] == "missing":
+            parts.append(f"{path}: is required")
+        else:
+            parts.append(f"{path + ': ' if path else ''}{item['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def load_environment(project_dir: Path, name: str) -> Environment:
+    path = environments_dir(project_dir) / f"{name}.yaml"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not path.exists():
+        known = ", ".join(environment_names(project_dir)) or "none"
+        raise EnvironmentError_(f"unknown environment {name!r}: no stacks/environments/{name}.yaml "
+                                f"(environments: {known})")
+    shown = path.relative_to(project_dir) if path.is_relative_to(project_dir) else path
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise EnvironmentError_(f"{shown}: not valid YAML: {exc}") from None
+    try:
+        return Environment(name, path, EnvironmentFile.model_validate(raw))
+    except ValidationError as exc:
+        raise EnvironmentError_(f"{shown}: {_describe(exc)}") from None

@@ -1,0 +1,90 @@
+"""Writing a customer stack for an environment: what `clone`, `new` and `discover` share.
+
+Pulumi creates the stack and encrypts every secret (stack init, `--copy-config-from`, `config set
+--secret` with the value on stdin); this module then writes the plain part of the stack file
+(provider settings of the environment, the environment's name and the customer declaration),
+keeping the encrypted values and the encryption salt exactly as Pulumi wrote them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import yaml
+
+from . import automation
+from .environments import PLATFORMS, Environment
+from .project import CUSTOMER_KEY, ENVIRONMENT_KEY, read_stack_file, stack_file
+
+# Settings that belong to an environment, not to a customer: never carried from one to another.
+PROVIDER_KEYS = {f"{vendor}:{key}" for vendor in PLATFORMS
+                 for key in ("apiUrl", "apiVersion", "username", "password", "partnerId", "partnerKey")}
+
+
+class StackExists(Exception):
+    pass
+
+
+def existing(project_dir: Path, names: Iterable[str]) -> list[str]:
+    """Which of `names` already exist, as a stack file or as a stack in the backend."""
+    names = list(names)
+    in_backend = automation.stack_names(project_dir)
+    return [n for n in names if n in in_backend or stack_file(project_dir, n).exists()]
+
+
+def _secure_entries(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}}
+
+
+def create_stack(project_dir: Path, stack: str, environment: Environment, platform: str,
+                 credentials: list, *, copy_config_from: Optional[str] = None, in_backend: bool = False) -> None:
+    """Create `stack` (or reuse it when `in_backend`, for --force) with the environment's credentials
+    encrypted into it. `copy_config_from` copies another stack's config (secrets re-encrypted)."""
+    if in_backend:
+        path = stack_file(project_dir, stack)
+        kept = {k: v for k, v in (read_stack_file(path) if path.exists() else {}).items() if k != "config"}
+        path.write_text(yaml.safe_dump(kept, sort_keys=False) if kept else "")
+        if copy_config_from:
+            automation._checked(["config", "cp", "--stack", copy_config_from, "--dest", stack], project_dir)
+    else:
+        automation.init_stack(stack, project_dir, copy_config_from=copy_config_from)
+    for entry, value in credentials:
+        if entry.secret:
+            automation.set_secret(stack, entry.key, value, project_dir)
+
+
+def write_declaration(project_dir: Path, stack: str, environment: Environment, platform: str, credentials: list,
+                      declaration: Optional[dict[str, Any]], *, header: str = "", declaration_text: str = "",
+                      keep_from_copy: bool = True) -> Path:
+    """Write the plain settings into the stack file Pulumi made. Secrets copied from another stack
+    stay (re-encrypted by Pulumi), except another environment's credentials."""
+    path = stack_file(project_dir, stack)
+    data = read_stack_file(path) if path.exists() else {}
+    old = data.pop("config", None) or {}
+    secrets = {entry.key for entry, _ in credentials if entry.secret}
+    config: dict[str, Any] = {}
+    for entry, value in credentials:
+        config[entry.key] = old[entry.key] if entry.secret else value
+    if keep_from_copy:
+        for key, value in old.items():
+            if key in PROVIDER_KEYS or key in config or key in (CUSTOMER_KEY, ENVIRONMENT_KEY):
+                continue
+            config[key] = value  # the customer's other settings, secrets still encrypted
+    missing = [k for k in secrets if not isinstance(config.get(k), dict)]
+    if missing:
+        raise automation.EngineError(f"stack {stack}: Pulumi did not store {', '.join(missing)} encrypted")
+    config[ENVIRONMENT_KEY] = environment.name
+    if declaration is not None:
+        config[CUSTOMER_KEY] = declaration
+    text = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.strip("\n").splitlines()) if header else ""
+    text += yaml.safe_dump(data, sort_keys=False) if data else ""
+    text += yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True, width=120)
+    if declaration_text:
+        text += declaration_text
+    path.write_text(text)
+    # The file must stay what Pulumi reads: check it parses back to the same secure values.
+    reread = read_stack_file(path).get("config") or {}
+    if _secure_entries(reread) != _secure_entries(config):
+        raise automation.EngineError(f"{path}: the encrypted values did not survive rewriting the file")
+    return path
