@@ -214,12 +214,29 @@ def _checked(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, 
     return result.stdout
 
 
-def stack_names(project_dir: Path, env: Optional[Mapping[str, str]] = None) -> set[str]:
-    """The project's stacks in the current backend."""
-    import json
+class StacksInBackend:
+    """`name in stacks`: whether the current backend has that stack, asked one name at a time.
 
-    listed = json.loads(_checked(["stack", "ls", "--json"], project_dir, env) or "[]")
-    return {item["name"].split("/")[-1] for item in listed}
+    Not `pulumi stack ls`: with this engine build it can hang on the PostgreSQL backend once a project
+    has a handful of stacks (see operations/fleet_run.py); `stack output` of one stack cannot."""
+
+    def __init__(self, project_dir: Path, env: Optional[Mapping[str, str]] = None):
+        self._project_dir, self._env, self._known = project_dir, env, {}
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name not in self._known:
+            result = run_cli(["stack", "output", "--stack", name, "--json"], self._project_dir, self._env)
+            if result.returncode != 0 and "no stack named" not in (result.stderr + result.stdout):
+                raise EngineError(f"cannot tell whether stack {name!r} exists: {result.stderr.strip()[-2000:]}")
+            self._known[name] = result.returncode == 0
+        return self._known[name]
+
+
+def stack_names(project_dir: Path, env: Optional[Mapping[str, str]] = None) -> StacksInBackend:
+    """The project's stacks in the current backend, as a membership test."""
+    return StacksInBackend(project_dir, env)
 
 
 def init_stack(name: str, project_dir: Path, copy_config_from: Optional[str] = None,
