@@ -95,12 +95,15 @@ class CakemailClient:
         metadata = {**(current.metadata or {}), MARKER_METADATA_KEY: marker}
         return self.patch_account(account.id, PatchAccount(metadata=metadata))
 
-    def create_account(self, body: CreateAccount, marker: Optional[str] = None) -> Account:
+    def create_account(self, body: CreateAccount, marker: Optional[str] = None,
+                       known_ids: Optional[set[str]] = None) -> Account:
         """Create exactly once: after an ambiguous failure, look for the account before re-sending.
 
         With a `marker`, the new account is marked at once (see mark_account), and an account that
-        another resource marked is never taken for this one."""
-        known_ids = {a.id for a in self.accounts_named(body.name)}
+        another resource marked is never taken for this one. `known_ids`: the ids of the accounts of
+        that name the caller has just listed (saves listing them again)."""
+        if known_ids is None:
+            known_ids = {a.id for a in self.accounts_named(body.name)}
 
         def find_created() -> Optional[dict]:
             fresh = [a for a in self.full_accounts_named(body.name)

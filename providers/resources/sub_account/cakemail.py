@@ -114,7 +114,7 @@ class CakemailSubAccount(PlatformHandler):
         if inputs.adopt_account_id is not None:
             return self._adopt(inputs)
         input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
-        account = self._recognise(inputs, marker) if marker else None
+        account, known_ids = self._recognise(inputs, marker) if marker else (None, None)
         if account is not None:
             print(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
                   f"an earlier, interrupted run of this resource: taking it over instead of creating another",
@@ -127,7 +127,7 @@ class CakemailSubAccount(PlatformHandler):
                 account_owner=AccountOwnerUser(**owner.model_dump()),
                 trial=inputs.trial,
                 partner=inputs.partner,
-            ))
+            ), known_ids=known_ids)
         if marker:
             try:
                 account = self.client.mark_account(account, marker)
@@ -146,23 +146,25 @@ class CakemailSubAccount(PlatformHandler):
                 recorded["suspended"] = False
         return account.id, self._outputs(recorded, account)
 
-    def _recognise(self, inputs: CakemailSubAccountInputs, marker: str) -> Optional[Account]:
-        """The account an interrupted create of this resource made, if any.
+    def _recognise(self, inputs: CakemailSubAccountInputs, marker: str) -> tuple[Optional[Account], set[str]]:
+        """The account an interrupted create of this resource made, if any, and the ids of every
+        account of that name (what a create must not mistake for its own after a lost answer).
 
         Ours: an account of the declared name whose metadata carries this resource's marker. Failing
         that, a create whose answer was lost before the marking: the only account of that name
         without any marker, made within RECOGNITION_WINDOW, whose readable declared fields (name,
         partner, trial) match. Another resource's marker never matches."""
         candidates = self.client.full_accounts_named(inputs.name)
+        known = {a.id for a in candidates}
         ours = [a for a in candidates if self.client.marker_of(a) == marker]
         if ours:
-            return max(ours, key=lambda a: (a.created_on or 0, a.id))
+            return max(ours, key=lambda a: (a.created_on or 0, a.id)), known
         unmarked = [a for a in candidates if self.client.marker_of(a) is None and within_window(_when(a.created_on))]
         if len(unmarked) != 1:
-            return None
+            return None, known
         account = unmarked[0]
         trial_matches = account.status not in ("trial", "active") or (account.status == "trial") == inputs.trial
-        return account if account.partner == inputs.partner and trial_matches else None
+        return (account if account.partner == inputs.partner and trial_matches else None), known
 
     def _align(self, account: Account, inputs: CakemailSubAccountInputs) -> Account:
         """A taken-over account gets the declared name and flags (the owner was set by the same create)."""
