@@ -64,13 +64,6 @@ def workspace_options(project_dir: Path, env: Optional[Mapping[str, str]] = None
         pulumi_command=auto.PulumiCommand(root=str(engine_bin_dir().parent), skip_version_check=True))
 
 
-def select_stack(name: str, project_dir: Path, env: Optional[Mapping[str, str]] = None):
-    """An Automation API stack of the project's own program (the program in stacks/)."""
-    from pulumi import automation as auto
-
-    return auto.select_stack(stack_name=name, work_dir=str(project_dir), opts=workspace_options(project_dir, env))
-
-
 def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, str]] = None,
             check: bool = False, timeout: Optional[float] = None,
             input: Optional[str] = None) -> subprocess.CompletedProcess:
@@ -80,7 +73,6 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
                           env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout,
                           input=input)
-
 
 
 
