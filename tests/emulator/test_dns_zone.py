@@ -42,7 +42,8 @@ def test_unpublish_one_record_or_a_whole_name(emulator):
 
 
 def test_bad_records_are_refused(emulator):
-    for body in ({"type": "TXT", "value": "v"}, {"name": "a.com", "type": "MX", "value": "v"},
+    for body in ({"type": "TXT", "value": "v"}, {"name": "a.com", "type": "A", "value": "192.0.2.1"},
+                 {"name": "a.com", "type": "MX", "value": "not a host"},
                  {"name": "a.com", "type": "TXT"}, {"name": "a.com", "type": "TXT", "value": ""},
                  {"name": "a.com", "type": "TXT", "value": 5},
                  {"name": "bad name.com", "type": "TXT", "value": "v"},
