@@ -412,3 +412,13 @@ def test_the_demo_key_is_a_parents(tmp_path):
     store.close()
     with EmulatorServer(str(tmp_path / "demo.sqlite")) as server:
         assert SendGrid(server, demo.SENDGRID_API_KEY).get("/v3/subusers").json() == []
+    readme = (Path(__file__).resolve().parents[2] / "emulator" / "README.md").read_text()
+    assert demo.SENDGRID_API_KEY in readme and f"`{demo.SENDGRID_PARENT}`" in readme  # documented as it is
+
+
+def test_publish_dns_lets_a_demo_domain_validate(tmp_path):
+    with EmulatorServer(str(tmp_path / "e.sqlite"), publish_dns=True) as server:
+        api = SendGrid(server, add_parent(server)["api_key"])
+        for fields in ({}, {"automatic_security": False}):
+            domain = api.create_domain("demo.example", **fields)
+            assert api.post(f"/v3/whitelabel/domains/{domain['id']}/validate").json()["valid"] is True
