@@ -16,7 +16,7 @@ Vendor quirks live here, HTTP behaviour in ..http:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import requests
 

@@ -1,7 +1,12 @@
-"""Helpers for the SendGrid emulator tests: control-API setup calls and a tiny Bearer client."""
+"""Helpers for the SendGrid emulator tests: fixtures, control-API setup calls, a tiny Bearer client,
+and the vendor's OpenAPI documents."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 import requests
 
 PARENT_IPS = ["198.51.100.10", "198.51.100.11"]
@@ -59,3 +64,29 @@ def publish_records(emulator, domain: dict) -> None:
         r = requests.put(f"{emulator.url}/_control/dns/records", timeout=5,
                          json={"name": record["host"], "type": record["type"].upper(), "value": record["data"]})
         assert r.status_code == 201, r.text
+
+
+# The vendor's OpenAPI documents, in the shared/ folder beside the checkout (or above a worktree).
+REFERENCE = next((p / "shared" / "reference" / "sendgrid" for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "reference" / "sendgrid").is_dir()), None)
+
+
+@pytest.fixture
+def parent(emulator):
+    return add_parent(emulator)
+
+
+@pytest.fixture
+def sg(emulator, parent):
+    client = SendGrid(emulator, parent["api_key"])
+    yield client
+    client.session.close()
+
+
+def schema(document: str, *path: str) -> dict:
+    if REFERENCE is None:
+        pytest.skip("the vendor's OpenAPI documents (shared/reference/sendgrid) are not beside this checkout")
+    node = json.loads((REFERENCE / f"{document}.openapi.json").read_text())
+    for key in path:
+        node = node[key]
+    return node
