@@ -239,6 +239,15 @@ def test_faults_come_in_the_vendors_shape(emulator, sg):
     assert [s["username"] for s in sg.get("/v3/subusers").json()] == ["landed"]  # it was made all the same
 
 
+def test_the_official_library_sees_faults_as_the_real_service_would_send_them(emulator, parent):
+    requests.post(f"{emulator.url}/_control/faults", timeout=5, json={
+        "path": "^/sendgrid/v3/whitelabel/domains$", "method": "GET", "status": 503, "latency_ms": 50})
+    with pytest.raises(HTTPError) as err:
+        official(emulator, parent["api_key"]).client.whitelabel.domains.get()
+    assert err.value.status_code == 503 and json.loads(err.value.body)["errors"][0]["field"] is None
+    assert json.loads(official(emulator, parent["api_key"]).client.whitelabel.domains.get().body) == []
+
+
 def test_the_request_log_masks_the_password_and_keeps_no_key(emulator, sg, parent):
     sg.create_subuser("logged")
     log = requests.get(f"{emulator.url}/_control/requests", params={"vendor": "sendgrid"}, timeout=5).json()
