@@ -220,9 +220,13 @@ class SendGridClient:
                               json=patch.request_body(), idempotent=True)
         if isinstance(answer, list):  # the spec declares a list here; the service answers the domain
             answer = answer[0] if answer else None
-        if not isinstance(answer, dict):
-            return self.get_domain(domain_id, on_behalf_of) or _missing("PATCH", domain_id)
-        return AuthenticatedDomain.model_validate(answer)
+        if isinstance(answer, dict):
+            return AuthenticatedDomain.model_validate(answer)
+        found = self.get_domain(domain_id, on_behalf_of)  # an empty answer: read what the PATCH left
+        if found is None:
+            raise ApiError(VENDOR, "PATCH", f"/v3/whitelabel/domains/{domain_id}", None,
+                           "the answer was empty and the domain is no longer there")
+        return found
 
     def validate_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> DomainValidation:
         """Ask SendGrid to check the domain's DNS records now; the answer says which failed and why."""
@@ -284,8 +288,3 @@ def _without(exc: ApiError, secret: str) -> ApiError:
     if not secret or secret not in exc.vendor_message:
         return exc
     return type(exc)(exc.vendor, exc.method, exc.path, exc.status, exc.vendor_message.replace(secret, "[secret]"))
-
-
-def _missing(method: str, domain_id: int) -> AuthenticatedDomain:
-    raise ApiError(VENDOR, method, f"/v3/whitelabel/domains/{domain_id}", None,
-                   "the domain answered nothing and is no longer there")

@@ -82,6 +82,23 @@ def test_has_txt_and_persistence(db_path):
         reopened.close()
 
 
+def test_has_record_compares_cname_targets_and_mx_exchanges_as_names(db_path):
+    store = Store(db_path)
+    try:
+        dns_zone.publish("em1.example.com", "MX", "MX.SendGrid.net.", store)
+        dns_zone.publish("s1._domainkey.example.com", "CNAME", "s1.domainkey.u7.wl.sendgrid.net", store)
+        assert dns_zone.has_record("EM1.example.com.", "mx", "mx.sendgrid.net", store)
+        assert dns_zone.has_record("s1._domainkey.example.com", "CNAME", "S1.domainkey.u7.wl.sendgrid.net.", store)
+        assert not dns_zone.has_record("em1.example.com", "CNAME", "mx.sendgrid.net", store)  # MX != CNAME
+        assert not dns_zone.has_record("em1.example.com", "MX", "other.example.net", store)
+        assert not dns_zone.has_record("em1.example.com", "A", "192.0.2.1", store)  # not a type the zone holds
+        assert not dns_zone.has_record("not a name", "MX", "mx.sendgrid.net", store)
+        assert dns_zone.values("em1.example.com", "MX", store) == ["mx.sendgrid.net"]
+        assert dns_zone.values("em1.example.com", "TXT", store) == []
+    finally:
+        store.close()
+
+
 def test_hostname_rules():
     assert dns_zone.is_hostname("mail.example.com")
     assert dns_zone.is_hostname("xn--bcher-kva.example")
