@@ -4,9 +4,10 @@ Part of the core because several vendors read it (its table is created by store.
 routes that publish and remove records are in control.py.
 
 Ciirus (Mandrill), Cakemail DKIM and SendGrid domain authentication all report whether a domain's
-verification, DKIM and SPF records (and, for SendGrid's manual security, an MX record) exist. The emulator never resolves real DNS: a record counts only once a test (or the
---publish-dns demo option) has put it here, so a client can watch a domain go from unverified to
-verified, and a wrong value visibly fails. Names are stored lower-case without the trailing dot,
+verification, DKIM and SPF records (and, for SendGrid's manual security, an MX record) exist. The
+emulator never resolves real DNS: a record counts only once a test (or the --publish-dns demo
+option) has put it here, so a client can watch a domain go from unverified to verified, and a
+wrong value visibly fails. Names are stored lower-case without the trailing dot,
 as DNS compares them; TXT values are compared exactly (no unquoting, no whitespace folding);
 CNAME targets and MX exchanges are host names, normalised like names (an MX preference is not
 modelled: the value is the exchange alone).
