@@ -1,4 +1,4 @@
-"""Local emulator of the partner APIs (Cakemail, Sign-Up.to, Ciirus).
+"""Local emulator of the partner APIs (Cakemail, Sign-Up.to, Ciirus, SendGrid).
 
 Lets the providers and their tests run against realistic HTTP behaviour, with injectable faults
 and a request log, without touching the vendors' real services. Layout (README.md): core/ is the

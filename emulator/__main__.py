@@ -26,7 +26,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed-demo", action="store_true",
                         help="create the demo credentials of every vendor if absent (emulator/demo.py)")
     parser.add_argument("--publish-dns", action="store_true",
-                        help="publish the DNS records Ciirus domains and Cakemail DKIM keys "
+                        help="publish the DNS records the vendors' sending domains and DKIM keys "
                              "expect, so they validate without a test publishing them")
     return parser.parse_args(argv)
 

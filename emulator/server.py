@@ -16,9 +16,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .cakemail import VENDOR as CAKEMAIL
 from .ciirus import VENDOR as CIIRUS
 from .core import Vendor, create_app
+from .sendgrid import VENDOR as SENDGRID
 from .signupto import VENDOR as SIGNUPTO
 
-VENDORS: tuple[Vendor, ...] = (CAKEMAIL, SIGNUPTO, CIIRUS)
+VENDORS: tuple[Vendor, ...] = (CAKEMAIL, SIGNUPTO, CIIRUS, SENDGRID)
 
 
 class EmulatorServer:

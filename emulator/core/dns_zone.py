@@ -3,11 +3,14 @@
 Part of the core because several vendors read it (its table is created by store.py); the control
 routes that publish and remove records are in control.py.
 
-Ciirus (Mandrill) and Cakemail DKIM both report whether a domain's verification, DKIM and SPF
-records exist. The emulator never resolves real DNS: a record counts only once a test (or the
---publish-dns demo option) has put it here, so a client can watch a domain go from unverified to
-verified, and a wrong value visibly fails. Names are stored lower-case without the trailing dot,
-as DNS compares them; TXT values are compared exactly (no unquoting, no whitespace folding).
+Ciirus (Mandrill), Cakemail DKIM and SendGrid domain authentication all report whether a domain's
+verification, DKIM and SPF records (and, for SendGrid's manual security, an MX record) exist. The
+emulator never resolves real DNS: a record counts only once a test (or the --publish-dns demo
+option) has put it here, so a client can watch a domain go from unverified to verified, and a
+wrong value visibly fails. Names are stored lower-case without the trailing dot,
+as DNS compares them; TXT values are compared exactly (no unquoting, no whitespace folding);
+CNAME targets and MX exchanges are host names, normalised like names (an MX preference is not
+modelled: the value is the exchange alone).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from flask import current_app
 
 from .store import Store, get_store
 
-TYPES = ("TXT", "CNAME")
+TYPES = ("TXT", "CNAME", "MX")
+_HOST_VALUED = ("CNAME", "MX")  # the value is a host name
 
 # Owner names may hold underscores (_domainkey, _dmarc); host names (sending domains) may not.
 _RECORD_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -50,7 +54,7 @@ def _normalize(name: str, rtype: str, value: str | None) -> tuple[str, str, str 
     rtype = rtype.upper()
     if rtype not in TYPES:
         raise ValueError(f"type must be one of {', '.join(TYPES)}")
-    if rtype == "CNAME" and value is not None:
+    if rtype in _HOST_VALUED and value is not None:
         value = normalize_name(value)
     return normalize_name(name), rtype, value
 
@@ -98,6 +102,28 @@ def has_txt(name: str, value: str, store: Store | None = None) -> bool:
         "SELECT 1 AS hit FROM dns_records WHERE name = ? AND type = 'TXT' AND value = ?",
         (name, value))
     return row is not None
+
+
+def has_record(name: str, rtype: str, value: str, store: Store | None = None) -> bool:
+    """True when the zone holds that record (a CNAME target or MX exchange compared as a name)."""
+    try:
+        name, rtype, value = _normalize(name, rtype, value)  # type: ignore[assignment]
+    except ValueError:
+        return False
+    row = (store or get_store()).query_one(
+        "SELECT 1 AS hit FROM dns_records WHERE name = ? AND type = ? AND value = ?", (name, rtype, value))
+    return row is not None
+
+
+def values(name: str, rtype: str, store: Store | None = None) -> list[str]:
+    """The values published at name for one type (what a validator reports it found)."""
+    try:
+        name, rtype, _ = _normalize(name, rtype, None)
+    except ValueError:
+        return []
+    rows = (store or get_store()).query(
+        "SELECT value FROM dns_records WHERE name = ? AND type = ? ORDER BY value", (name, rtype))
+    return [r["value"] for r in rows]
 
 
 def publish_if_demo(wanted: list[tuple[str, str, str]], store: Store | None = None) -> None:

@@ -54,8 +54,8 @@ CREATE TABLE IF NOT EXISTS faults (
 );
 CREATE TABLE IF NOT EXISTS dns_records (
     name    TEXT NOT NULL,              -- lower-case, no trailing dot
-    type    TEXT NOT NULL,              -- 'TXT' or 'CNAME'
-    value   TEXT NOT NULL,              -- TXT text as published; CNAME target normalised like name
+    type    TEXT NOT NULL,              -- 'TXT', 'CNAME' or 'MX'
+    value   TEXT NOT NULL,              -- TXT text as published; CNAME target / MX exchange normalised like name
     created TEXT NOT NULL,
     PRIMARY KEY (name, type, value)
 );

@@ -42,7 +42,8 @@ def test_unpublish_one_record_or_a_whole_name(emulator):
 
 
 def test_bad_records_are_refused(emulator):
-    for body in ({"type": "TXT", "value": "v"}, {"name": "a.com", "type": "MX", "value": "v"},
+    for body in ({"type": "TXT", "value": "v"}, {"name": "a.com", "type": "A", "value": "192.0.2.1"},
+                 {"name": "a.com", "type": "MX", "value": "not a host"},
                  {"name": "a.com", "type": "TXT"}, {"name": "a.com", "type": "TXT", "value": ""},
                  {"name": "a.com", "type": "TXT", "value": 5},
                  {"name": "bad name.com", "type": "TXT", "value": "v"},
@@ -79,6 +80,23 @@ def test_has_txt_and_persistence(db_path):
         assert len(dns_zone.records(store=reopened)) == 2
     finally:
         reopened.close()
+
+
+def test_has_record_compares_cname_targets_and_mx_exchanges_as_names(db_path):
+    store = Store(db_path)
+    try:
+        dns_zone.publish("em1.example.com", "MX", "MX.SendGrid.net.", store)
+        dns_zone.publish("s1._domainkey.example.com", "CNAME", "s1.domainkey.u7.wl.sendgrid.net", store)
+        assert dns_zone.has_record("EM1.example.com.", "mx", "mx.sendgrid.net", store)
+        assert dns_zone.has_record("s1._domainkey.example.com", "CNAME", "S1.domainkey.u7.wl.sendgrid.net.", store)
+        assert not dns_zone.has_record("em1.example.com", "CNAME", "mx.sendgrid.net", store)  # MX != CNAME
+        assert not dns_zone.has_record("em1.example.com", "MX", "other.example.net", store)
+        assert not dns_zone.has_record("em1.example.com", "A", "192.0.2.1", store)  # not a type the zone holds
+        assert not dns_zone.has_record("not a name", "MX", "mx.sendgrid.net", store)
+        assert dns_zone.values("em1.example.com", "MX", store) == ["mx.sendgrid.net"]
+        assert dns_zone.values("em1.example.com", "TXT", store) == []
+    finally:
+        store.close()
 
 
 def test_hostname_rules():
