@@ -23,6 +23,7 @@ OPS = {"create": "create", "update": "update", "replace": "replace", "create-rep
        "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
 # The reason to acknowledge each dangerous kind with, and how.
 KINDS = {
+    "customer-removed": "`review --acknowledge customer-removed`",
     "account-replaced": "`account.allow_replace: true` in the stack file",
     "account-deleted": "`account.protect: false` in the stack file (recorded by an `up`)",
     "domain-replaced": "`review --acknowledge domain-replaced`",
@@ -84,6 +85,9 @@ class StackReview(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     policy_violations: list[PolicyViolation] = Field(default_factory=list)
     credentials: Optional[str] = None   # the result of --check-credentials
+    file_change: Optional[str] = None   # with --base: "deleted" or "renamed" (no preview then), else None
+    renamed_from: Optional[str] = None  # the stack this one's file was renamed from
+    renamed_to: Optional[str] = None
 
     @property
     def failed(self) -> bool:
@@ -237,6 +241,28 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
         tail = "\n".join(line for line in run.stderr.strip().splitlines()[-6:])
         review.problems.append(Problem(severity="error", message=tail or f"pulumi preview exited {run.returncode}"))
     return review
+
+
+RETIRE_STEPS = ("to retire it, restore the file with `account.protect: false` (on Sign-Up.to also "
+                "`account.on_destroy: keep`), run `pulumi up`, then `pulumi destroy --yes` and `pulumi stack rm --yes`, "
+                "and only then delete the file (README: retiring a customer)")
+
+
+def removed_review(stack: str, customer: str, platform: Optional[str], renamed_to: Optional[str],
+                   acknowledged: set[str]) -> StackReview:
+    """A stack whose file the change deletes or renames: nothing manages its live account afterwards."""
+    account = f"its {platform} account" if platform else "its account"
+    if renamed_to:
+        reason = (f"{stack} is renamed to {renamed_to}, and a rename is a new stack: {account} stays live and "
+                  f"unmanaged (its state stays in the backend under {stack}), and {renamed_to} creates a new, "
+                  f"empty account; to keep managing the customer, keep the old name, or {RETIRE_STEPS}")
+    else:
+        reason = f"{stack} is no longer declared: {account} stays live and unmanaged; {RETIRE_STEPS}"
+    danger = Danger(kind="customer-removed", resource=f"stack file stacks/Pulumi.{stack}.yaml", reason=reason,
+                    acknowledged=bool({"customer-removed", "all"} & acknowledged),
+                    acknowledge_with=KINDS["customer-removed"])
+    return StackReview(stack=stack, customer=customer, platform=platform, preview_ok=True, dangers=[danger],
+                       file_change="renamed" if renamed_to else "deleted", renamed_to=renamed_to)
 
 
 def lowered_limits(review: StackReview) -> dict[str, dict[str, tuple[Any, Any]]]:

@@ -42,7 +42,13 @@ def markdown(reviews: list[StackReview]) -> str:
                   + (f"; preview **failed**" if review.failed else "") + "."]
         if review.credentials:
             lines.append(f"Credentials: {review.credentials}.")
+        if review.renamed_from:
+            lines.append(f"Renamed from `{review.renamed_from}`: a new stack, previewed as such.")
         lines.append("")
+        if review.file_change:
+            what = f"renamed to `{review.renamed_to}`" if review.renamed_to else "deleted"
+            lines += [f"Stack file {what}: nothing manages this customer after the merge (see Dangerous).", ""]
+            continue
         if review.changes:
             lines += ["| resource | action | field | old | new |", "|---|---|---|---|---|"]
             for change in review.changes:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import ConfigureRequest, Config
 
-from operations.review import changed_stacks, exit_status
+from operations.review import exit_status
+from operations.review_files import stack_file_changes
 from operations.review_plan import UNKNOWN, review_of
 from operations.review_render import as_json, markdown
 from providers.resources.sub_account import SubAccountProvider
@@ -153,7 +154,9 @@ def test_changed_stacks_since_a_git_ref(tmp_path):
     (tmp_path / "stacks" / "Pulumi.d.prod.yaml").write_text("config: {}\n")   # new, not yet committed
     (tmp_path / "stacks" / "Pulumi.b.prod.yaml").unlink()                      # removed: not previewable
     (tmp_path / "README.md").write_text("y\n")
-    assert changed_stacks(tmp_path, "HEAD~1") == ["a.prod", "d.prod"]
+    changes = stack_file_changes(tmp_path, "HEAD~1")
+    assert changes.changed == ["a.prod", "d.prod"]
+    assert [(r.name, r.renamed_to) for r in changes.removed] == [("b.prod", None)]
 
 
 def test_a_signupto_limit_lowered_below_usage_is_dangerous():
