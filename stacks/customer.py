@@ -129,7 +129,7 @@ class Customer(pulumi.ComponentResource):
                                   **account_settings(declaration))
         if declaration.features is not None:
             self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
-                                            account_id=self.account.account_id, features=declaration.features, opts=child)
+                                            account_id=self.account.id, features=declaration.features, opts=child)
         self.domains = {}
         for spec in declaration.sending_domains:
             settings = dict(spec)
@@ -138,6 +138,6 @@ class Customer(pulumi.ComponentResource):
             # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
             resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
             self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
-                                                      account_id=self.account.account_id, domain=domain,
+                                                      account_id=self.account.id, domain=domain,
                                                       opts=child, **settings)
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

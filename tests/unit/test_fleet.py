@@ -120,7 +120,8 @@ def test_unknown_selection_is_a_usage_error(project):
 
 
 def test_report_json_and_table(project, monkeypatch, tmp_path):
-    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False,
+                       no_policy=False):
         customers = [_result(s.name, "no changes", operation, duration_seconds=1.5) for s in stacks]
         return FleetReport(operation=operation, started_at="t", duration_seconds=2, parallel=parallel,
                            exit_status=0, customers=customers)
@@ -141,7 +142,8 @@ def test_report_json_and_table(project, monkeypatch, tmp_path):
 def test_up_on_a_terminal_previews_the_fleet_and_asks_once(project, monkeypatch, answer, runs):
     calls = []
 
-    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False,
+                       no_policy=False):
         calls.append((operation, [s.name for s in stacks], refresh))
         customers = [_result(s.name, "changes" if s.customer == "acme" else "no changes", operation,
                              changes={"update": 1} if s.customer == "acme" else {}) for s in stacks]
