@@ -126,6 +126,35 @@ def validate(model: Type[BaseModel], inputs: dict[str, Any], context: str) -> tu
         return None, failures
 
 
+def with_defaults(model: Type[BaseModel], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`inputs` plus each field's default that is not given (defaults that are None stay out, as the engine drops them)."""
+    filled = dict(inputs)
+    for name, info in model.model_fields.items():
+        if name not in filled and not info.is_required():
+            default = info.get_default(call_default_factory=True)
+            if default is not None:
+                filled[name] = default.model_dump() if isinstance(default, BaseModel) else default
+    return filled
+
+
+def sentence(text: str) -> str:
+    """A message that ends with exactly one full stop (the engine and the tools print it as it is)."""
+    text = text.rstrip().rstrip(".").rstrip()
+    return text if text.endswith(("?", "!")) else text + "."
+
+
+def presented(failures: Iterable[CheckFailure], inputs: Mapping[str, Any]) -> list[CheckFailure]:
+    """Failures as the engine prints them: `property X value {V}` shows a map or list as a Go dump
+    (`{map[email:{...}]}`), so those carry the property name in the reason instead; every reason is a sentence."""
+    shown = []
+    for failure in failures:
+        if failure.property and isinstance(inputs.get(failure.property), (Mapping, list, tuple)):
+            shown.append(CheckFailure("", sentence(f"{failure.property}: {failure.reason}")))
+        else:
+            shown.append(CheckFailure(failure.property, sentence(failure.reason)))
+    return shown
+
+
 def check_platform(inputs: Mapping[str, Any], offered: Mapping[str, str], resource: str) -> Optional[CheckFailure]:
     """`offered` maps each supported platform to its handler; say what exists when the choice is wrong."""
     platform = inputs.get("platform")
@@ -200,9 +229,14 @@ class PlatformProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         try:
-            return self._check(olds, news)
+            result = self.check_inputs(olds, news)
+            return CheckResult(result.inputs, presented(result.failures, result.inputs))
         finally:
             report_loaded_modules()
+
+    def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The checks themselves (subclasses add theirs here); `check` words the failures for the engine."""
+        return self._check(olds, news)
 
     def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = user_inputs(news, self.output_keys)
@@ -215,7 +249,9 @@ class PlatformProvider(ResourceProvider):
         model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
         failures += self.settings_failures(inputs["platform"])
         if model is None:
-            return CheckResult(inputs, failures)
+            # With an input still unknown (preview), keep the defaults the model would add, so the plan
+            # does not show them as removed (`- adopt_existing: false`) next to the unknown value.
+            return CheckResult(with_defaults(handler.Inputs, inputs) if not failures else inputs, failures)
         failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
         normalised = self.normalised(model)
         if news.get(MARKER_KEY) is not None:
