@@ -22,6 +22,7 @@ ADOPTION_INPUTS = ("adopt_account_id", "adopt_existing")  # a SubAccount create 
 COUNTED = ("create", "update", "replace", "delete")
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker of a secret value
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PENDING_RECORDS = "record(s) not validated yet"  # DomainVerification's message at its deadline
 
 
 class FieldDrift(BaseModel):
@@ -190,6 +191,16 @@ def _command_output(exc: BaseException) -> str:
     return stderr.strip() or head.split(" stdout: ", 1)[-1]
 
 
+def customer_error(stack: str, exc: BaseException, collector: EventCollector) -> str:
+    """The one line a fleet report shows: the mandatory policies that blocked the run, else the engine's
+    reason; for a DomainVerification deadline, where to read the records in full (never a value cut short)."""
+    error = "; ".join(collector.policy_violations) or one_line_error(exc, collector.errors)
+    if PENDING_RECORDS in error:
+        error = (error.split(PENDING_RECORDS, 1)[0] + PENDING_RECORDS
+                 + f": `email-partners dns {stack} --pending` prints them in full.")
+    return error
+
+
 def run_customer(stack: CustomerStack, operation: str, workspace,
                  on_step: Callable[[str], None] = lambda _: None, refresh: bool = False,
                  policy_pack=None) -> CustomerResult:
@@ -215,7 +226,7 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
                               duration_seconds=round(time.monotonic() - started, 2),
-                              error="; ".join(collector.policy_violations) or one_line_error(exc, collector.errors))
+                              error=customer_error(stack.name, exc, collector))
     differs = collector.planned if operation == "drift" else None
     if operation in ("refresh", "drift") and (collector.drift or differs):
         result: Result = "drift"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from providers.resources.common import with_refused_value
 
 from providers.resources.account_features import AccountFeatures
+from providers.resources.domain_verification import DomainVerification
 from providers.resources.sending_domain import SendingDomain
 from providers.resources.sub_account import SubAccount
 
@@ -41,13 +42,22 @@ class CustomerDeclaration(BaseModel):
 
     @model_validator(mode="after")
     def _platform_shape(self):
+        problems = []  # every mistake of the declaration at once, not the first
         nulls = [name for name, value in (self.features or {}).items() if value is None]
         if nulls:
-            raise ValueError(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
-                             f"it; write \"unlimited\" for no limit, or leave the setting out to leave it alone")
+            problems.append(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
+                            f"it; write \"unlimited\" for no limit, or leave the setting out to leave it alone")
         domains = [d.get("domain") for d in self.sending_domains]
         if len(set(domains)) != len(domains):
-            raise ValueError("sending_domains: each domain may be declared once")
+            problems.append("sending_domains: each domain may be declared once")
+        for i, spec in enumerate(self.sending_domains):
+            timeout = spec.get("verification_timeout_seconds")
+            if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)
+                                        or not 0 <= timeout <= 3600):
+                problems.append(f"sending_domains[{i}].verification_timeout_seconds: must be a whole number of "
+                                f"seconds from 0 to 3600 (got {timeout!r})")
+        if problems:
+            raise ValueError("; ".join(problems))
         if self.platform == "ciirus":
             if len(self.sending_domains) != 1:
                 raise ValueError("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
@@ -116,6 +126,7 @@ class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
     domains: dict[str, SendingDomain]
+    verifications: dict[str, DomainVerification]
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
@@ -130,14 +141,20 @@ class Customer(pulumi.ComponentResource):
         if declaration.features is not None:
             self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
                                             account_id=self.account.id, features=declaration.features, opts=child)
-        self.domains = {}
+        self.domains, self.verifications = {}, {}
         for spec in declaration.sending_domains:
             settings = dict(spec)
             domain = settings.pop("domain", None)
+            timeout = settings.pop("verification_timeout_seconds", None)
             key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
             # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
             resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
             self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
                                                       account_id=self.account.id, domain=domain,
                                                       opts=child, **settings)
+            if timeout:  # the wait is a resource of its own, after the domain's records are in state
+                sending = self.domains[key]
+                self.verifications[key] = DomainVerification(
+                    f"{resource_name}-verification", platform=declaration.platform, account_id=self.account.id,
+                    domain=sending.domain, sending_domain_id=sending.id, timeout_seconds=timeout, opts=child)
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import os
@@ -202,6 +203,35 @@ class PlatformHandler:
         self._config = config  # the stack config (credentials included): held in memory only
 
 
+ENGINE_CALLS = ("create", "read", "update", "delete")
+
+
+def _servicer_context():
+    """The gRPC context of the dynamic provider server's call that is running this one (a caller's local)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        context = frame.f_locals.get("context")
+        if hasattr(context, "set_details") and hasattr(context, "abort"):
+            return context
+        frame = frame.f_back
+    return None
+
+
+def _worded_for_the_engine(method: Callable) -> Callable:
+    """An error raised to the engine reads as its own message: the dynamic provider server (through gRPC)
+    would prefix it with `Exception calling application:`; details set on the call win over that text."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            context = _servicer_context()
+            if context is not None:
+                context.set_details(str(exc) or type(exc).__name__)
+            raise
+    return call
+
+
 class PlatformProvider(ResourceProvider):
     """What the three resources share: `platform` picks a handler, inputs are validated at check.
 
@@ -215,6 +245,12 @@ class PlatformProvider(ResourceProvider):
     # The pickled provider holds no secret (credentials come through `configure`), so state keeps it
     # in clear: smaller, and readable. The SDK still makes it secret if a secret Output were captured.
     serialize_as_secret_always = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ENGINE_CALLS:
+            if name in cls.__dict__:
+                setattr(cls, name, _worded_for_the_engine(cls.__dict__[name]))
 
     def configure(self, req: ConfigureRequest) -> None:
         self._stack_config = req.config

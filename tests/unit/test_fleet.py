@@ -89,6 +89,21 @@ def test_one_line_error_is_the_engines_reason():
         "cakemail POST /accounts: 401 invalid credentials"
 
 
+def test_a_verification_deadline_points_at_the_dns_command_and_cuts_no_value():
+    from operations.fleet_run import customer_error
+
+    collector = EventCollector()
+    value = "v=DKIM1; k=rsa; p=" + "A" * 392
+    collector.errors.append("news.acme.example is not verified after 2s: 1 record(s) not validated yet. Publish "
+                            f"them, then run `pulumi up` again (or raise timeout_seconds):\n  TXT s._domainkey.news."
+                            f"acme.example \"{value}\" (dkim)")
+    error = customer_error("acme.production", Exception(), collector)
+    assert error == ("news.acme.example is not verified after 2s: 1 record(s) not validated yet: "
+                     "`email-partners dns acme.production --pending` prints them in full.")
+    collector.policy_violations.append("mandatory policy trial-within-trial-limits on a-features: too high")
+    assert customer_error("a", Exception(), collector).startswith("mandatory policy trial-within-trial-limits")
+
+
 def _result(stack: str, result: str, operation: str = "drift", **extra) -> CustomerResult:
     return CustomerResult(stack=stack, customer=stack, platform="cakemail", environment=None, operation=operation,
                           result=result, **extra)

@@ -75,6 +75,7 @@ class SendingDomainProvider(PlatformProvider):
 class SendingDomain(pulumi.dynamic.Resource, module="partners", name="SendingDomain"):
     """A sending domain; `records` lists the DNS records to publish, `verified` says if all validate."""
 
+    domain: pulumi.Output[str]
     records: pulumi.Output[list]
     verified: pulumi.Output[bool]
 
