@@ -57,7 +57,7 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
         # Like `fleet preview`, create the empty stack in the backend, keeping the file as written.
         automation.init_stack(stack, project_dir)
         run = automation.preview(stack, project_dir, policy_pack=policy_pack)
-    review = review_of(stack, declared.customer, declared.platform, run, acknowledged)
+    review = review_of(stack, declared.customer, declared.platform, run, acknowledged, declared.declaration)
     if declared.platform == "signupto" and lowered_limits(review):
         review.dangers += usage_dangers(review, signupto_usage(stack, project_dir), acknowledged)
     if check_credentials:

@@ -35,6 +35,11 @@ KINDS = {
 # Sign-Up.to reports what an account uses next to its limits (GET /account).
 USAGE_OF_LIMIT = {"list_limit": "list_count", "user_limit": "user_count", "subscriber_limit": "subscriber_count"}
 GUARD_MARK = "allow_replace: true"
+# Inputs the program computes itself, never shown as declared.
+INTERNAL = {"creation_marker"}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Engine diagnostics that are not about the change (e.g. where it found the policy pack's launcher).
+ENGINE_NOISE = (re.compile(r"^using pulumi-analyzer-policy-\S+ from \$PATH"),)
 
 
 class FieldChange(BaseModel):
@@ -101,6 +106,15 @@ class StackReview(BaseModel):
         return any(GUARD_MARK in p.message for p in self.problems)
 
     @property
+    def platform_switch(self) -> Optional[tuple[Any, Any]]:
+        """(old, new) when the plan moves the customer to another platform."""
+        for change in self.changes:
+            for field in change.fields:
+                if change.resource == "SubAccount" and field.field == "platform" and field.old and field.new:
+                    return field.old, field.new
+        return None
+
+    @property
     def unacknowledged(self) -> list[Danger]:
         return [d for d in self.dangers if not d.acknowledged]
 
@@ -139,6 +153,45 @@ def field_changes(old_inputs: dict, new_inputs: dict) -> list[FieldChange]:
     return changes
 
 
+def declared_keys(resource: str, new: dict, declaration: Optional[dict], platform: Optional[str]) -> set[str]:
+    """The inputs of a created resource that the user declared: not defaults, not the program's internals
+    (`creation_marker`, a Ciirus account's derived `initial` is shown: it is what the create sends)."""
+    keys = set(new) - INTERNAL
+    if not declaration:
+        return keys
+    if resource == "SubAccount":
+        declared = set(declaration.get("account") or {}) - {"protect", "allow_replace"}
+        return keys & (declared | {"platform", *(("initial",) if platform == "ciirus" else ())})
+    if resource == "AccountFeatures":
+        return keys & {"platform", "features"}
+    if resource == "SendingDomain":
+        domain = str(new.get("domain") or "").lower()
+        spec = next((d for d in declaration.get("sending_domains") or []
+                     if str(d.get("domain") or "").lower() == domain), {})
+        return keys & ((set(spec) - {"verification_timeout_seconds"}) | {"platform"})
+    if resource == "DomainVerification":
+        return keys & {"domain", "timeout_seconds"}
+    return keys
+
+
+GUARD_FIELD = re.compile(r"(?P<field>[\w.]+) \(from (?P<old>.*?) to (?P<new>.*?)\)(?:,|\s+replaces)")
+
+
+def refused_fields(refusal: str) -> list[FieldChange]:
+    """The fields of a replacement the guard refused, from its message (`owner.email (from 'a' to 'b')`)."""
+    import ast
+
+    def value(text: str) -> Any:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+
+    head = refusal.split(" replaces ", 1)[0] + " replaces"
+    return [FieldChange(field=m["field"], old=masked(m["field"], value(m["old"])), new=masked(m["field"], value(m["new"])))
+            for m in GUARD_FIELD.finditer(head.split("changing ", 1)[-1])]
+
+
 def _resource_of(urn: str) -> tuple[str, str]:
     *_, type_, name = urn.split("::")
     return type_.split("$")[-1].split(":")[-1], name
@@ -148,15 +201,29 @@ def _inputs(state: Optional[dict]) -> dict:
     return dict((state or {}).get("inputs") or {})
 
 
+PUBLISH_HINT = "after the `up`, `email-partners dns STACK --pending` prints them in full"
+
+
+def domain_removed(old: dict, replaced_by: list[str]) -> str:
+    domain = old.get("domain")
+    if replaced_by:
+        records = "its DKIM TXT record at <selector>._domainkey." if old.get("platform") == "cakemail" else "its records at "
+        return (f"sending domain {domain} is replaced by {', '.join(replaced_by)}: {domain}'s DKIM key is deleted "
+                f"(mail from {domain} fails DKIM from then on), and {', '.join(replaced_by)} needs "
+                f"{records}{', '.join(replaced_by)} published ({PUBLISH_HINT})")
+    return f"sending domain {domain} is removed with its DKIM key: mail from it fails DKIM from then on"
+
+
 def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: dict,
-               acknowledged: set[str]) -> list[Danger]:
+               acknowledged: set[str], replaced_by: Optional[list[str]] = None) -> list[Danger]:
     """The plain-words reason for each dangerous part of one resource's change."""
     found: list[tuple[str, str, bool]] = []
     label = f"{change.resource} {change.name}"
     platform = platform or new.get("platform") or old.get("platform")
     if change.resource == "SubAccount":
         if change.op == "replace":
-            reasons = ", ".join(change.replace_reasons) or "a replace-forcing field"
+            reasons = ", ".join(f"platform from {old.get('platform')} to {new.get('platform')}" if r == "platform"
+                                else r for r in change.replace_reasons) or "a replace-forcing field"
             found.append(("account-replaced", f"the customer's account is replaced ({reasons} changed): it is deleted "
                           "with all its contacts and campaigns and a new, empty account is created; its features and "
                           "sending domains follow (new DKIM keys: new DNS records to publish)", True))
@@ -173,8 +240,8 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     elif change.resource == "SendingDomain" and change.op in ("replace", "delete"):
         domain = new.get("domain") or old.get("domain")
         found.append(("domain-replaced", f"sending domain {domain} gets a new DKIM key: new DNS records must be "
-                      "published, and mail from it fails verification until they are" if change.op == "replace"
-                      else f"sending domain {old.get('domain')} is removed with its DKIM key", False))
+                      f"published, and mail from it fails verification until they are ({PUBLISH_HINT})"
+                      if change.op == "replace" else domain_removed(old, replaced_by), False))
     if platform == "ciirus" and change.op in ("update", "replace", "delete") and change.resource != "SubAccount":
         found.append(("ciirus-shared", "this changes the customer's one Ciirus sub-account object, which also carries "
                       "its sending domain, daily send limit and approval (a domain change makes its records "
@@ -187,13 +254,16 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     return dangers
 
 
-def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str]) -> StackReview:
+def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str],
+              declaration: Optional[dict] = None) -> StackReview:
     """One stack's review from a PreviewRun (operations.automation.preview)."""
     review = StackReview(stack=stack, customer=customer, platform=platform, preview_ok=run.ok)
     # A dependent of a replaced account shows in preview as an update with an unknown account id;
     # the engine replaces it at `up` once the new id is known, so the review says so.
     account_replaced = any(OPS.get(s.get("op")) == "replace" and _resource_of(s.get("urn", ""))[0] == "SubAccount"
                            for s in run.steps)
+    created_domains = [_inputs(s.get("newState")).get("domain") for s in run.steps
+                       if s.get("op") == "create" and _resource_of(s.get("urn", ""))[0] == "SendingDomain"]
     for step in run.steps:
         urn = step.get("urn", "")
         resource, name = _resource_of(urn)
@@ -206,8 +276,12 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
             continue
         old, new = _inputs(step.get("oldState")), _inputs(step.get("newState"))
         account_id = old.get("account_id") if isinstance(old.get("account_id"), str) else None
+        if op == "create":
+            new_shown = {k: v for k, v in new.items() if k in declared_keys(resource, new, declaration, platform)}
+        else:
+            new_shown = new
         change = ResourceChange(resource=resource, name=name, op=op, account_id=account_id,
-                                fields=field_changes(old if op != "create" else {}, new if op != "delete" else {}),
+                                fields=field_changes(old if op != "create" else {}, new_shown if op != "delete" else {}),
                                 replace_reasons=[r for r in step.get("replaceReasons") or [] if r not in COMPUTED])
         if op == "update" and not change.fields:
             if account_replaced and "account_id" in new:
@@ -219,18 +293,26 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
                 review.unchanged += 1  # e.g. only the provider blob changed
                 continue
         review.changes.append(change)
-        review.dangers += dangers_of(change, platform, old, new, acknowledged)
+        review.dangers += dangers_of(change, platform, old, new, acknowledged, created_domains)
     for diag in run.diagnostics:
         severity = diag.get("severity", "")
-        message = (diag.get("message") or "").strip().removeprefix("error: ").removeprefix("warning: ")
+        message = ANSI.sub("", (diag.get("message") or "")).strip().removeprefix("error: ").removeprefix("warning: ")
         if severity not in ("error", "warning") or not message or message == "preview failed":
+            continue
+        if any(noise.search(message) for noise in ENGINE_NOISE):
             continue
         resource = _resource_of(diag["urn"])[1] if diag.get("urn") else None
         review.problems.append(Problem(severity=severity, resource=resource, message=message))
         if GUARD_MARK in message:
+            refusal = message.split("has a problem: ", 1)[-1]
             review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
-                                         reason="refused by the guard: " + message.split("has a problem: ", 1)[-1],
+                                         reason="refused by the guard: " + refusal,
                                          acknowledged=False, acknowledge_with=KINDS["account-replaced"]))
+            fields = refused_fields(refusal)
+            if fields and resource:  # the change the guard refused, as the reviewer would have seen it planned
+                review.changes.append(ResourceChange(resource="SubAccount", name=resource, op="replace (refused)",
+                                                     fields=fields, replace_reasons=[f.field.split(".")[0]
+                                                                                     for f in fields]))
     for event in run.policy_events:
         resource = _resource_of(event["resourceUrn"])[1] if event.get("resourceUrn") else None
         review.policy_violations.append(PolicyViolation(

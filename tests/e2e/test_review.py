@@ -94,6 +94,10 @@ def test_review_of_a_customer_through_its_changes(project, cakemail_partner, cak
     reason = review["dangers"][0]["reason"]
     for expected in ("owner.email", "owner@acme.example", "new-owner@acme.example", "'Acme Bakery'", "allow_replace: true"):
         assert expected in reason, reason
+    # ... and the refused change is listed as planned: resource, field, old -> new, not "No changes.".
+    assert changed(review) == {"SubAccount:replace (refused)": {
+        "owner.email": ("owner@acme.example", "new-owner@acme.example")}}, review["changes"]
+    assert "No changes." not in tool(project, "review", STACK).stdout
     refused = project.preview(check=False)
     assert refused.returncode != 0 and "allow_replace: true" in refused.output
 

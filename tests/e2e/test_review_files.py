@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 
 import yaml
 
-from .pulumi_cli import PulumiProject
+from .pulumi_cli import REPO, PulumiProject
 from .test_review import customer, tool
 
 
@@ -32,7 +33,8 @@ def test_review_of_deleted_renamed_and_modified_stack_files(tmp_path, pulumi_bin
         data = json.loads(json.dumps(template))
         data["config"]["email-partners:customer"]["account"]["name"] = display
         stack_file(project, name).write_text(yaml.safe_dump(data, sort_keys=False))
-    (project.root / ".gitignore").write_text("state/\nhome/\n")
+    shutil.copytree(REPO / "policies", project.root / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    (project.root / ".gitignore").write_text("state/\nhome/\n__pycache__/\n")
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "base")
@@ -62,11 +64,17 @@ def test_review_of_deleted_renamed_and_modified_stack_files(tmp_path, pulumi_bin
     renamed = stacks["bakery-co.production"]
     assert renamed["renamed_from"] == "bakery.production" and not renamed["failed"], renamed
     assert {c["resource"]: c["op"] for c in renamed["changes"]}["SubAccount"] == "create"
+    # A create lists what the file declares: no defaults, no internals.
+    created = {c["resource"]: {f["field"] for f in c["fields"]} for c in renamed["changes"]}
+    assert created["SendingDomain"] == {"domain", "platform"}, created
+    assert "creation_marker" not in created["SubAccount"] and "trial" not in created["SubAccount"], created
     acme = stacks["acme.production"]
     assert [(c["resource"], c["op"]) for c in acme["changes"]] == [("SubAccount", "update")]
     assert acme["file_change"] is None and not acme["dangers"]
 
     markdown = tool(project, "review", "--base", "HEAD").stdout
+    assert "pulumi-analyzer-policy" not in markdown and "$PATH" not in markdown, markdown  # ran with the pack
+    assert "policy" not in json.dumps(acme["problems"])
     dangers = markdown.split("## Dangerous", 1)[1].split("\n## ", 1)[0]
     first = [line for line in dangers.splitlines() if line.startswith("- ")][0]
     assert "florist.production is no longer declared" in first or "bakery.production is renamed" in first, dangers
