@@ -41,7 +41,9 @@ def cakemail_error_message(response: requests.Response) -> str:
 class CakemailClient:
     def __init__(self, api_url: str, username: str, password: str, retry: RetryPolicy = RetryPolicy()):
         self.auth = CakemailTokenAuth(username, password)
-        self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry)
+        self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry,
+                               credentials_hint="cakemail:username and cakemail:password (or CAKEMAIL_USERNAME and "
+                                                "CAKEMAIL_PASSWORD)")
         self.auth.http = self.http
         self.shared_reads = SharedReads()  # accounts, by id
 
