@@ -91,7 +91,8 @@ def _field_path(loc: tuple) -> str:
 
 def with_refused_value(reason: str, value: Any) -> str:
     """The engine prints `value {<nil>}` for nested fields, so the reason itself names what was refused."""
-    shown = repr(value)
+    # The engine carries every number as a float: a whole one is shown as the user wrote it (-5, not -5.0).
+    shown = repr(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
     if isinstance(value, (dict, list)) or shown in reason or len(shown) > 80:
         return reason
     return f"{reason} (got {shown})"

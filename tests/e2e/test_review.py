@@ -157,17 +157,20 @@ def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wro
         return p
 
     owner = {"email": "owner@shop.example", "first_name": "Ada", "last_name": "Baker"}
-    cakemail = project("cakemail", {"cakemail:apiUrl": cakemail_partner["api_url"]},
+    cakemail = project("cakemail", {"cakemail:apiUrl": cakemail_partner["api_url"],
+                                    "cakemail:username": "partner-login-without-at"},
                        {"platform": "cakemail", "account": {"name": "Shop", "owner": owner}})
-    signupto = project("signupto", {"signupto:apiUrl": signupto_partner["api_url"],
-                                    "signupto:partnerId": str(signupto_partner["partner_id"])},
+    signupto = project("signupto", {"signupto:apiUrl": signupto_partner["api_url"], "signupto:partnerId": "abc"},
                        {"platform": "signupto", "account": {"name": "Shop", "owner": {"email": owner["email"]}}})
     ciirus = project("ciirus", {"ciirus:apiUrl": "127.0.0.1/ciirus", "ciirus:apiVersion": "v1999.01.01",
                                 "ciirus:username": ciirus_user["username"], "ciirus:password": ciirus_user["password"]},
                      {"platform": "ciirus", "account": {}, "sending_domains": [{"domain": "mail.shop.example"}]})
     before = control.last_request_id()
-    expected = {cakemail: ["cakemail:username", "CAKEMAIL_USERNAME"],
-                signupto: ["signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"],
+    # Every mistake of a stack at once, each naming the key and the environment variable.
+    expected = {cakemail: ["cakemail:username (or CAKEMAIL_USERNAME) is 'partner-login-without-at', which is not an "
+                           "e-mail address", "cakemail:password", "CAKEMAIL_PASSWORD"],
+                signupto: ["signupto:partnerId (or SIGNUPTO_PARTNER_ID) is 'abc', which is not the partner's numeric id",
+                           "signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"],
                 ciirus: ["ciirus:apiUrl", "'127.0.0.1/ciirus'", "ciirus:apiVersion", "'v1999.01.01'", "v2024.07.31"]}
     for p, words in expected.items():
         result = p.preview(check=False)
@@ -186,3 +189,13 @@ def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wro
     assert [r["path"] for r in control.requests(since_id=before)] == ["/cakemail/token"]
     checked = tool(cakemail, "check-credentials", "cakemail.staging")
     assert checked.returncode == 1 and "FAILED" in checked.stdout
+
+    # At `up` the vendor's refusal names the setting to check, in the engine's words without a prefix.
+    failed = cakemail.up(check=False)
+    assert failed.returncode != 0 and "check cakemail:username and cakemail:password" in failed.output, failed.output
+    assert "Exception calling application" not in failed.output and "not-the-password" not in failed.output
+    cakemail.set_config("cakemail:password", cakemail_partner["password"], secret=True)
+    for wrong in (control.url + "/cakemail/v2", control.url + "/ciirus"):  # a wrong path; another vendor's URL
+        cakemail.set_config("cakemail:apiUrl", wrong)
+        failed = cakemail.up(check=False)
+        assert failed.returncode != 0 and "check cakemail:apiUrl (or CAKEMAIL_API_URL)" in failed.output, failed.output
