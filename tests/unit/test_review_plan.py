@@ -97,7 +97,7 @@ def configured(config: dict) -> SubAccountProvider:
 def test_guard_names_customer_field_and_acknowledgement_and_strict_switches():
     olds = {"platform": "cakemail", "name": "Acme Bakery", "owner": OWNER, "trial": False, "partner": False,
             "suspended": False}
-    provider = configured({"cakemail:username": "u", "cakemail:password": "p"})
+    provider = configured({"cakemail:username": "u@partner.example", "cakemail:password": "p"})
     news = {**olds, "owner": {**OWNER, "email": "new@acme.example"}}
     (failure,) = provider.check(olds, news).failures
     # A map would be printed by the engine as a Go dump (`value {map[email:...]}`): the reason names it instead.
@@ -112,7 +112,7 @@ def test_guard_names_customer_field_and_acknowledgement_and_strict_switches():
 
 
 @pytest.mark.parametrize("platform, config, keys", [
-    ("cakemail", {}, ["cakemail:username"]),
+    ("cakemail", {}, ["cakemail:username", "cakemail:password"]),  # every problem at once
     ("signupto", {"signupto:partnerId": "7"}, ["signupto:partnerKey"]),
     ("ciirus", {"ciirus:username": "u", "ciirus:password": "p", "ciirus:apiUrl": "api.example.com",
                 "ciirus:apiVersion": "v1999.01.01"}, ["ciirus:apiUrl", "ciirus:apiVersion"]),
