@@ -92,6 +92,14 @@ def test_unknown_account_id_in_preview_is_not_an_error():
     assert "features.enablesms" in failures(bad)
 
 
+def test_defaults_are_kept_while_an_input_is_unknown():
+    """Otherwise a preview during the account's update shows `- adopt_existing: false` on its domain."""
+    result = SendingDomainProvider().check({}, {"platform": "cakemail", "account_id": Unknown(),
+                                                "domain": "news.acme.example"})
+    assert result.failures == [] and result.inputs["adopt_existing"] is False
+    assert "selector" not in result.inputs  # a default of None is what the engine drops anyway
+
+
 def test_features_check_keeps_only_declared_names():
     result = AccountFeaturesProvider().check({}, {"platform": "signupto", "account_id": "7",
                                                   "features": {"list_limit": 300.0, "subscriber_limit": "unlimited"}})
