@@ -201,21 +201,22 @@ def _inputs(state: Optional[dict]) -> dict:
     return dict((state or {}).get("inputs") or {})
 
 
-PUBLISH_HINT = "after the `up`, `email-partners dns STACK --pending` prints them in full"
+def publish_hint(stack: str) -> str:
+    return f"after the `up`, `email-partners dns {stack} --pending` prints them in full"
 
 
-def domain_removed(old: dict, replaced_by: list[str]) -> str:
+def domain_removed(old: dict, replaced_by: list[str], stack: str) -> str:
     domain = old.get("domain")
     if replaced_by:
         records = "its DKIM TXT record at <selector>._domainkey." if old.get("platform") == "cakemail" else "its records at "
         return (f"sending domain {domain} is replaced by {', '.join(replaced_by)}: {domain}'s DKIM key is deleted "
                 f"(mail from {domain} fails DKIM from then on), and {', '.join(replaced_by)} needs "
-                f"{records}{', '.join(replaced_by)} published ({PUBLISH_HINT})")
+                f"{records}{', '.join(replaced_by)} published ({publish_hint(stack)})")
     return f"sending domain {domain} is removed with its DKIM key: mail from it fails DKIM from then on"
 
 
 def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: dict,
-               acknowledged: set[str], replaced_by: Optional[list[str]] = None) -> list[Danger]:
+               acknowledged: set[str], replaced_by: Optional[list[str]] = None, stack: str = "STACK") -> list[Danger]:
     """The plain-words reason for each dangerous part of one resource's change."""
     found: list[tuple[str, str, bool]] = []
     label = f"{change.resource} {change.name}"
@@ -240,8 +241,8 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     elif change.resource == "SendingDomain" and change.op in ("replace", "delete"):
         domain = new.get("domain") or old.get("domain")
         found.append(("domain-replaced", f"sending domain {domain} gets a new DKIM key: new DNS records must be "
-                      f"published, and mail from it fails verification until they are ({PUBLISH_HINT})"
-                      if change.op == "replace" else domain_removed(old, replaced_by), False))
+                      f"published, and mail from it fails verification until they are ({publish_hint(stack)})"
+                      if change.op == "replace" else domain_removed(old, replaced_by or [], stack), False))
     if platform == "ciirus" and change.op in ("update", "replace", "delete") and change.resource != "SubAccount":
         found.append(("ciirus-shared", "this changes the customer's one Ciirus sub-account object, which also carries "
                       "its sending domain, daily send limit and approval (a domain change makes its records "
@@ -293,7 +294,7 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
                 review.unchanged += 1  # e.g. only the provider blob changed
                 continue
         review.changes.append(change)
-        review.dangers += dangers_of(change, platform, old, new, acknowledged, created_domains)
+        review.dangers += dangers_of(change, platform, old, new, acknowledged, created_domains, stack)
     for diag in run.diagnostics:
         severity = diag.get("severity", "")
         message = ANSI.sub("", (diag.get("message") or "")).strip().removeprefix("error: ").removeprefix("warning: ")
