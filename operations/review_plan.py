@@ -63,6 +63,8 @@ class Danger(BaseModel):
     reason: str
     acknowledged: bool
     acknowledge_with: str
+    fields: list["FieldChange"] = Field(default_factory=list, description="the planned change, old -> new, "
+                                                                         "where the danger is one the guard refused")
 
 
 class Problem(BaseModel):
@@ -306,10 +308,10 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
         review.problems.append(Problem(severity=severity, resource=resource, message=message))
         if GUARD_MARK in message:
             refusal = message.split("has a problem: ", 1)[-1]
-            review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
-                                         reason="refused by the guard: " + refusal,
-                                         acknowledged=False, acknowledge_with=KINDS["account-replaced"]))
             fields = refused_fields(refusal)
+            review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
+                                         reason="refused by the guard: " + refusal, fields=fields,
+                                         acknowledged=False, acknowledge_with=KINDS["account-replaced"]))
             if fields and resource:  # the change the guard refused, as the reviewer would have seen it planned
                 review.changes.append(ResourceChange(resource="SubAccount", name=resource, op="replace (refused)",
                                                      fields=fields, replace_reasons=[f.field.split(".")[0]

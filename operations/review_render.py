@@ -7,7 +7,7 @@ from typing import Any
 
 from providers.resources.common import sentence
 
-from .review_plan import StackReview
+from .review_plan import GUARD_MARK, StackReview
 
 
 def _value(value: Any) -> str:
@@ -39,6 +39,9 @@ def markdown(reviews: list[StackReview]) -> str:
             state = "acknowledged" if danger.acknowledged else f"**not acknowledged**: acknowledge with {danger.acknowledge_with}"
             lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}: {sentence(danger.reason)} "
                          f"{sentence(state)}")
+            for field in danger.fields:  # what the guard refused, as it would have been planned
+                lines.append(f"  - planned: `{field.field}` {_value(field.old)} → {_value(field.new)} (replaces the "
+                             f"account).")
         lines.append("")
     for review in reviews:
         switch = review.platform_switch
@@ -71,6 +74,8 @@ def markdown(reviews: list[StackReview]) -> str:
         if review.preview_ok:
             lines += [f"{review.unchanged} resource(s) unchanged.", ""]
         for problem in review.problems:
+            if GUARD_MARK in problem.message and any(d.kind == "account-replaced" for d in review.dangers):
+                continue  # the same words are the danger above
             where = f" ({problem.resource})" if problem.resource else ""
             lines.append(f"- {problem.severity}{where}: {sentence(problem.message)}")
         for violation in review.policy_violations:

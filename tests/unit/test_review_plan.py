@@ -195,6 +195,8 @@ def test_a_refused_replacement_is_shown_as_the_planned_change_without_engine_noi
     assert [p.severity for p in review.problems] == ["error"]  # the analyzer's $PATH warning is not a problem
     text = markdown([review])
     assert "moves from cakemail to ciirus" in text and "No changes." not in text and "unchanged" not in text
+    assert "  - planned: `platform` `cakemail` → `ciirus` (replaces the account)." in text  # under the danger
+    assert text.count("otherwise put platform back") == 1  # the refusal once, as the danger
     assert "$PATH" not in text
     for line in text.splitlines():
         assert not line.rstrip().endswith(".."), line
