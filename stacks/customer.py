@@ -56,20 +56,22 @@ class CustomerDeclaration(BaseModel):
                                         or not 0 <= timeout <= 3600):
                 problems.append(f"sending_domains[{i}].verification_timeout_seconds: must be a whole number of "
                                 f"seconds from 0 to 3600 (got {timeout!r})")
-        if problems:
-            raise ValueError("; ".join(problems))
         if self.platform == "ciirus":
             if len(self.sending_domains) != 1:
-                raise ValueError("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
+                problems.append("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
             if "initial" in self.account:
-                raise ValueError("account.initial: for Ciirus it is derived from sending_domains and features; "
-                                 "declare those instead")
-            _check_ciirus_initial(self)
+                problems.append("account.initial: for Ciirus it is derived from sending_domains and features; "
+                                "declare those instead")
+            if len(self.sending_domains) == 1:
+                problems += _ciirus_initial_problems(self)
         for switch in ("protect", "allow_replace"):
             if switch in self.account and not isinstance(self.account[switch], bool):
-                raise ValueError(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
+                problems.append(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
         if self.platform == "signupto" and self.sending_domains:
-            raise ValueError("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, ciirus")
+            problems.append("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, "
+                            "ciirus")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -78,17 +80,17 @@ CIIRUS_INITIAL_SOURCES = {"sending_domain": "sending_domains[0].domain", "daily_
                           "approved": "features.approved"}
 
 
-def _check_ciirus_initial(declaration: "CustomerDeclaration") -> None:
+def _ciirus_initial_problems(declaration: "CustomerDeclaration") -> list[str]:
     """Validate the derived `initial` here, so errors name the keys the user wrote, not account.initial.*."""
     from providers.resources.sub_account.ciirus import CiirusInitialSettings
 
     try:
         CiirusInitialSettings.model_validate(ciirus_initial(declaration))
     except ValidationError as exc:
-        raise ValueError("; ".join(
-            f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
-            f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
-            for e in exc.errors())) from None
+        return [f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
+                f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
+                for e in exc.errors()]
+    return []
 
 
 def ciirus_initial(declaration: "CustomerDeclaration") -> dict[str, Any]:

@@ -194,6 +194,20 @@ def test_bad_domains_fail_at_preview_without_api_calls(ciirus_project, control, 
     assert control.requests(since_id=before) == []
 
 
+def test_every_mistake_of_a_declaration_at_once_with_integers_as_written(ciirus_project, control):
+    declare(ciirus_project, features={"daily_send_limit": -5, "approved": "yes"}, domain="not a domain",
+            verification_timeout_seconds=-1)
+    before = control.last_request_id()
+    result = ciirus_project.preview(check=False)
+    assert result.returncode != 0
+    for expected in ("features.daily_send_limit: Input should be greater than or equal to 0 (got -5)",
+                     "features.approved: Input should be a valid boolean (got 'yes')",
+                     "sending_domains[0].domain: 'not a domain' is not a valid hostname",
+                     "sending_domains[0].verification_timeout_seconds: must be a whole number of seconds"):
+        assert expected in result.output, (expected, result.output[-3000:])
+    assert "-5.0" not in result.output and control.requests(since_id=before) == []
+
+
 def test_uppercase_domain_is_normalised_to_lower_case(ciirus_project, ciirus_api):
     declare(ciirus_project, domain="Mail.SHOP.example")
     ciirus_project.up()
