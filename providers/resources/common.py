@@ -204,7 +204,7 @@ class PlatformHandler:
         self._config = config  # the stack config (credentials included): held in memory only
 
 
-ENGINE_CALLS = ("create", "read", "update", "delete")
+ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
 
 
 def _servicer_context():
@@ -325,3 +325,7 @@ class PlatformProvider(ResourceProvider):
 
     def normalised(self, model: BaseModel) -> dict[str, Any]:
         return model.model_dump()
+
+
+for _call in ("check", "diff"):  # the base class's own engine calls (subclasses get theirs in __init_subclass__)
+    setattr(PlatformProvider, _call, _worded_for_the_engine(getattr(PlatformProvider, _call)))
