@@ -1,7 +1,8 @@
 """`email-partners review`: what a pull request does to customers, for the reviewer.
 
 Runs `pulumi preview` of each stack (given, or changed since `--base` in git), with the policy pack
-in `policies/` when there is one, and writes one summary: the dangerous changes first in plain words,
+in `policies/` when there is one, and writes one summary: a stack file deleted or renamed since
+`--base` first (its customer's account stays live and unmanaged), then the dangerous changes in plain words,
 then every change per customer and resource with each field's old and new value. Exit status: 0
 nothing dangerous (or all acknowledged), 3 a dangerous change without its acknowledgement, 1 a
 failed preview (a mandatory policy, an invalid declaration, missing or refused credentials).
