@@ -100,7 +100,8 @@ def test_review_of_a_customer_through_its_changes(project, cakemail_partner, cak
     assert "No changes." not in tool(project, "review", STACK).stdout
     refused = project.preview(check=False)
     assert refused.returncode != 0 and "allow_replace: true" in refused.output
-    assert "map[" not in refused.output and ".." not in refused.output.split("has a problem:", 1)[1], refused.output
+    diagnostic = refused.output.split("Diagnostics:", 1)[1].split("has a problem:", 1)[1].splitlines()[0]
+    assert "map[" not in refused.output and diagnostic.endswith("put owner back.") and ".." not in diagnostic
 
     # Acknowledged: the plan replaces the account, its features and its domain; flagged but accepted.
     write_customer(project, customer(owner={"email": "new-owner@acme.example", "first_name": "Ada",
