@@ -177,20 +177,32 @@ def open_stack(workspace, name: str):
 FLEET_OPERATIONS = ("preview", "up", "refresh", "drift")
 
 
-def run_operation(stack, operation: str, on_event, refresh: bool = False) -> None:
+def run_operation(stack, operation: str, on_event, refresh: bool = False,
+                  policy_pack: Optional[Path] = None) -> None:
     """One engine operation; results arrive as engine events (the summary event has the counts:
     the Automation API's own refresh summary is the last update's, wrong for `--preview-only`).
-    `refresh` (preview, up) reads the resources first, so drift is part of the plan."""
+    `refresh` (preview, up) reads the resources first, so drift is part of the plan; `policy_pack`
+    (preview, up) runs the pack, whose mandatory rules then block the change."""
+    packs = {"policy_packs": [str(policy_pack)]} if policy_pack is not None else {}
     if operation == "preview":
-        stack.preview(on_event=on_event, refresh=refresh)
+        stack.preview(on_event=on_event, refresh=refresh, **packs)
     elif operation == "up":
-        stack.up(on_event=on_event, refresh=refresh)
+        stack.up(on_event=on_event, refresh=refresh, **packs)
     elif operation == "refresh":
         stack.refresh(on_event=on_event)
     elif operation == "drift":
-        stack.refresh(preview_only=True, on_event=on_event)
+        # One `preview --refresh`: its refresh steps say what changed since the state was written, its plan
+        # what differs from the code, which still answers "is the platform what the code says?" after a refresh.
+        stack.preview(refresh=True, on_event=on_event)
     else:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(FLEET_OPERATIONS)}")
+
+
+def policy_pack_of(project_dir: Path, disabled: bool = False) -> Optional[Path]:
+    """The project's policy pack (`policies/`), run wherever the tool changes or previews a customer
+    unless the user said `--no-policy`."""
+    pack = project_dir / "policies"
+    return pack if pack.is_dir() and not disabled else None
 
 
 class EngineError(RuntimeError):

@@ -59,6 +59,8 @@ def _register() -> None:
     main.add_command(new)
     from .discover import discover
     main.add_command(discover)
+    from .dns import dns
+    main.add_command(dns)
 
 
 _register()

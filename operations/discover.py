@@ -17,6 +17,7 @@ from typing import Any, Optional
 import click
 
 from . import automation
+from .discover_policies import mandatory_violations
 from .environments import Environment, EnvironmentError_, load_environment
 from .project import ProjectError, customer_stacks, stack_file
 from .stack_writer import create_stack, write_declaration
@@ -27,7 +28,7 @@ PLATFORM_NOTES = {
                  "only needed to create an account, and an adopted account's owner cannot be declared later",
                  "a suspended account does not show whether it is a trial: trial is declared false"],
     "signupto": ["Sign-Up.to's API cannot update or delete an account: its settings are fixed as discovered, and "
-                 "on_destroy is left at refuse",
+                 "on_destroy is declared keep (a destroy leaves the account and its data in place)",
                  "null settings (a dependent switch whose parent is off, custommaildomaintype, maildomainprimary) "
                  "cannot be declared: they are left out and stay unmanaged"],
     "ciirus": ["one sub-account per API user: the environment's credentials see exactly one"],
@@ -40,6 +41,8 @@ class Discovered:
     name: str
     declaration: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    # (rule, reason) for each mandatory policy the live declaration breaks: its adopting `up` is refused.
+    policy_violations: list[tuple[str, str]] = field(default_factory=list)
     customer: str = ""
     stack: str = ""
     result: str = ""
@@ -94,7 +97,8 @@ def discover_signupto(environment: Environment) -> list[Discovered]:
         owner = {"email": account.contactemail}
         if account.timezone:
             owner["timezone"] = account.timezone
-        declared_account = {"adopt_account_id": str(account.id), "name": account.name, "owner": owner}
+        declared_account = {"adopt_account_id": str(account.id), "name": account.name, "owner": owner,
+                            "on_destroy": "keep"}
         for key in ("country", "address", "telephone", "website"):
             if getattr(account, key) is not None:
                 declared_account[key] = getattr(account, key)
@@ -134,6 +138,10 @@ def _header(environment: Environment, platform: str, item: Discovered) -> str:
              "marked for adoption: the first `pulumi up` takes it over without creating anything.",
              "What the API cannot show:"]
     lines += [f"- {note}" for note in PLATFORM_NOTES[platform] + item.notes]
+    if item.policy_violations:
+        lines += ["Mandatory policies this live declaration breaks (`fleet up` and `pulumi up --policy-pack policies/`",
+                  "refuse to adopt it until the account, or this declaration, complies):"]
+        lines += [f"- {rule}: {reason}" for rule, reason in item.policy_violations]
     return "\n".join(lines)
 
 
@@ -170,6 +178,10 @@ def discover(ctx, env_name: str, platform: str, customers: tuple[str, ...], forc
     items = (discover_cakemail(environment, page_size) if platform == "cakemail"
              else discover_signupto(environment) if platform == "signupto" else discover_ciirus(environment))
     _name_stacks(items, env_name, platform, customers)
+    login = _credentials(environment, "cakemail").get("username", "") if platform == "cakemail" else ""
+    for item in items:
+        item.policy_violations = mandatory_violations(item.declaration, env_name,
+                                                      login.rpartition("@")[2].lower() if "@" in login else None)
     if customers and platform != "ciirus":
         wanted = set(customers)
         items = [i for i in items if wanted & {i.account_id, i.name, i.customer}]
@@ -229,6 +241,8 @@ def _report(items: list[Discovered], platform: str, environment: str, output: st
                        f"{i.result}")
             for note in i.notes:
                 click.echo(f"  {'':<{width}}  note: {note}")
+            for rule, reason in i.policy_violations:
+                click.echo(f"  {'':<{width}}  breaks mandatory policy {rule}: {reason}")
     click.echo("Not readable through the API (see README, Environments and cloning):")
     for note in PLATFORM_NOTES[platform]:
         click.echo(f"  - {note}")

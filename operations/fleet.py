@@ -66,7 +66,8 @@ def exit_status(report: FleetReport) -> int:
 
 
 def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, parallel: int,
-              console: Console, progress: Optional[bool] = None, refresh: bool = False) -> FleetReport:
+              console: Console, progress: Optional[bool] = None, refresh: bool = False,
+              no_policy: bool = False) -> FleetReport:
     """Run `operation` on every stack, `parallel` at a time; results in stack order."""
     started, started_at = time.monotonic(), now_utc()
     try:
@@ -74,11 +75,14 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
     except automation.EngineNotFound as exc:
         raise click.ClickException(str(exc)) from None
 
+    # Mandatory policies hold wherever the tool changes a customer: preview and up run the pack.
+    policy_pack = automation.policy_pack_of(project_dir, no_policy) if operation in ("preview", "up") else None
     with Progress(console, operation, len(stacks), enabled=progress) as display:
         def one(stack: CustomerStack) -> CustomerResult:
             display.start(stack.name)
             result = run_customer(stack, operation, workspace,
-                                  on_step=lambda text: display.step(stack.name, text), refresh=refresh)
+                                  on_step=lambda text: display.step(stack.name, text), refresh=refresh,
+                                  policy_pack=policy_pack)
             display.finish(result)
             return result
 
@@ -91,14 +95,17 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
 
 
 def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Context", parallel: int,
-                       console: Console, refresh: bool) -> tuple[list[CustomerStack], list[CustomerResult]]:
+                       console: Console, refresh: bool,
+                       no_policy: bool = False) -> tuple[list[CustomerStack], list[CustomerResult]]:
     """Preview the whole fleet, show it, ask once. Returns the stacks to run and the results of
     those that need no run (nothing to do, or their plan failed)."""
-    plan = run_fleet(stacks, PLANNED_BY[operation], ctx.project_dir, parallel, console, refresh=refresh)
+    plan = run_fleet(stacks, PLANNED_BY[operation], ctx.project_dir, parallel, console, refresh=refresh,
+                     no_policy=no_policy)
     print_report(plan, console)
-    wanted = {"up": ("changes",), "refresh": ("drift",)}[operation]
-    to_run = [s for s, r in zip(stacks, plan.customers) if r.result in wanted]
-    settled = [r.model_copy(update={"operation": operation}) for r in plan.customers if r.result not in wanted]
+    # A refresh has something to record only where the platform differs from state (not merely from the code).
+    needs_run = (lambda r: r.result == "changes") if operation == "up" else (lambda r: bool(r.drift))
+    to_run = [s for s, r in zip(stacks, plan.customers) if needs_run(r)]
+    settled = [r.model_copy(update={"operation": operation}) for r in plan.customers if not needs_run(r)]
     if to_run:
         what = "apply these changes to" if operation == "up" else "record what was found in the state of"
         if not click.confirm(f"Do you want to {what} {len(to_run)} customer(s)?", default=False):
@@ -108,7 +115,8 @@ def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Contex
 
 
 def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
-                  parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False) -> None:
+                  parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
+                  no_policy: bool = False) -> None:
     try:
         stacks = select_stacks(customer_stacks(ctx.project_dir), select, environment)
     except ProjectError as exc:
@@ -127,8 +135,9 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
         if not can_ask():
             raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
                                    f"no terminal to ask on: pass --yes to go ahead without asking")
-        stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh)
-    report = run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh) if stacks else None
+        stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh, no_policy)
+    report = (run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh, no_policy=no_policy)
+              if stacks else None)
     if settled or report is None:
         customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
         report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
@@ -162,6 +171,7 @@ def fleet() -> None:
                     "it makes no API call (it compares the code with the state).")
 @_options
 @click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
+@click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
 @click.pass_obj
 def preview(ctx: "Context", **options) -> None:
     fleet_command("preview", ctx, yes=True, **options)
@@ -172,6 +182,8 @@ def preview(ctx: "Context", **options) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not preview and ask; apply at once.")
 @click.option("--refresh/--no-refresh", default=True, show_default=True,
               help="Read every resource first, so what changed outside the code is put back too.")
+@click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/ (its mandatory rules "
+                                                  "otherwise block the change).")
 @click.pass_obj
 def up(ctx: "Context", **options) -> None:
     fleet_command("up", ctx, **options)

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from .fleet_run import COUNTED, CustomerResult
 
-STYLES = {"no changes": "green", "changes": "yellow", "drift": "magenta", "failed": "bold red",
+STYLES = {"no changes": "green", "changes": "yellow", "adopted": "cyan", "drift": "magenta", "failed": "bold red",
           "not deployed": "dim"}
 
 
@@ -63,15 +63,33 @@ def drift_text(result: CustomerResult) -> str:
     return "\n".join(lines) or "none"
 
 
+def differs_text(result: CustomerResult) -> str:
+    """`fleet drift`: where the platform is not what the code declares (`up` would change it); `none` when it is."""
+    if result.differs_from_code is None or result.result in ("failed", "not deployed"):
+        return ""
+    lines = []
+    for d in result.differs_from_code:
+        if d.field is None:
+            lines.append(f"{d.type} {d.resource}: {d.op}")
+        else:
+            lines.append(f"{d.type} {d.resource} {d.field}: code {json.dumps(d.declared)}, platform "
+                         f"{json.dumps(d.actual)}")
+    return "\n".join(lines) or "none"
+
+
 def result_table(report: FleetReport) -> Table:
     table = Table(title=f"fleet {report.operation}: {len(report.customers)} customers in "
                         f"{report.duration_seconds:.1f}s (parallel {report.parallel})", title_justify="left")
-    for column in ("customer", "platform", "environment", "result", "changes", "drift found", "duration", "error"):
+    checked = any(c.differs_from_code is not None for c in report.customers)
+    columns = ["customer", "platform", "environment", "result", "changes", "drift found",
+               *(["differs from code"] if checked else []), "duration", "error"]
+    for column in columns:
         table.add_column(column, overflow="fold")
     for c in report.customers:
         table.add_row(escape(c.customer), c.platform or "?", c.environment or "-",
                       Text(c.result, style=STYLES.get(c.result, "")), changes_text(c.changes),
-                      escape(drift_text(c)), f"{c.duration_seconds:.1f}s", escape(c.error or ""))
+                      escape(drift_text(c)), *([escape(differs_text(c))] if checked else []),
+                      f"{c.duration_seconds:.1f}s", escape(c.error or ""))
     return table
 
 

@@ -1,7 +1,8 @@
 """`email-partners review`: what a pull request does to customers, for the reviewer.
 
 Runs `pulumi preview` of each stack (given, or changed since `--base` in git), with the policy pack
-in `policies/` when there is one, and writes one summary: the dangerous changes first in plain words,
+in `policies/` when there is one, and writes one summary: a stack file deleted or renamed since
+`--base` first (its customer's account stays live and unmanaged), then the dangerous changes in plain words,
 then every change per customer and resource with each field's old and new value. Exit status: 0
 nothing dangerous (or all acknowledged), 3 a dangerous change without its acknowledgement, 1 a
 failed preview (a mandatory policy, an invalid declaration, missing or refused credentials).
@@ -9,7 +10,6 @@ failed preview (a mandatory policy, an invalid declaration, missing or refused c
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -17,25 +17,10 @@ from typing import Optional
 import click
 
 from . import automation
-from .project import ProjectError, load_stack
-from .review_plan import KINDS, Problem, StackReview, lowered_limits, review_of, usage_dangers
+from .project import ProjectError, load_stack, split_stack_name
+from .review_files import stack_file_changes
+from .review_plan import KINDS, Problem, StackReview, lowered_limits, removed_review, review_of, usage_dangers
 from .review_render import as_json, markdown
-
-
-def changed_stacks(project_dir: Path, base: str) -> list[str]:
-    """Stacks whose `stacks/Pulumi.<stack>.yaml` was added or changed since `base` (committed or not)."""
-    result = subprocess.run(["git", "diff", "--name-only", "--relative", "--diff-filter=ACMR", base, "--", "stacks"],
-                            cwd=project_dir, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise click.UsageError(f"--base {base}: git cannot compare with it: {result.stderr.strip()}")
-    untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", "stacks"],
-                               cwd=project_dir, capture_output=True, text=True).stdout
-    names = []
-    for line in [*result.stdout.splitlines(), *untracked.splitlines()]:
-        path = Path(line.strip())
-        if path.parent == Path("stacks") and path.name.startswith("Pulumi.") and path.suffix == ".yaml":
-            names.append(path.name[len("Pulumi."):-len(".yaml")])
-    return sorted(set(names))
 
 
 def credentials_line(stack: str, platform: Optional[str], project_dir: Path) -> tuple[bool, str]:
@@ -68,7 +53,12 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
                  check_credentials: bool) -> StackReview:
     declared = load_stack(project_dir, stack)
     run = automation.preview(stack, project_dir, policy_pack=policy_pack)
-    review = review_of(stack, declared.customer, declared.platform, run, acknowledged)
+    if not run.ok and "no stack named" in run.stderr:
+        # A new stack file (added, or a rename's new name): its preview is the plan of its first `up`.
+        # Like `fleet preview`, create the empty stack in the backend, keeping the file as written.
+        automation.init_stack(stack, project_dir)
+        run = automation.preview(stack, project_dir, policy_pack=policy_pack)
+    review = review_of(stack, declared.customer, declared.platform, run, acknowledged, declared.declaration)
     if declared.platform == "signupto" and lowered_limits(review):
         review.dangers += usage_dangers(review, signupto_usage(stack, project_dir), acknowledged)
     if check_credentials:
@@ -102,9 +92,11 @@ def exit_status(reviews: list[StackReview]) -> int:
 def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, output: Optional[Path],
            check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...]) -> None:
     project_dir = ctx.project_dir
-    names = list(stacks)
+    names, removed, renamed_from = list(stacks), [], {}
     if base:
-        names = sorted(set(names) | set(changed_stacks(project_dir, base)))
+        files = stack_file_changes(project_dir, base)
+        names = sorted(set(names) | set(files.changed))
+        removed, renamed_from = files.removed, files.renamed_from
     elif not names:
         raise click.UsageError("name the stacks to review, or give --base REF to review those changed since REF")
     try:
@@ -114,11 +106,15 @@ def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, outp
         raise click.UsageError(str(exc)) from None
     pack = project_dir / "policies"
     policy_pack = pack if pack.is_dir() and not no_policy else None
-    reviews = []
+    # Removed stacks first: the one danger no preview shows.
+    reviews = [removed_review(r.name, split_stack_name(r.name)[0], r.platform, r.renamed_to, set(acknowledged))
+               for r in removed]
     for name in names:
         if sys.stderr.isatty():
             click.echo(f"previewing {name} ...", err=True)
-        reviews.append(review_stack(name, project_dir, policy_pack, set(acknowledged), check_credentials))
+        review = review_stack(name, project_dir, policy_pack, set(acknowledged), check_credentials)
+        review.renamed_from = renamed_from.get(name)
+        reviews.append(review)
     status = exit_status(reviews)
     text = as_json(reviews, status) if format_ == "json" else markdown(reviews)
     if output:

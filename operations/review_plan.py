@@ -23,6 +23,7 @@ OPS = {"create": "create", "update": "update", "replace": "replace", "create-rep
        "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
 # The reason to acknowledge each dangerous kind with, and how.
 KINDS = {
+    "customer-removed": "`review --acknowledge customer-removed`",
     "account-replaced": "`account.allow_replace: true` in the stack file",
     "account-deleted": "`account.protect: false` in the stack file (recorded by an `up`)",
     "domain-replaced": "`review --acknowledge domain-replaced`",
@@ -34,6 +35,11 @@ KINDS = {
 # Sign-Up.to reports what an account uses next to its limits (GET /account).
 USAGE_OF_LIMIT = {"list_limit": "list_count", "user_limit": "user_count", "subscriber_limit": "subscriber_count"}
 GUARD_MARK = "allow_replace: true"
+# Inputs the program computes itself, never shown as declared.
+INTERNAL = {"creation_marker"}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Engine diagnostics that are not about the change (e.g. where it found the policy pack's launcher).
+ENGINE_NOISE = (re.compile(r"^using pulumi-analyzer-policy-\S+ from \$PATH"),)
 
 
 class FieldChange(BaseModel):
@@ -57,6 +63,8 @@ class Danger(BaseModel):
     reason: str
     acknowledged: bool
     acknowledge_with: str
+    fields: list["FieldChange"] = Field(default_factory=list, description="the planned change, old -> new, "
+                                                                         "where the danger is one the guard refused")
 
 
 class Problem(BaseModel):
@@ -84,6 +92,9 @@ class StackReview(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     policy_violations: list[PolicyViolation] = Field(default_factory=list)
     credentials: Optional[str] = None   # the result of --check-credentials
+    file_change: Optional[str] = None   # with --base: "deleted" or "renamed" (no preview then), else None
+    renamed_from: Optional[str] = None  # the stack this one's file was renamed from
+    renamed_to: Optional[str] = None
 
     @property
     def failed(self) -> bool:
@@ -95,6 +106,15 @@ class StackReview(BaseModel):
     @property
     def _guard_only(self) -> bool:
         return any(GUARD_MARK in p.message for p in self.problems)
+
+    @property
+    def platform_switch(self) -> Optional[tuple[Any, Any]]:
+        """(old, new) when the plan moves the customer to another platform."""
+        for change in self.changes:
+            for field in change.fields:
+                if change.resource == "SubAccount" and field.field == "platform" and field.old and field.new:
+                    return field.old, field.new
+        return None
 
     @property
     def unacknowledged(self) -> list[Danger]:
@@ -135,6 +155,45 @@ def field_changes(old_inputs: dict, new_inputs: dict) -> list[FieldChange]:
     return changes
 
 
+def declared_keys(resource: str, new: dict, declaration: Optional[dict], platform: Optional[str]) -> set[str]:
+    """The inputs of a created resource that the user declared: not defaults, not the program's internals
+    (`creation_marker`, a Ciirus account's derived `initial` is shown: it is what the create sends)."""
+    keys = set(new) - INTERNAL
+    if not declaration:
+        return keys
+    if resource == "SubAccount":
+        declared = set(declaration.get("account") or {}) - {"protect", "allow_replace"}
+        return keys & (declared | {"platform", *(("initial",) if platform == "ciirus" else ())})
+    if resource == "AccountFeatures":
+        return keys & {"platform", "features"}
+    if resource == "SendingDomain":
+        domain = str(new.get("domain") or "").lower()
+        spec = next((d for d in declaration.get("sending_domains") or []
+                     if str(d.get("domain") or "").lower() == domain), {})
+        return keys & ((set(spec) - {"verification_timeout_seconds"}) | {"platform"})
+    if resource == "DomainVerification":
+        return keys & {"domain", "timeout_seconds"}
+    return keys
+
+
+GUARD_FIELD = re.compile(r"(?P<field>[\w.]+) \(from (?P<old>.*?) to (?P<new>.*?)\)(?:,|\s+replaces)")
+
+
+def refused_fields(refusal: str) -> list[FieldChange]:
+    """The fields of a replacement the guard refused, from its message (`owner.email (from 'a' to 'b')`)."""
+    import ast
+
+    def value(text: str) -> Any:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+
+    head = refusal.split(" replaces ", 1)[0] + " replaces"
+    return [FieldChange(field=m["field"], old=masked(m["field"], value(m["old"])), new=masked(m["field"], value(m["new"])))
+            for m in GUARD_FIELD.finditer(head.split("changing ", 1)[-1])]
+
+
 def _resource_of(urn: str) -> tuple[str, str]:
     *_, type_, name = urn.split("::")
     return type_.split("$")[-1].split(":")[-1], name
@@ -144,15 +203,30 @@ def _inputs(state: Optional[dict]) -> dict:
     return dict((state or {}).get("inputs") or {})
 
 
+def publish_hint(stack: str) -> str:
+    return f"after the `up`, `email-partners dns {stack} --pending` prints them in full"
+
+
+def domain_removed(old: dict, replaced_by: list[str], stack: str) -> str:
+    domain = old.get("domain")
+    if replaced_by:
+        records = "its DKIM TXT record at <selector>._domainkey." if old.get("platform") == "cakemail" else "its records at "
+        return (f"sending domain {domain} is replaced by {', '.join(replaced_by)}: {domain}'s DKIM key is deleted "
+                f"(mail from {domain} fails DKIM from then on), and {', '.join(replaced_by)} needs "
+                f"{records}{', '.join(replaced_by)} published ({publish_hint(stack)})")
+    return f"sending domain {domain} is removed with its DKIM key: mail from it fails DKIM from then on"
+
+
 def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: dict,
-               acknowledged: set[str]) -> list[Danger]:
+               acknowledged: set[str], replaced_by: Optional[list[str]] = None, stack: str = "STACK") -> list[Danger]:
     """The plain-words reason for each dangerous part of one resource's change."""
     found: list[tuple[str, str, bool]] = []
     label = f"{change.resource} {change.name}"
     platform = platform or new.get("platform") or old.get("platform")
     if change.resource == "SubAccount":
         if change.op == "replace":
-            reasons = ", ".join(change.replace_reasons) or "a replace-forcing field"
+            reasons = ", ".join(f"platform from {old.get('platform')} to {new.get('platform')}" if r == "platform"
+                                else r for r in change.replace_reasons) or "a replace-forcing field"
             found.append(("account-replaced", f"the customer's account is replaced ({reasons} changed): it is deleted "
                           "with all its contacts and campaigns and a new, empty account is created; its features and "
                           "sending domains follow (new DKIM keys: new DNS records to publish)", True))
@@ -169,8 +243,8 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     elif change.resource == "SendingDomain" and change.op in ("replace", "delete"):
         domain = new.get("domain") or old.get("domain")
         found.append(("domain-replaced", f"sending domain {domain} gets a new DKIM key: new DNS records must be "
-                      "published, and mail from it fails verification until they are" if change.op == "replace"
-                      else f"sending domain {old.get('domain')} is removed with its DKIM key", False))
+                      f"published, and mail from it fails verification until they are ({publish_hint(stack)})"
+                      if change.op == "replace" else domain_removed(old, replaced_by or [], stack), False))
     if platform == "ciirus" and change.op in ("update", "replace", "delete") and change.resource != "SubAccount":
         found.append(("ciirus-shared", "this changes the customer's one Ciirus sub-account object, which also carries "
                       "its sending domain, daily send limit and approval (a domain change makes its records "
@@ -183,13 +257,16 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     return dangers
 
 
-def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str]) -> StackReview:
+def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str],
+              declaration: Optional[dict] = None) -> StackReview:
     """One stack's review from a PreviewRun (operations.automation.preview)."""
     review = StackReview(stack=stack, customer=customer, platform=platform, preview_ok=run.ok)
     # A dependent of a replaced account shows in preview as an update with an unknown account id;
     # the engine replaces it at `up` once the new id is known, so the review says so.
     account_replaced = any(OPS.get(s.get("op")) == "replace" and _resource_of(s.get("urn", ""))[0] == "SubAccount"
                            for s in run.steps)
+    created_domains = [_inputs(s.get("newState")).get("domain") for s in run.steps
+                       if s.get("op") == "create" and _resource_of(s.get("urn", ""))[0] == "SendingDomain"]
     for step in run.steps:
         urn = step.get("urn", "")
         resource, name = _resource_of(urn)
@@ -202,8 +279,12 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
             continue
         old, new = _inputs(step.get("oldState")), _inputs(step.get("newState"))
         account_id = old.get("account_id") if isinstance(old.get("account_id"), str) else None
+        if op == "create":
+            new_shown = {k: v for k, v in new.items() if k in declared_keys(resource, new, declaration, platform)}
+        else:
+            new_shown = new
         change = ResourceChange(resource=resource, name=name, op=op, account_id=account_id,
-                                fields=field_changes(old if op != "create" else {}, new if op != "delete" else {}),
+                                fields=field_changes(old if op != "create" else {}, new_shown if op != "delete" else {}),
                                 replace_reasons=[r for r in step.get("replaceReasons") or [] if r not in COMPUTED])
         if op == "update" and not change.fields:
             if account_replaced and "account_id" in new:
@@ -215,18 +296,26 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
                 review.unchanged += 1  # e.g. only the provider blob changed
                 continue
         review.changes.append(change)
-        review.dangers += dangers_of(change, platform, old, new, acknowledged)
+        review.dangers += dangers_of(change, platform, old, new, acknowledged, created_domains, stack)
     for diag in run.diagnostics:
         severity = diag.get("severity", "")
-        message = (diag.get("message") or "").strip().removeprefix("error: ").removeprefix("warning: ")
+        message = ANSI.sub("", (diag.get("message") or "")).strip().removeprefix("error: ").removeprefix("warning: ")
         if severity not in ("error", "warning") or not message or message == "preview failed":
+            continue
+        if any(noise.search(message) for noise in ENGINE_NOISE):
             continue
         resource = _resource_of(diag["urn"])[1] if diag.get("urn") else None
         review.problems.append(Problem(severity=severity, resource=resource, message=message))
         if GUARD_MARK in message:
+            refusal = message.split("has a problem: ", 1)[-1]
+            fields = refused_fields(refusal)
             review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
-                                         reason="refused by the guard: " + message.split("has a problem: ", 1)[-1],
+                                         reason="refused by the guard: " + refusal, fields=fields,
                                          acknowledged=False, acknowledge_with=KINDS["account-replaced"]))
+            if fields and resource:  # the change the guard refused, as the reviewer would have seen it planned
+                review.changes.append(ResourceChange(resource="SubAccount", name=resource, op="replace (refused)",
+                                                     fields=fields, replace_reasons=[f.field.split(".")[0]
+                                                                                     for f in fields]))
     for event in run.policy_events:
         resource = _resource_of(event["resourceUrn"])[1] if event.get("resourceUrn") else None
         review.policy_violations.append(PolicyViolation(
@@ -237,6 +326,28 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
         tail = "\n".join(line for line in run.stderr.strip().splitlines()[-6:])
         review.problems.append(Problem(severity="error", message=tail or f"pulumi preview exited {run.returncode}"))
     return review
+
+
+RETIRE_STEPS = ("to retire it, restore the file with `account.protect: false` (on Sign-Up.to also "
+                "`account.on_destroy: keep`), run `pulumi up`, then `pulumi destroy --yes` and `pulumi stack rm --yes`, "
+                "and only then delete the file (README: retiring a customer)")
+
+
+def removed_review(stack: str, customer: str, platform: Optional[str], renamed_to: Optional[str],
+                   acknowledged: set[str]) -> StackReview:
+    """A stack whose file the change deletes or renames: nothing manages its live account afterwards."""
+    account = f"its {platform} account" if platform else "its account"
+    if renamed_to:
+        reason = (f"{stack} is renamed to {renamed_to}, and a rename is a new stack: {account} stays live and "
+                  f"unmanaged (its state stays in the backend under {stack}), and {renamed_to} creates a new, "
+                  f"empty account; to keep managing the customer, keep the old name, or {RETIRE_STEPS}")
+    else:
+        reason = f"{stack} is no longer declared: {account} stays live and unmanaged; {RETIRE_STEPS}"
+    danger = Danger(kind="customer-removed", resource=f"stack file stacks/Pulumi.{stack}.yaml", reason=reason,
+                    acknowledged=bool({"customer-removed", "all"} & acknowledged),
+                    acknowledge_with=KINDS["customer-removed"])
+    return StackReview(stack=stack, customer=customer, platform=platform, preview_ok=True, dangers=[danger],
+                       file_change="renamed" if renamed_to else "deleted", renamed_to=renamed_to)
 
 
 def lowered_limits(review: StackReview) -> dict[str, dict[str, tuple[Any, Any]]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .review_plan import StackReview
+from providers.resources.common import sentence
+
+from .review_plan import GUARD_MARK, StackReview
 
 
 def _value(value: Any) -> str:
@@ -29,20 +31,33 @@ def verdict(reviews: list[StackReview]) -> str:
 
 def markdown(reviews: list[StackReview]) -> str:
     lines = ["# Customer changes", "", f"**Verdict: {verdict(reviews)}** ({len(reviews)} stack(s) reviewed)", ""]
-    dangers = [(r, d) for r in reviews for d in r.dangers]
+    # A customer no longer declared first: the one danger no preview shows.
+    dangers = sorted(((r, d) for r in reviews for d in r.dangers), key=lambda rd: rd[1].kind != "customer-removed")
     if dangers:
         lines += ["## Dangerous", ""]
         for review, danger in dangers:
             state = "acknowledged" if danger.acknowledged else f"**not acknowledged**: acknowledge with {danger.acknowledge_with}"
-            lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}: {danger.reason}. {state}")
+            lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}: {sentence(danger.reason)} "
+                         f"{sentence(state)}")
+            for field in danger.fields:  # what the guard refused, as it would have been planned
+                lines.append(f"  - planned: `{field.field}` {_value(field.old)} → {_value(field.new)} (replaces the "
+                             f"account).")
         lines.append("")
     for review in reviews:
+        switch = review.platform_switch
+        where = (f"moves from {switch[0]} to {switch[1]}" if switch
+                 else f"on {review.platform or 'unknown platform'}")
         lines += [f"## {review.stack}", "",
-                  f"Customer `{review.customer}` on {review.platform or 'unknown platform'}"
-                  + (f"; preview **failed**" if review.failed else "") + "."]
+                  f"Customer `{review.customer}` {where}" + (f"; preview **failed**" if review.failed else "") + "."]
         if review.credentials:
-            lines.append(f"Credentials: {review.credentials}.")
+            lines.append(f"Credentials: {sentence(review.credentials)}")
+        if review.renamed_from:
+            lines.append(f"Renamed from `{review.renamed_from}`: a new stack, previewed as such.")
         lines.append("")
+        if review.file_change:
+            what = f"renamed to `{review.renamed_to}`" if review.renamed_to else "deleted"
+            lines += [f"Stack file {what}: nothing manages this customer after the merge (see Dangerous).", ""]
+            continue
         if review.changes:
             lines += ["| resource | action | field | old | new |", "|---|---|---|---|---|"]
             for change in review.changes:
@@ -56,13 +71,16 @@ def markdown(reviews: list[StackReview]) -> str:
             lines.append("")
         elif not review.failed:
             lines += ["No changes.", ""]
-        lines += [f"{review.unchanged} resource(s) unchanged.", ""]
+        if review.preview_ok:
+            lines += [f"{review.unchanged} resource(s) unchanged.", ""]
         for problem in review.problems:
+            if GUARD_MARK in problem.message and any(d.kind == "account-replaced" for d in review.dangers):
+                continue  # the same words are the danger above
             where = f" ({problem.resource})" if problem.resource else ""
-            lines.append(f"- {problem.severity}{where}: {problem.message}")
+            lines.append(f"- {problem.severity}{where}: {sentence(problem.message)}")
         for violation in review.policy_violations:
             where = f" on {violation.resource}" if violation.resource else ""
-            lines.append(f"- policy `{violation.policy}` ({violation.enforcement}){where}: {violation.message}")
+            lines.append(f"- policy `{violation.policy}` ({violation.enforcement}){where}: {sentence(violation.message)}")
         if review.problems or review.policy_violations:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

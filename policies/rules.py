@@ -42,6 +42,11 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def sentence(message: str) -> str:
+    """Every message the engine prints ends with exactly one full stop."""
+    return message.rstrip().rstrip(".") + "."
+
+
 # --- resource rules ----------------------------------------------------------------------------
 
 def daily_send_limit_needs_approval(props: Mapping[str, Any], config: Mapping[str, Any], where: str) -> list[str]:
@@ -164,13 +169,13 @@ def policies(context) -> list:
         def validate(args, report_violation):
             if args.resource_type == resource_type:
                 for message in check(args.props, args.get_config()):
-                    report_violation(message)
+                    report_violation(sentence(message))
         return validate
 
     def stack(check: Callable[[list, Mapping[str, Any]], list[Violation]]):
         def validate(args, report_violation):
             for message, urn in check(args.resources, args.get_config()):
-                report_violation(message, urn)
+                report_violation(sentence(message), urn)
         return validate
 
     def schema(required: Iterable[str] = (), **properties: dict) -> PolicyConfigSchema:

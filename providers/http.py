@@ -18,6 +18,7 @@ import email.utils
 import logging
 import random
 import time
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
@@ -34,10 +35,11 @@ TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.excepti
 class ApiError(Exception):
     """Any failed vendor call; the message names vendor, method, path, status and the vendor's words."""
 
-    def __init__(self, vendor: str, method: str, path: str, status: Optional[int], message: str):
+    def __init__(self, vendor: str, method: str, path: str, status: Optional[int], message: str, hint: str = ""):
         self.vendor, self.method, self.path, self.status, self.vendor_message = vendor, method, path, status, message
+        self.hint = hint  # the setting to check, when the failure points at one (not the vendor's words)
         where = f"HTTP {status}" if status else "no response"
-        super().__init__(f"{vendor} {method} {path} failed ({where}): {message}")
+        super().__init__(f"{vendor} {method} {path} failed ({where}): {message}" + (f"; {hint}" if hint else ""))
 
 
 class AmbiguousWriteError(ApiError):
@@ -112,9 +114,14 @@ class HttpClient:
         error_parser: ErrorParser = _default_error_message,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
+        credentials_hint: str = "",
     ):
         self.vendor = vendor
+        # The settings to check when the vendor refuses the credentials (the vendor's own words name none).
+        self.credentials_hint = credentials_hint
+        self._succeeded = False  # whether this endpoint ever answered a request successfully
         self.base_url = base_url.rstrip("/")
+        self._path_prefix = urlsplit(self.base_url).path.rstrip("/")
         self.authenticator = authenticator
         self.error_parser = error_parser
         self.retry = retry
@@ -149,7 +156,9 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            headers = self.authenticator.headers(method, path, auth_scope) if (authenticated and self.authenticator) else {}
+            # Signers sign the path actually requested: the apiUrl's own path prefix included.
+            headers = (self.authenticator.headers(method, self._path_prefix + path, auth_scope)
+                       if (authenticated and self.authenticator) else {})
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=headers,
@@ -177,9 +186,10 @@ class HttpClient:
                         attempt -= 1  # a credential refresh is not a fault; don't spend the retry budget on it
                         continue
                 if status < 400:
+                    self._succeeded = True
                     return _decode(response)
                 if status not in RETRYABLE_STATUSES:
-                    raise ApiError(self.vendor, method, path, status, self.error_parser(response))
+                    raise ApiError(self.vendor, method, path, status, self.error_parser(response), hint=self._hint(status))
                 # 429 means the server refused the request without acting on it.
                 failure = _Failure(status, self.error_parser(response),
                                    parse_retry_after(response.headers.get("Retry-After")), maybe_applied=status != 429)
@@ -207,6 +217,16 @@ class HttpClient:
             if give_up:
                 raise ApiError(self.vendor, method, path, failure.status, failure.final_message(attempt))
             self._sleep(delay)
+
+    def _hint(self, status: int) -> str:
+        """The setting a refusal points at: credentials for 401/403; the URL for a 404/405 from an endpoint
+        that never answered a request (a wrong path, or another vendor's URL, in apiUrl)."""
+        if status in (401, 403) and self.credentials_hint:
+            return f"check {self.credentials_hint}"
+        if status in (404, 405) and not self._succeeded:
+            return (f"{self.base_url} may not be the {self.vendor} API: check {self.vendor}:apiUrl "
+                    f"(or {self.vendor.upper()}_API_URL)")
+        return ""
 
     def _settle(self, method: str, path: str, failure: "_Failure", reconcile: Reconcile,
                 lookup_error: Optional[ApiError]) -> Any:

@@ -169,8 +169,20 @@ _API_URL = {"cakemail": ("cakemail:apiUrl", "CAKEMAIL_API_URL"), "signupto": ("s
             "ciirus": ("ciirus:apiUrl", "CIIRUS_API_URL")}
 
 
+# (key, environment variable, what a value must look like, the test) for settings wrong on their face.
+_SHAPES = {
+    "cakemail": [("cakemail:username", "CAKEMAIL_USERNAME", "an e-mail address (Cakemail partners log in with one)",
+                  lambda v: "@" in v and not v.startswith("@") and not v.endswith("@"))],
+    "signupto": [("signupto:partnerId", "SIGNUPTO_PARTNER_ID", "the partner's numeric id (for example 1001)",
+                  lambda v: v.isdigit() and int(v) > 0),
+                 ("signupto:partnerKey", "SIGNUPTO_PARTNER_KEY", "the 40-character partner key",
+                  lambda v: len(v) == 40)],
+    "ciirus": [],
+}
+
+
 def settings_problems(platform: str, config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(config key, reason) for each setting of `platform` that is missing or wrong on its face.
+    """(config key, reason) for every setting of `platform` that is missing or wrong on its face, all at once.
 
     Knowable without a request, so a preview that passes means the `up` can authenticate at all."""
     from urllib.parse import urlsplit
@@ -178,11 +190,18 @@ def settings_problems(platform: str, config: Mapping[str, Any]) -> list[tuple[st
     build = _SETTINGS.get(platform)
     if build is None:
         return []
+    problems = []
+    for key, env, shape, fits in _SHAPES[platform]:
+        value = _lookup(config, key, env)
+        if value and not fits(value.strip()):
+            shown = "[secret]" if "Key" in key or "password" in key else repr(value)
+            problems.append((key, f"{key} (or {env}) is {shown}, which is not {shape}"))
     try:
         settings = build(config)
     except (MissingCredentials, InvalidSetting) as exc:
-        return [(exc.key, str(exc))]
-    problems = []
+        # Each missing or unusable setting, not only the first the client would need.
+        problems += [(exc.key, str(exc))] + [p for p in _other_missing(platform, config) if p[0] != exc.key]
+        return problems
     key, env = _API_URL[platform]
     parts = urlsplit(settings.api_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -195,3 +214,18 @@ def settings_problems(platform: str, config: Mapping[str, Any]) -> list[tuple[st
             problems.append(("ciirus:apiVersion", f"ciirus:apiVersion (or CIIRUS_API_VERSION) is {settings.api_version!r}, "
                                                   f"not a Ciirus API version; supported: {', '.join(API_VERSIONS)}"))
     return problems
+
+
+_REQUIRED = {"cakemail": [("cakemail:username", "CAKEMAIL_USERNAME"), ("cakemail:password", "CAKEMAIL_PASSWORD")],
+             "signupto": [("signupto:partnerId", "SIGNUPTO_PARTNER_ID"), ("signupto:partnerKey", "SIGNUPTO_PARTNER_KEY")],
+             "ciirus": [("ciirus:username", "CIIRUS_USERNAME"), ("ciirus:password", "CIIRUS_PASSWORD")]}
+
+
+def _other_missing(platform: str, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for key, env in _REQUIRED[platform]:
+        try:
+            _require(config, key, env)
+        except MissingCredentials as exc:
+            found.append((key, str(exc)))
+    return found

@@ -14,7 +14,9 @@ pulumi.export("account_created_at", customer.account.created_at)
 if customer.features is not None:
     pulumi.export("features", customer.features.features)
 if customer.domains:
-    # What operators publish: every DNS record with its validation state, and one flag per domain.
-    pulumi.export("dns_records", pulumi.Output.all(*[d.records for d in customer.domains.values()])
+    # What operators publish: every DNS record with its validation state, and one flag per domain. Where a
+    # DomainVerification waited, its reading is the later one (`email-partners dns` prints them all in full).
+    latest = {name: customer.verifications.get(name, d) for name, d in customer.domains.items()}
+    pulumi.export("dns_records", pulumi.Output.all(*[r.records for r in latest.values()])
                   .apply(lambda lists: [record for records in lists for record in records]))
-    pulumi.export("domains_verified", {name: d.verified for name, d in customer.domains.items()})
+    pulumi.export("domains_verified", {name: r.verified for name, r in latest.items()})

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from providers.resources.common import with_refused_value
 
 from providers.resources.account_features import AccountFeatures
+from providers.resources.domain_verification import DomainVerification
 from providers.resources.sending_domain import SendingDomain
 from providers.resources.sub_account import SubAccount
 
@@ -41,25 +42,36 @@ class CustomerDeclaration(BaseModel):
 
     @model_validator(mode="after")
     def _platform_shape(self):
+        problems = []  # every mistake of the declaration at once, not the first
         nulls = [name for name, value in (self.features or {}).items() if value is None]
         if nulls:
-            raise ValueError(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
-                             f"it; write \"unlimited\" for no limit, or leave the setting out to leave it alone")
+            problems.append(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
+                            f"it; write \"unlimited\" for no limit, or leave the setting out to leave it alone")
         domains = [d.get("domain") for d in self.sending_domains]
         if len(set(domains)) != len(domains):
-            raise ValueError("sending_domains: each domain may be declared once")
+            problems.append("sending_domains: each domain may be declared once")
+        for i, spec in enumerate(self.sending_domains):
+            timeout = spec.get("verification_timeout_seconds")
+            if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)
+                                        or not 0 <= timeout <= 3600):
+                problems.append(f"sending_domains[{i}].verification_timeout_seconds: must be a whole number of "
+                                f"seconds from 0 to 3600 (got {timeout!r})")
         if self.platform == "ciirus":
             if len(self.sending_domains) != 1:
-                raise ValueError("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
+                problems.append("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
             if "initial" in self.account:
-                raise ValueError("account.initial: for Ciirus it is derived from sending_domains and features; "
-                                 "declare those instead")
-            _check_ciirus_initial(self)
+                problems.append("account.initial: for Ciirus it is derived from sending_domains and features; "
+                                "declare those instead")
+            if len(self.sending_domains) == 1:
+                problems += _ciirus_initial_problems(self)
         for switch in ("protect", "allow_replace"):
             if switch in self.account and not isinstance(self.account[switch], bool):
-                raise ValueError(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
+                problems.append(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
         if self.platform == "signupto" and self.sending_domains:
-            raise ValueError("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, ciirus")
+            problems.append("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, "
+                            "ciirus")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -68,17 +80,17 @@ CIIRUS_INITIAL_SOURCES = {"sending_domain": "sending_domains[0].domain", "daily_
                           "approved": "features.approved"}
 
 
-def _check_ciirus_initial(declaration: "CustomerDeclaration") -> None:
+def _ciirus_initial_problems(declaration: "CustomerDeclaration") -> list[str]:
     """Validate the derived `initial` here, so errors name the keys the user wrote, not account.initial.*."""
     from providers.resources.sub_account.ciirus import CiirusInitialSettings
 
     try:
         CiirusInitialSettings.model_validate(ciirus_initial(declaration))
     except ValidationError as exc:
-        raise ValueError("; ".join(
-            f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
-            f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
-            for e in exc.errors())) from None
+        return [f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
+                f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
+                for e in exc.errors()]
+    return []
 
 
 def ciirus_initial(declaration: "CustomerDeclaration") -> dict[str, Any]:
@@ -116,6 +128,7 @@ class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
     domains: dict[str, SendingDomain]
+    verifications: dict[str, DomainVerification]
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
@@ -129,15 +142,21 @@ class Customer(pulumi.ComponentResource):
                                   **account_settings(declaration))
         if declaration.features is not None:
             self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
-                                            account_id=self.account.account_id, features=declaration.features, opts=child)
-        self.domains = {}
+                                            account_id=self.account.id, features=declaration.features, opts=child)
+        self.domains, self.verifications = {}, {}
         for spec in declaration.sending_domains:
             settings = dict(spec)
             domain = settings.pop("domain", None)
+            timeout = settings.pop("verification_timeout_seconds", None)
             key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
             # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
             resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
             self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
-                                                      account_id=self.account.account_id, domain=domain,
+                                                      account_id=self.account.id, domain=domain,
                                                       opts=child, **settings)
+            if timeout:  # the wait is a resource of its own, after the domain's records are in state
+                sending = self.domains[key]
+                self.verifications[key] = DomainVerification(
+                    f"{resource_name}-verification", platform=declaration.platform, account_id=self.account.id,
+                    domain=sending.domain, sending_domain_id=sending.id, timeout_seconds=timeout, opts=child)
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

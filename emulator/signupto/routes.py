@@ -64,7 +64,7 @@ def _json_object() -> dict[str, Any]:
 def _require_auth() -> None:
     if request.endpoint in ("signupto.unknown", "signupto.token"):
         return  # 404s need no credentials; /v1/token is how a user gets some
-    signed_path = request.path[len(PREFIX):]
+    signed_path = request.path  # the path the client requested, as it signed it (prefix and all)
     try:
         g.signupto_caller = authenticate(get_store(), request.method, signed_path, request.headers)
     except AuthError as exc:

@@ -10,7 +10,7 @@ from ..http import ApiError, HttpClient, RetryPolicy
 from . import DEFAULT_API_URL
 from ..shared_reads import SharedReads, writes
 from .auth import CakemailTokenAuth
-from .models import Account, AccountPage, CreateAccount, DkimKey, PatchAccount
+from .models import Account, AccountPage, CreateAccount, DkimKey, Pagination, PatchAccount
 
 VENDOR = "cakemail"
 # The account metadata key holding the creating resource's marker (metadata is not shown to users).
@@ -41,7 +41,9 @@ def cakemail_error_message(response: requests.Response) -> str:
 class CakemailClient:
     def __init__(self, api_url: str, username: str, password: str, retry: RetryPolicy = RetryPolicy()):
         self.auth = CakemailTokenAuth(username, password)
-        self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry)
+        self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry,
+                               credentials_hint="cakemail:username and cakemail:password (or CAKEMAIL_USERNAME and "
+                                                "CAKEMAIL_PASSWORD)")
         self.auth.http = self.http
         self.shared_reads = SharedReads()  # accounts, by id
 
@@ -62,14 +64,21 @@ class CakemailClient:
         return self.shared_reads.get(account_id, reader, lambda: self.get_account(account_id))
 
     def iter_accounts(self, *, filter: Optional[str] = None, per_page: int = 100) -> Iterator[Account]:
-        page = 1
+        """Every account, page by page. `pagination` (and each of its fields) is optional in the published
+        schema: the last page is the one shorter than the page size the server says it used (else the one
+        asked for), or the one that reaches `count`, or a page that brings nothing new."""
+        page, seen = 1, set()
         while True:
             params: dict[str, Any] = {"page": page, "per_page": per_page}
             if filter:
                 params["filter"] = filter
             result = AccountPage.model_validate(self.http.request("GET", "/accounts", params=params))
-            yield from (a for a in result.data if not a.gone)
-            if not result.data or len(result.data) < result.pagination.per_page:  # the server may cap per_page
+            fresh = [a for a in result.data if a.id not in seen]
+            seen.update(a.id for a in fresh)
+            yield from (a for a in fresh if not a.gone)
+            pagination = result.pagination or Pagination()
+            size = pagination.per_page or per_page  # the server may cap per_page
+            if not fresh or len(result.data) < size or (pagination.count is not None and len(seen) >= pagination.count):
                 return
             page += 1
 
@@ -114,7 +123,15 @@ class CakemailClient:
             return {"data": newest.model_dump()}
 
         result = self.http.request("POST", "/accounts", json=body.model_dump(exclude_none=True), reconcile=find_created)
-        account = Account.model_validate(result["data"])
+        data = result.get("data") if isinstance(result, dict) else None
+        if not data:  # the published schema allows an answer holding only the new id: read the account
+            created_id = str((result or {}).get("id") or "")
+            account = self.get_account(created_id) if created_id else None
+            if account is None:
+                raise ApiError(VENDOR, "POST", "/accounts", 201, f"the answer names no account that can be read: "
+                                                                 f"{str(result)[:200]}")
+        else:
+            account = Account.model_validate(data)
         return self.mark_account(account, marker) if marker else account
 
     @writes(lambda account_id, *_: account_id)

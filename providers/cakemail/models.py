@@ -125,19 +125,20 @@ class Account(_Lenient):
 
 
 class Pagination(_Lenient):
-    page: int
-    per_page: int
+    """All optional in the published schema: a listing may come without any of them."""
+    page: Optional[int] = None
+    per_page: Optional[int] = None
     count: Optional[int] = None
 
 
 class AccountPage(_Lenient):
-    pagination: Pagination
-    data: list[Account]
+    pagination: Optional[Pagination] = None
+    data: list[Account] = []
 
 
 class DkimKey(_Lenient):
     id: str
-    status: str
+    status: Optional[str] = None  # optional in the published schema: without it the key counts as not active
     selector: str
     domain: str
     public_key: str

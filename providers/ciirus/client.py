@@ -64,7 +64,9 @@ class CiirusClient:
             raise ValueError(f"unknown Ciirus API version {api_version!r}; supported: {', '.join(API_VERSIONS)}")
         self.path = f"/{api_version}/emails/subaccount"
         self.http = HttpClient(VENDOR, api_url, authenticator=BasicAuth(username, password),
-                               error_parser=ciirus_error_message, retry=retry)
+                               error_parser=ciirus_error_message, retry=retry,
+                               credentials_hint="ciirus:username and ciirus:password (or CIIRUS_USERNAME and "
+                                                "CIIRUS_PASSWORD)")
         with _user_locks_guard:
             self._lock = _user_locks.setdefault((api_url.rstrip("/"), username), threading.Lock())
         self.shared_reads = SharedReads()

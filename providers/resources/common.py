@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import os
@@ -90,7 +91,8 @@ def _field_path(loc: tuple) -> str:
 
 def with_refused_value(reason: str, value: Any) -> str:
     """The engine prints `value {<nil>}` for nested fields, so the reason itself names what was refused."""
-    shown = repr(value)
+    # The engine carries every number as a float: a whole one is shown as the user wrote it (-5, not -5.0).
+    shown = repr(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
     if isinstance(value, (dict, list)) or shown in reason or len(shown) > 80:
         return reason
     return f"{reason} (got {shown})"
@@ -124,6 +126,35 @@ def validate(model: Type[BaseModel], inputs: dict[str, Any], context: str) -> tu
     except ValidationError as exc:
         failures = [f for f in validation_failures(exc, model, context) if f.property.split(".")[0] not in unknown]
         return None, failures
+
+
+def with_defaults(model: Type[BaseModel], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`inputs` plus each field's default that is not given (defaults that are None stay out, as the engine drops them)."""
+    filled = dict(inputs)
+    for name, info in model.model_fields.items():
+        if name not in filled and not info.is_required():
+            default = info.get_default(call_default_factory=True)
+            if default is not None:
+                filled[name] = default.model_dump() if isinstance(default, BaseModel) else default
+    return filled
+
+
+def sentence(text: str) -> str:
+    """A message that ends with exactly one full stop (the engine and the tools print it as it is)."""
+    text = text.rstrip().rstrip(".").rstrip()
+    return text if text.endswith(("?", "!")) else text + "."
+
+
+def presented(failures: Iterable[CheckFailure], inputs: Mapping[str, Any]) -> list[CheckFailure]:
+    """Failures as the engine prints them: `property X value {V}` shows a map or list as a Go dump
+    (`{map[email:{...}]}`), so those carry the property name in the reason instead; every reason is a sentence."""
+    shown = []
+    for failure in failures:
+        if failure.property and isinstance(inputs.get(failure.property), (Mapping, list, tuple)):
+            shown.append(CheckFailure("", sentence(f"{failure.property}: {failure.reason}")))
+        else:
+            shown.append(CheckFailure(failure.property, sentence(failure.reason)))
+    return shown
 
 
 def check_platform(inputs: Mapping[str, Any], offered: Mapping[str, str], resource: str) -> Optional[CheckFailure]:
@@ -173,6 +204,35 @@ class PlatformHandler:
         self._config = config  # the stack config (credentials included): held in memory only
 
 
+ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
+
+
+def _servicer_context():
+    """The gRPC context of the dynamic provider server's call that is running this one (a caller's local)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        context = frame.f_locals.get("context")
+        if hasattr(context, "set_details") and hasattr(context, "abort"):
+            return context
+        frame = frame.f_back
+    return None
+
+
+def _worded_for_the_engine(method: Callable) -> Callable:
+    """An error raised to the engine reads as its own message: the dynamic provider server (through gRPC)
+    would prefix it with `Exception calling application:`; details set on the call win over that text."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            context = _servicer_context()
+            if context is not None:
+                context.set_details(str(exc) or type(exc).__name__)
+            raise
+    return call
+
+
 class PlatformProvider(ResourceProvider):
     """What the three resources share: `platform` picks a handler, inputs are validated at check.
 
@@ -187,6 +247,12 @@ class PlatformProvider(ResourceProvider):
     # in clear: smaller, and readable. The SDK still makes it secret if a secret Output were captured.
     serialize_as_secret_always = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ENGINE_CALLS:
+            if name in cls.__dict__:
+                setattr(cls, name, _worded_for_the_engine(cls.__dict__[name]))
+
     def configure(self, req: ConfigureRequest) -> None:
         self._stack_config = req.config
 
@@ -200,9 +266,14 @@ class PlatformProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         try:
-            return self._check(olds, news)
+            result = self.check_inputs(olds, news)
+            return CheckResult(result.inputs, presented(result.failures, result.inputs))
         finally:
             report_loaded_modules()
+
+    def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The checks themselves (subclasses add theirs here); `check` words the failures for the engine."""
+        return self._check(olds, news)
 
     def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = user_inputs(news, self.output_keys)
@@ -215,7 +286,9 @@ class PlatformProvider(ResourceProvider):
         model, failures = validate(handler.Inputs, inputs, f"for {inputs['platform']} {self.resource}")
         failures += self.settings_failures(inputs["platform"])
         if model is None:
-            return CheckResult(inputs, failures)
+            # With an input still unknown (preview), keep the defaults the model would add, so the plan
+            # does not show them as removed (`- adopt_existing: false`) next to the unknown value.
+            return CheckResult(with_defaults(handler.Inputs, inputs) if not failures else inputs, failures)
         failures += self.refused_changes(handler, user_inputs(olds, self.output_keys), model)
         normalised = self.normalised(model)
         if news.get(MARKER_KEY) is not None:
@@ -252,3 +325,7 @@ class PlatformProvider(ResourceProvider):
 
     def normalised(self, model: BaseModel) -> dict[str, Any]:
         return model.model_dump()
+
+
+for _call in ("check", "diff"):  # the base class's own engine calls (subclasses get theirs in __init_subclass__)
+    setattr(PlatformProvider, _call, _worded_for_the_engine(getattr(PlatformProvider, _call)))

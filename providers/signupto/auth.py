@@ -1,6 +1,7 @@
 """Sign-Up.to hash authentication: every request is signed afresh (Date + nonce), never replayed.
 
-String to sign: "<METHOD> /v1/<endpoint>\\r\\n", then "Name: value\\r\\n" for each auth header present
+String to sign: "<METHOD> <path requested>\\r\\n" (e.g. "/v1/account"; behind an apiUrl with a path, that
+path comes first), then "Name: value\\r\\n" for each auth header present
 in the documented order, then the key; signature = lowercase hex SHA-1. The path has no query.
 """
 

@@ -29,7 +29,8 @@ def signupto_error_message(response: requests.Response) -> str:
 class SignupToClient:
     def __init__(self, api_url: str, authenticator: Authenticator, retry: RetryPolicy = RetryPolicy()):
         self.http = HttpClient(VENDOR, api_url, authenticator=authenticator, error_parser=signupto_error_message,
-                               retry=retry)
+                               retry=retry, credentials_hint="signupto:partnerId and signupto:partnerKey (or "
+                                                             "SIGNUPTO_PARTNER_ID and SIGNUPTO_PARTNER_KEY)")
 
     @classmethod
     def as_partner(cls, api_url: str, partner_id: int | str, partner_key: str, **kwargs) -> "SignupToClient":

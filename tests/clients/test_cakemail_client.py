@@ -112,3 +112,38 @@ def test_dkim_create_lists_keys_once_when_the_caller_just_listed_them(cakemail_a
     assert key.domain == "news.once.example"
     assert [(r["method"], r["path"]) for r in control.requests(since_id=before)] == [
         ("GET", "/cakemail/brands/default/dkim"), ("POST", "/cakemail/brands/default/dkim")]
+
+
+class _PublishedSchema:
+    """Answers as the full published schema allows (optional fields left out), for the client's own parsing."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def request(self, method, path, **kwargs):
+        self.asked.append((method, path, kwargs.get("params")))
+        return self.answers(method, path, kwargs.get("params") or {})
+
+
+def _account(n: int) -> dict:
+    return {"id": str(n), "status": "active", "name": f"Shop {n}"}
+
+
+def test_answers_without_the_optional_fields_of_the_published_schema():
+    from providers.cakemail.models import CreateAccount, DkimKey
+
+    client = CakemailClient("http://unused.invalid", "u@x.example", "p")
+    # A listing without `pagination` at all: pages follow while full, and stop at a short one.
+    pages = {1: [_account(n) for n in range(1, 4)], 2: [_account(4)]}
+    client.http = _PublishedSchema(lambda m, p, params: {"data": pages.get(params["page"], [])})
+    assert [a.id for a in client.iter_accounts(per_page=3)] == ["1", "2", "3", "4"]
+    # A server that ignores `page` and says nothing: a page with nothing new ends the listing.
+    client.http = _PublishedSchema(lambda m, p, params: {"data": [_account(1), _account(2)]})
+    assert [a.id for a in client.iter_accounts(per_page=2)] == ["1", "2"]
+    # A create answer holding only `id`: the account is read after.
+    client.http = _PublishedSchema(lambda m, p, params: {"id": 9} if m == "POST" else {"data": _account(9)})
+    assert client.create_account(CreateAccount(name="Shop 9"), known_ids=set()).name == "Shop 9"
+    assert [(m, p) for m, p, _ in client.http.asked] == [("POST", "/accounts"), ("GET", "/accounts/9")]
+    # A DKIM key without `status`: not active, its record still complete.
+    key = DkimKey.model_validate({"id": "1", "selector": "s1", "domain": "a.example", "public_key": "KEY"})
+    assert not key.active and key.dns_record() == ("s1._domainkey.a.example", "TXT", "v=DKIM1; k=rsa; p=KEY")

@@ -75,7 +75,8 @@ def test_bad_credentials_and_bad_values_are_clear_errors(ciirus_user, ciirus_api
     with pytest.raises(ApiError) as err:
         bad.get()
     assert err.value.status == 401 and str(err.value) == \
-        f"ciirus GET /{ciirus_user['api_version']}/emails/subaccount failed (HTTP 401): invalid credentials"
+        f"ciirus GET /{ciirus_user['api_version']}/emails/subaccount failed (HTTP 401): invalid credentials; " \
+        f"check ciirus:username and ciirus:password (or CIIRUS_USERNAME and CIIRUS_PASSWORD)"
     with pytest.raises(ApiError, match="sending_domain"):
         ciirus_api.http.request("POST", ciirus_api.path, json={"sending_domain": "not a domain", "daily_send_limit": 1,
                                                                 "approved": True})

@@ -132,3 +132,35 @@ def test_unreachable_api_url_fails_at_once_naming_the_setting_and_the_url(sleep)
     assert "http://127.0.0.1:9/ciirus" in str(err.value) and "ciirus:apiUrl" in str(err.value)
     assert "CIIRUS_API_URL" in str(err.value) and "connection refused" in str(err.value)
     assert sleep.delays == [], "no retries when nothing ever answered at that address"
+
+
+def test_refusals_name_the_setting_to_check(emulator, cakemail_partner, signupto_partner):
+    """A wrong path or another vendor's URL in apiUrl, a wrong password or partner key: the vendor's own
+    words name no setting, so the error adds the one to check."""
+    from providers.cakemail import CakemailClient
+    from providers.signupto import SignupToClient
+
+    fast = RetryPolicy(max_attempts=1)
+    base = cakemail_partner["api_url"].rsplit("/", 1)[0]
+    for url in (base + "/wrong", base + "/signupto"):
+        with pytest.raises(ApiError) as err:
+            list(CakemailClient(url, cakemail_partner["username"], cakemail_partner["password"], retry=fast)
+                 .iter_accounts())
+        assert err.value.status == 404 and "check cakemail:apiUrl (or CAKEMAIL_API_URL)" in str(err.value), err.value
+    with pytest.raises(ApiError) as err:
+        list(CakemailClient(cakemail_partner["api_url"], cakemail_partner["username"], "wrong", retry=fast)
+             .iter_accounts())
+    assert "check cakemail:username and cakemail:password" in str(err.value)
+    with pytest.raises(ApiError) as err:
+        SignupToClient.as_partner(signupto_partner["api_url"], signupto_partner["partner_id"], "k" * 40,
+                                  retry=fast).list_accounts()
+    assert "Invalid signature" in str(err.value) and "check signupto:partnerId and signupto:partnerKey" in str(err.value)
+
+
+def test_a_signer_signs_the_path_it_requests_behind_a_prefixed_api_url(emulator, signupto_partner):
+    """The emulator checks the path it received; the client signs the path it sends (apiUrl's prefix too)."""
+    from providers.signupto import SignupToClient
+
+    client = SignupToClient.as_partner(signupto_partner["api_url"], signupto_partner["partner_id"],
+                                       signupto_partner["partner_key"], retry=RetryPolicy(max_attempts=1))
+    assert client.list_accounts() is not None  # signed "/signupto/v1/account", the path requested

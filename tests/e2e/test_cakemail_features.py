@@ -77,7 +77,9 @@ def test_destroy_leaves_settings_as_they_are(cakemail_project, cakemail_api, con
 def test_bad_feature_names_and_values_fail_at_preview(cakemail_project, control):
     for features, expected in [
         ({"per_mnth": 1}, ["features.per_mnth", "supported: per_campaign, per_month"]),
-        ({"per_month": -5}, ["features.per_month", "greater than or equal to 0"]),
+        # every mistake at once; whole numbers as written, though the engine carries them as floats
+        ({"per_month": -5, "lists": -3}, ["features.per_month", "greater than or equal to 0 (got -5).",
+                                          "features.lists", "greater than or equal to -1 (got -3)."]),
         ({"use_ab_split": "yes"}, ["features.use_ab_split", "valid boolean"]),
         ({"trial": True}, ["trial is a SubAccount setting"]),
     ]:
@@ -87,4 +89,5 @@ def test_bad_feature_names_and_values_fail_at_preview(cakemail_project, control)
         assert result.returncode != 0
         for text in expected:
             assert text in result.output, (features, result.output[-1500:])
+        assert ".0)" not in result.output
         assert control.requests(since_id=before) == []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 from .pulumi_cli import steps_by_op
+from .test_review import tool
 from .test_cakemail_sub_account import ACME
 
 
@@ -23,8 +26,8 @@ def test_first_preview_of_a_whole_customer_needs_no_api_call(cakemail_project, c
     before = control.last_request_id()
     preview = cakemail_project.preview_json()
     assert sorted(steps_by_op(preview)["create"]) == [
-        "AccountFeatures::test-features", "Customer::test", "SendingDomain::test-news.acme.example",
-        "Stack::email-partners-test", "SubAccount::test-account"]
+        "AccountFeatures::test-features", "Customer::test", "DomainVerification::test-news.acme.example-verification",
+        "SendingDomain::test-news.acme.example", "Stack::email-partners-test", "SubAccount::test-account"]
     assert control.requests(since_id=before) == []
 
 
@@ -69,15 +72,36 @@ def test_wait_fails_at_deadline_then_the_next_run_finds_its_own_key(cakemail_pro
     failed = cakemail_project.up(check=False)
     assert failed.returncode != 0
     assert "news.acme.example is not verified after 2s: 1 record(s) not validated yet" in failed.output, failed.output[-3000:]
+    assert "Exception calling application" not in failed.output
     account_id = cakemail_project.resources(":SubAccount")[0]["outputs"]["account_id"]
     [key] = cakemail_api.list_dkim_keys(account_id)
     name, type_, value = key.dns_record()
-    assert f'TXT {name} = "{value}" (dkim)' in failed.output
+    assert f'TXT {name} "{value}" (dkim)' in failed.output  # in full
+    # The domain and its record are in state although the wait failed; `email-partners dns` prints them whole.
+    [domain] = cakemail_project.resources(":SendingDomain")
+    assert domain["outputs"]["records"] == [{"name": name, "type": "TXT", "value": value, "purpose": "dkim",
+                                             "validated": False}]
+    listed = tool(cakemail_project, "dns", "test", "--pending", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["name"], r["value"], r["validated"]) for r in json.loads(listed.stdout)] == [(name, value, False)]
+    bind = tool(cakemail_project, "dns", "test", "--format", "bind").stdout
+    [line] = [line for line in bind.splitlines() if not line.startswith(";")]
+    assert line.startswith(f"{name}.\t3600\tIN\tTXT\t") and "".join(re.findall(r'"([^"]*)"', line)) == value
+    assert all(len(part) <= 255 for part in re.findall(r'"([^"]*)"', line))
+    csv_text = tool(cakemail_project, "dns", "test", "--format", "csv").stdout
+    assert csv_text.splitlines()[0] == "stack,domain,name,type,value,purpose,validated" and value in csv_text
 
     control.publish({"name": name, "type": type_, "value": value})
     cakemail_project.up()
     assert [k.id for k in cakemail_api.list_dkim_keys(account_id)] == [key.id]  # its own key, not a second one
     assert cakemail_project.outputs()["domains_verified"] == {"news.acme.example": True}
+    assert [r.get("validated") for r in json.loads(tool(cakemail_project, "dns", "test", "--format", "json").stdout)] \
+        == [True]
+    assert tool(cakemail_project, "dns", "test", "--pending", "--format", "json").stdout.strip() == "[]"
+    # Destroying the verification deletes nothing: the key stays until its SendingDomain goes.
+    declare(cakemail_project, "news.acme.example")
+    cakemail_project.up()
+    assert [k.id for k in cakemail_api.list_dkim_keys(account_id)] == [key.id]
 
 
 def test_a_key_made_outside_the_stack_is_adopted_only_on_request(cakemail_project, cakemail_api):

@@ -89,8 +89,11 @@ def test_wait_fails_clearly_at_its_deadline(ciirus_project, ciirus_api):
     assert result.returncode != 0
     remote = ciirus_api.get()
     assert "mail.shop.example is not verified after 2s: 3 record(s) not validated yet" in result.output, result.output[-3000:]
-    assert f'TXT mandrill._domainkey.mail.shop.example = "{remote.dkim_value}" (dkim)' in result.output
-    assert f'TXT mail.shop.example = "{remote.dns_value}" (verification)' in result.output
+    assert f'TXT mandrill._domainkey.mail.shop.example "{remote.dkim_value}" (dkim)' in result.output
+    assert f'TXT mail.shop.example "{remote.dns_value}" (verification)' in result.output
+    # The domain and its records reached state before the wait: nothing to read from the vendor by hand.
+    [domain] = ciirus_project.resources(":SendingDomain")
+    assert {r["value"] for r in domain["outputs"]["records"]} == {remote.dns_value, remote.dkim_value, remote.spf_value}
 
 
 def test_domain_change_updates_in_place_with_new_unverified_records(ciirus_project, ciirus_api, control):
@@ -189,6 +192,20 @@ def test_bad_domains_fail_at_preview_without_api_calls(ciirus_project, control, 
     assert result.returncode != 0
     assert "domain" in result.output and expected in result.output, result.output[-2000:]
     assert control.requests(since_id=before) == []
+
+
+def test_every_mistake_of_a_declaration_at_once_with_integers_as_written(ciirus_project, control):
+    declare(ciirus_project, features={"daily_send_limit": -5, "approved": "yes"}, domain="not a domain",
+            verification_timeout_seconds=-1)
+    before = control.last_request_id()
+    result = ciirus_project.preview(check=False)
+    assert result.returncode != 0
+    for expected in ("features.daily_send_limit: Input should be greater than or equal to 0 (got -5)",
+                     "features.approved: Input should be a valid boolean (got 'yes')",
+                     "sending_domains[0].domain: 'not a domain' is not a valid hostname",
+                     "sending_domains[0].verification_timeout_seconds: must be a whole number of seconds"):
+        assert expected in result.output, (expected, result.output[-3000:])
+    assert "-5.0" not in result.output and control.requests(since_id=before) == []
 
 
 def test_uppercase_domain_is_normalised_to_lower_case(ciirus_project, ciirus_api):

@@ -4,6 +4,7 @@ the emulator (two partner identities stand for production and staging)."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from providers.cakemail.models import CreateAccount, PatchAccount, UsageLimits
 from providers.signupto.models import CreateAccount as SignupToCreateAccount
 
 from .environments_harness import on_stacks, tool, write_environment, writes
-from .pulumi_cli import PulumiProject, steps_by_op
+from .pulumi_cli import REPO, PulumiProject, steps_by_op
 
 ACME = {
     "platform": "cakemail",
@@ -135,20 +136,39 @@ def test_discover_cakemail_adopts_every_account_without_writing(project, pulumi_
         assert all(live.usage_limits[k] == v for k, v in declared["features"].items())
         assert declared["sending_domains"][0]["adopt_existing"] is True
 
-    # Every stack adopts through the real engine, as an operator would take a discovered fleet over:
-    # `fleet up` (two stacks at a time), then a no-op `fleet preview` of all of them.
+    # The trials over the trial limits break a mandatory policy: discover says which rule and why, in its
+    # report and in the stack file's header, and `fleet up` (which runs the pack) refuses to adopt them.
+    over_limits = {f"shop-{n:02d}" for n in range(DISCOVERED) if n % 5 == 0}  # (the platform's default: unlimited lists)
+    breaking = {a["customer"]: a["policy_violations"] for a in report["accounts"] if a["policy_violations"]}
+    assert set(breaking) == over_limits, breaking
+    assert all([rule for rule, _ in v] == ["trial-within-trial-limits"] for v in breaking.values()), breaking
+    assert "features.per_month is 1005 (trial maximum 1000)" in breaking["shop-05"][0][1]
+    header = (project.root / "stacks" / "Pulumi.shop-05.production.yaml").read_text().split("config:", 1)[0]
+    assert "trial-within-trial-limits" in header and "features.per_month is 1005" in header
+
+    # Every other stack adopts through the real engine, as an operator would take a discovered fleet over:
+    # `fleet up` (two stacks at a time, with the project's policy pack), then a no-op `fleet preview`.
+    shutil.copytree(REPO / "policies", project.root / "policies", ignore=shutil.ignore_patterns("__pycache__"))
     before = control.last_request_id()
     up = tool(project, "fleet", "up", "--yes", "--environment", "production", "--json", "-", env=creds,
               bin_dir=pulumi_bin)
-    assert up.returncode == 0, up.output
+    assert up.returncode == 1, up.output
     results = {c["customer"]: c for c in json.loads(up.stdout)["customers"]}
-    assert len(results) == DISCOVERED and all(c["result"] == "changes" and c["changes"].get("create", 0) >= 3
-                                              for c in results.values()), results
+    assert len(results) == DISCOVERED
+    for name, result in results.items():
+        if name in over_limits:
+            assert result["result"] == "failed", result
+            assert "mandatory policy trial-within-trial-limits" in result["error"], result
+        else:
+            assert result["result"] == "adopted" and result["changes"].get("create", 0) >= 3, result
+    assert "adopted" in up.stderr + up.stdout
     again_preview = tool(project, "fleet", "preview", "--environment", "production", "--json", "-", env=creds,
                          bin_dir=pulumi_bin)
-    assert again_preview.returncode == 0, again_preview.output
-    assert {c["result"] for c in json.loads(again_preview.stdout)["customers"]} == {"no changes"}
+    assert again_preview.returncode == 1, again_preview.output
+    assert {c["customer"] for c in json.loads(again_preview.stdout)["customers"] if c["result"] != "no changes"} \
+        == over_limits
     assert writes(control.requests(since_id=before, vendor="cakemail")) == []
+    assert all(len(cakemail_api.list_dkim_keys(a["account_id"])) == 1 for a in report["accounts"])
     print(f"\ndiscover and adopt {DISCOVERED} cakemail stacks: {time.monotonic() - started:.1f}s")
 
     again = tool(project, "discover", "--environment", "production", "--platform", "cakemail", env=creds,

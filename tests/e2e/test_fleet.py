@@ -200,6 +200,23 @@ def test_fleet_on_postgres_up_preview_drift_repair(fleet):
     served = control.requests(since_id=before)
     assert served and {(r["method"], r["path"].endswith("/token")) for r in served} <= {("GET", False), ("POST", True)}
     assert fleet.cakemail.get_account(bakery_id).name == "Bakery Renamed"
+    assert [(d["type"], d["field"], d["declared"], d["actual"]) for d in drifted["bakery"]["differs_from_code"]] == [
+        ("SubAccount", "name", "Fleet Bakery", "Bakery Renamed")]
+    assert by_customer(report)["florist"]["differs_from_code"] == []
+
+    # A refresh records the platform's values in state; the tool must still say the platform is not the code,
+    # and the next preview plans exactly the fields that drifted, nothing on the resources that depend on them.
+    fleet.fleet("refresh", "--yes", "--environment", "production", expect=0)
+    report = fleet.fleet("drift", "--environment", "production", expect=4)
+    after = by_customer(report)
+    assert {n: c["result"] for n, c in after.items()} == {
+        n: ("drift" if n in ("bakery", "hotel") else "no changes") for n in production}
+    assert after["bakery"]["drift"] == [] and [d["field"] for d in after["bakery"]["differs_from_code"]] == ["name"]
+    assert [d["field"] for d in after["hotel"]["differs_from_code"]] == ["features.daily_send_limit"]
+    assert "Bakery Renamed" in report["text"] and "differs from code" in report["text"]
+    report = fleet.fleet("preview", "--environment", "production", expect=0)
+    assert {n: c["changes"] for n, c in by_customer(report).items()} == {
+        n: ({"update": 1} if n in ("bakery", "hotel") else {}) for n in production}
 
     # up puts the code's values back on exactly those two.
     report = fleet.fleet("up", "--yes", "--environment", "production", expect=0)

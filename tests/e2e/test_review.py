@@ -94,8 +94,14 @@ def test_review_of_a_customer_through_its_changes(project, cakemail_partner, cak
     reason = review["dangers"][0]["reason"]
     for expected in ("owner.email", "owner@acme.example", "new-owner@acme.example", "'Acme Bakery'", "allow_replace: true"):
         assert expected in reason, reason
+    # ... and the refused change is listed as planned: resource, field, old -> new, not "No changes.".
+    assert changed(review) == {"SubAccount:replace (refused)": {
+        "owner.email": ("owner@acme.example", "new-owner@acme.example")}}, review["changes"]
+    assert "No changes." not in tool(project, "review", STACK).stdout
     refused = project.preview(check=False)
     assert refused.returncode != 0 and "allow_replace: true" in refused.output
+    diagnostic = refused.output.split("Diagnostics:", 1)[1].split("has a problem:", 1)[1].splitlines()[0]
+    assert "map[" not in refused.output and diagnostic.endswith("put owner back.") and ".." not in diagnostic
 
     # Acknowledged: the plan replaces the account, its features and its domain; flagged but accepted.
     write_customer(project, customer(owner={"email": "new-owner@acme.example", "first_name": "Ada",
@@ -153,17 +159,20 @@ def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wro
         return p
 
     owner = {"email": "owner@shop.example", "first_name": "Ada", "last_name": "Baker"}
-    cakemail = project("cakemail", {"cakemail:apiUrl": cakemail_partner["api_url"]},
+    cakemail = project("cakemail", {"cakemail:apiUrl": cakemail_partner["api_url"],
+                                    "cakemail:username": "partner-login-without-at"},
                        {"platform": "cakemail", "account": {"name": "Shop", "owner": owner}})
-    signupto = project("signupto", {"signupto:apiUrl": signupto_partner["api_url"],
-                                    "signupto:partnerId": str(signupto_partner["partner_id"])},
+    signupto = project("signupto", {"signupto:apiUrl": signupto_partner["api_url"], "signupto:partnerId": "abc"},
                        {"platform": "signupto", "account": {"name": "Shop", "owner": {"email": owner["email"]}}})
     ciirus = project("ciirus", {"ciirus:apiUrl": "127.0.0.1/ciirus", "ciirus:apiVersion": "v1999.01.01",
                                 "ciirus:username": ciirus_user["username"], "ciirus:password": ciirus_user["password"]},
                      {"platform": "ciirus", "account": {}, "sending_domains": [{"domain": "mail.shop.example"}]})
     before = control.last_request_id()
-    expected = {cakemail: ["cakemail:username", "CAKEMAIL_USERNAME"],
-                signupto: ["signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"],
+    # Every mistake of a stack at once, each naming the key and the environment variable.
+    expected = {cakemail: ["cakemail:username (or CAKEMAIL_USERNAME) is 'partner-login-without-at', which is not an "
+                           "e-mail address", "cakemail:password", "CAKEMAIL_PASSWORD"],
+                signupto: ["signupto:partnerId (or SIGNUPTO_PARTNER_ID) is 'abc', which is not the partner's numeric id",
+                           "signupto:partnerKey", "SIGNUPTO_PARTNER_KEY"],
                 ciirus: ["ciirus:apiUrl", "'127.0.0.1/ciirus'", "ciirus:apiVersion", "'v1999.01.01'", "v2024.07.31"]}
     for p, words in expected.items():
         result = p.preview(check=False)
@@ -182,3 +191,13 @@ def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wro
     assert [r["path"] for r in control.requests(since_id=before)] == ["/cakemail/token"]
     checked = tool(cakemail, "check-credentials", "cakemail.staging")
     assert checked.returncode == 1 and "FAILED" in checked.stdout
+
+    # At `up` the vendor's refusal names the setting to check, in the engine's words without a prefix.
+    failed = cakemail.up(check=False)
+    assert failed.returncode != 0 and "check cakemail:username and cakemail:password" in failed.output, failed.output
+    assert "Exception calling application" not in failed.output and "not-the-password" not in failed.output
+    cakemail.set_config("cakemail:password", cakemail_partner["password"], secret=True)
+    for wrong in (control.url + "/cakemail/v2", control.url + "/ciirus"):  # a wrong path; another vendor's URL
+        cakemail.set_config("cakemail:apiUrl", wrong)
+        failed = cakemail.up(check=False)
+        assert failed.returncode != 0 and "check cakemail:apiUrl (or CAKEMAIL_API_URL)" in failed.output, failed.output

@@ -73,7 +73,7 @@ class SignupTo:
         return clone
 
     def headers(self, method, endpoint, **kw) -> dict:
-        path = f"/v1/{endpoint}"
+        path = f"/signupto/v1/{endpoint}"  # the path requested, which is what a client signs
         if self.hash_key is not None:
             return company_headers(method, path, self.cid, self.uid, self.hash_key, **kw)
         return partner_headers(method, path, self.pid, self.key, self.cid, self.uid, **kw)

@@ -54,12 +54,14 @@ def test_known_vector():
     assert headers["Authorization"] == f'SuTHash signature="{sha1_hex(company)}"'
 
 
-def test_signed_path_has_no_prefix_or_query(emulator, sut):
+def test_the_signed_path_is_the_path_requested_without_its_query(emulator, sut):
+    """An independent client signs its real URL path (here /signupto/v1/account); a signature over a
+    rewritten path (/v1/account) is refused, as the real API would refuse one over another path."""
     partner, company = sut["partner"], sut["company"]
     r = partner.call("GET", "account", params={"id": company["id"]})
     assert r.status_code == 200 and r.json()["response"]["data"][0]["id"] == company["id"]
-    signed_with_prefix = partner_headers("GET", "/signupto/v1/account", partner.pid, partner.key)
-    assert_error(partner.call("GET", "account", headers=signed_with_prefix), 401, "Invalid signature")
+    signed_without_prefix = partner_headers("GET", "/v1/account", partner.pid, partner.key)
+    assert_error(partner.call("GET", "account", headers=signed_without_prefix), 401, "Invalid signature")
 
 
 # -- the seed's tables -------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def test_control_removal_stands_in_for_support(emulator, sut):
 # -- auth failures -----------------------------------------------------------------------------
 def test_auth_failures(emulator, sut):
     partner, company, user = sut["partner"], sut["company"], sut["user"]
-    path = "/v1/account"
+    path = "/signupto/v1/account"  # as requested
     bad = partner_headers("GET", path, partner.pid, partner.key)
     bad["Authorization"] = 'SuTPartner signature="' + "0" * 40 + '"'
     assert_error(partner.call("GET", "account", headers=bad), 401, "Invalid signature")

@@ -89,6 +89,21 @@ def test_one_line_error_is_the_engines_reason():
         "cakemail POST /accounts: 401 invalid credentials"
 
 
+def test_a_verification_deadline_points_at_the_dns_command_and_cuts_no_value():
+    from operations.fleet_run import customer_error
+
+    collector = EventCollector()
+    value = "v=DKIM1; k=rsa; p=" + "A" * 392
+    collector.errors.append("news.acme.example is not verified after 2s: 1 record(s) not validated yet. Publish "
+                            f"them, then run `pulumi up` again (or raise timeout_seconds):\n  TXT s._domainkey.news."
+                            f"acme.example \"{value}\" (dkim)")
+    error = customer_error("acme.production", Exception(), collector)
+    assert error == ("news.acme.example is not verified after 2s: 1 record(s) not validated yet: "
+                     "`email-partners dns acme.production --pending` prints them in full.")
+    collector.policy_violations.append("mandatory policy trial-within-trial-limits on a-features: too high")
+    assert customer_error("a", Exception(), collector).startswith("mandatory policy trial-within-trial-limits")
+
+
 def _result(stack: str, result: str, operation: str = "drift", **extra) -> CustomerResult:
     return CustomerResult(stack=stack, customer=stack, platform="cakemail", environment=None, operation=operation,
                           result=result, **extra)
@@ -120,7 +135,8 @@ def test_unknown_selection_is_a_usage_error(project):
 
 
 def test_report_json_and_table(project, monkeypatch, tmp_path):
-    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False,
+                       no_policy=False):
         customers = [_result(s.name, "no changes", operation, duration_seconds=1.5) for s in stacks]
         return FleetReport(operation=operation, started_at="t", duration_seconds=2, parallel=parallel,
                            exit_status=0, customers=customers)
@@ -141,7 +157,8 @@ def test_report_json_and_table(project, monkeypatch, tmp_path):
 def test_up_on_a_terminal_previews_the_fleet_and_asks_once(project, monkeypatch, answer, runs):
     calls = []
 
-    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False,
+                       no_policy=False):
         calls.append((operation, [s.name for s in stacks], refresh))
         customers = [_result(s.name, "changes" if s.customer == "acme" else "no changes", operation,
                              changes={"update": 1} if s.customer == "acme" else {}) for s in stacks]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import ConfigureRequest, Config
 
-from operations.review import changed_stacks, exit_status
+from operations.review import exit_status
+from operations.review_files import stack_file_changes
 from operations.review_plan import UNKNOWN, review_of
 from operations.review_render import as_json, markdown
 from providers.resources.sub_account import SubAccountProvider
@@ -96,10 +97,12 @@ def configured(config: dict) -> SubAccountProvider:
 def test_guard_names_customer_field_and_acknowledgement_and_strict_switches():
     olds = {"platform": "cakemail", "name": "Acme Bakery", "owner": OWNER, "trial": False, "partner": False,
             "suspended": False}
-    provider = configured({"cakemail:username": "u", "cakemail:password": "p"})
+    provider = configured({"cakemail:username": "u@partner.example", "cakemail:password": "p"})
     news = {**olds, "owner": {**OWNER, "email": "new@acme.example"}}
     (failure,) = provider.check(olds, news).failures
-    assert failure.property == "owner"
+    # A map would be printed by the engine as a Go dump (`value {map[email:...]}`): the reason names it instead.
+    assert failure.property == "" and failure.reason.startswith("owner: changing owner.email")
+    assert failure.reason.endswith("back.") and not failure.reason.endswith("..")
     for part in ("owner.email", "'a@acme.example'", "'new@acme.example'", "'Acme Bakery'", "allow_replace: true"):
         assert part in failure.reason
     assert provider.check(olds, {**news, "allow_replace": True}).failures == []
@@ -109,7 +112,7 @@ def test_guard_names_customer_field_and_acknowledgement_and_strict_switches():
 
 
 @pytest.mark.parametrize("platform, config, keys", [
-    ("cakemail", {}, ["cakemail:username"]),
+    ("cakemail", {}, ["cakemail:username", "cakemail:password"]),  # every problem at once
     ("signupto", {"signupto:partnerId": "7"}, ["signupto:partnerKey"]),
     ("ciirus", {"ciirus:username": "u", "ciirus:password": "p", "ciirus:apiUrl": "api.example.com",
                 "ciirus:apiVersion": "v1999.01.01"}, ["ciirus:apiUrl", "ciirus:apiVersion"]),
@@ -153,7 +156,9 @@ def test_changed_stacks_since_a_git_ref(tmp_path):
     (tmp_path / "stacks" / "Pulumi.d.prod.yaml").write_text("config: {}\n")   # new, not yet committed
     (tmp_path / "stacks" / "Pulumi.b.prod.yaml").unlink()                      # removed: not previewable
     (tmp_path / "README.md").write_text("y\n")
-    assert changed_stacks(tmp_path, "HEAD~1") == ["a.prod", "d.prod"]
+    changes = stack_file_changes(tmp_path, "HEAD~1")
+    assert changes.changed == ["a.prod", "d.prod"]
+    assert [(r.name, r.renamed_to) for r in changes.removed] == [("b.prod", None)]
 
 
 def test_a_signupto_limit_lowered_below_usage_is_dangerous():
@@ -174,3 +179,45 @@ def test_a_signupto_limit_lowered_below_usage_is_dangerous():
     assert [(d.kind, d.acknowledged) for d in dangers] == [("limit-below-usage", False)]
     assert "list_limit goes from 50 to 5, below the 7" in dangers[0].reason
     assert usage_dangers(review, usage_of, {"limit-below-usage"})[0].acknowledged
+
+
+def test_a_refused_replacement_is_shown_as_the_planned_change_without_engine_noise():
+    refusal = ("pulumi-python:dynamic/partners:SubAccount resource 'acme-account' has a problem: platform: changing "
+               "platform (from 'cakemail' to 'ciirus') replaces the cakemail sub-account of customer 'Acme': ... add "
+               "`allow_replace: true` under `account` in the customer's stack file and run again; otherwise put "
+               "platform back.")
+    diagnostics = [{"severity": "warning", "message": "using pulumi-analyzer-policy-email-partners from $PATH at /x"},
+                   {"severity": "error", "urn": URN.format("SubAccount", "acme-account"), "message": refusal}]
+    review = review_of("acme.prod", "acme", "ciirus", Run([], diagnostics, ok=False), set())
+    [change] = review.changes
+    assert (change.resource, change.op) == ("SubAccount", "replace (refused)")
+    assert [(f.field, f.old, f.new) for f in change.fields] == [("platform", "cakemail", "ciirus")]
+    assert [p.severity for p in review.problems] == ["error"]  # the analyzer's $PATH warning is not a problem
+    text = markdown([review])
+    assert "moves from cakemail to ciirus" in text and "No changes." not in text and "unchanged" not in text
+    assert "  - planned: `platform` `cakemail` → `ciirus` (replaces the account)." in text  # under the danger
+    assert text.count("otherwise put platform back") == 1  # the refusal once, as the danger
+    assert "$PATH" not in text
+    for line in text.splitlines():
+        assert not line.rstrip().endswith(".."), line
+        if line.startswith("- "):
+            assert line.rstrip().endswith("."), line
+
+
+def test_a_create_lists_what_was_declared_and_a_domain_change_says_what_to_publish():
+    declaration = {"platform": "cakemail", "account": {"name": "Acme", "owner": OWNER, "protect": True},
+                   "sending_domains": [{"domain": "mail.acme.example", "verification_timeout_seconds": 60}]}
+    account = {"platform": "cakemail", "name": "Acme", "owner": OWNER, "trial": False, "partner": False,
+               "suspended": False, "creation_marker": "ep1-x"}
+    domain = {"platform": "cakemail", "account_id": "7", "domain": "mail.acme.example", "adopt_existing": False}
+    old_domain = {**domain, "domain": "news.acme.example"}
+    steps = [step("create", "SubAccount", "acme-account", None, account),
+             step("create", "SendingDomain", "acme-mail.acme.example", None, domain),
+             step("delete", "SendingDomain", "acme-news.acme.example", old_domain, None)]
+    review = review_of("acme.prod", "acme", "cakemail", Run(steps), set(), declaration)
+    created = {c.resource: [f.field for f in c.fields] for c in review.changes if c.op == "create"}
+    assert created == {"SubAccount": ["name", "owner.email", "owner.first_name", "owner.last_name", "platform"],
+                       "SendingDomain": ["domain", "platform"]}
+    [danger] = review.dangers
+    assert danger.kind == "domain-replaced" and "is replaced by mail.acme.example" in danger.reason
+    assert "_domainkey.mail.acme.example" in danger.reason and "email-partners dns" in danger.reason

@@ -7,7 +7,8 @@ from pulumi.output import Unknown
 
 from providers.resources.account_features import AccountFeaturesProvider
 from providers.resources.common import without_nones
-from providers.resources.sending_domain import SendingDomainProvider, VerificationTimeout, wait_until_verified
+from providers.resources.domain_verification import VerificationTimeout, wait_until_verified
+from providers.resources.sending_domain import SendingDomainProvider
 from providers.resources.sub_account import SubAccountProvider
 from providers.resources.validators import country_code, email_address, hostname
 
@@ -62,14 +63,14 @@ def test_sub_account_check_names_every_bad_field():
     result = SubAccountProvider().check({}, {"platform": "cakemail", "name": "", "owner": {**OWNER, "email": "x"},
                                              "colour": "blue"})
     reasons = failures(result)
-    assert reasons["name"] == "must not be empty or blank (got '')"
+    assert reasons["name"] == "must not be empty or blank (got '')."  # one full stop, every message
     assert "not a valid email" in reasons["owner.email"]
     assert reasons["colour"].startswith("unknown setting for cakemail SubAccount; supported: platform, name, owner")
 
 
 def test_unknown_platform_lists_the_supported_ones():
     assert failures(SubAccountProvider().check({}, {"platform": "mailchimp", "name": "x"})) == {
-        "platform": "unknown platform 'mailchimp'; supported: cakemail, signupto, ciirus"}
+        "platform": "unknown platform 'mailchimp'; supported: cakemail, signupto, ciirus."}
 
 
 def test_signupto_refuses_changes_to_an_existing_account_but_not_on_destroy():
@@ -89,6 +90,14 @@ def test_unknown_account_id_in_preview_is_not_an_error():
     bad = AccountFeaturesProvider().check({}, {"platform": "signupto", "account_id": Unknown(),
                                                "features": {"enablesms": 1}})
     assert "features.enablesms" in failures(bad)
+
+
+def test_defaults_are_kept_while_an_input_is_unknown():
+    """Otherwise a preview during the account's update shows `- adopt_existing: false` on its domain."""
+    result = SendingDomainProvider().check({}, {"platform": "cakemail", "account_id": Unknown(),
+                                                "domain": "news.acme.example"})
+    assert result.failures == [] and result.inputs["adopt_existing"] is False
+    assert "selector" not in result.inputs  # a default of None is what the engine drops anyway
 
 
 def test_features_check_keeps_only_declared_names():
@@ -135,14 +144,14 @@ def _state(*validated):
 
 def test_wait_returns_as_soon_as_every_record_validates():
     clock = FakeClock()
-    answers = iter([_state(True, False), _state(True, True)])
-    final = wait_until_verified(lambda: next(answers), _state(False, False), 60, clock=clock, sleep=clock.sleep)
-    assert all(r["validated"] for r in final["records"]) and clock.now < 60
+    answers = iter([_state(False, False)["records"], _state(True, False)["records"], _state(True, True)["records"]])
+    final = wait_until_verified(lambda: next(answers), "a.example", 60, clock=clock, sleep=clock.sleep)
+    assert all(r["validated"] for r in final) and clock.now < 60
 
 
 def test_wait_fails_at_deadline_naming_missing_records():
     clock = FakeClock()
     with pytest.raises(VerificationTimeout) as err:
-        wait_until_verified(lambda: _state(True, False), _state(True, False), 30, clock=clock, sleep=clock.sleep)
+        wait_until_verified(lambda: _state(True, False)["records"], "a.example", 30, clock=clock, sleep=clock.sleep)
     assert clock.now == pytest.approx(30)
-    assert 'TXT r1.a.example = "v1" (dkim)' in str(err.value) and "r0.a.example" not in str(err.value)
+    assert 'TXT r1.a.example "v1" (dkim)' in str(err.value) and "r0.a.example" not in str(err.value)

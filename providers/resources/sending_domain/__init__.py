@@ -1,19 +1,18 @@
 """SendingDomain: a customer's sending domain and the DNS records that must be published for it.
 
-Outputs `records` (name, type, value, purpose, validated) ready to feed a DNS provider, and
-`verified` (every record validated). With `verification_timeout_seconds`, create and update wait
-until the platform sees the records, and fail at that deadline naming each record still missing
-and the value it must have. The engine passes no custom timeouts to dynamic providers, hence the
-resource's own deadline.
+The create records the domain and its `records` (name, type, full value, purpose, validated) in
+state at once and never waits, so `pulumi stack output dns_records` and `email-partners dns` show
+them before anything is verified, and a program can publish them with a DNS provider. Waiting for
+the platform to see them is DomainVerification's job (see there). `verified` says whether every
+record validates as last read.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from ..common import PlatformProvider, user_inputs
 
@@ -21,27 +20,8 @@ from ..common import PlatformProvider, user_inputs
 HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailSendingDomain",
             "ciirus": f"{__name__}.ciirus:CiirusSendingDomain"}
 OUTPUT_KEYS = ("records", "verified", "dkim_key_id", "dkim_selector")
-
-
-class VerificationTimeout(Exception):
-    pass
-
-
-def wait_until_verified(poll: Callable[[], dict], state: dict, timeout: float, *,
-                        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Poll until every record validates; at the deadline, say which records to publish."""
-    deadline = clock() + timeout
-    interval = min(10.0, max(0.5, timeout / 20))
-    while not all(r["validated"] for r in state["records"]):
-        if clock() >= deadline:
-            missing = [r for r in state["records"] if not r["validated"]]
-            lines = "; ".join(f'{r["type"]} {r["name"]} = "{r["value"]}" ({r["purpose"]})' for r in missing)
-            raise VerificationTimeout(
-                f"{state['domain']} is not verified after {timeout:g}s: {len(missing)} record(s) not validated yet. "
-                f"Publish: {lines}. Then run `pulumi up` again (or raise verification_timeout_seconds).")
-        sleep(min(interval, max(0.0, deadline - clock())))
-        state = poll()
-    return state
+# The wait moved to DomainVerification; state written before that still holds this input (ignored).
+MOVED = "verification_timeout_seconds"
 
 
 class SendingDomainProvider(PlatformProvider):
@@ -53,11 +33,22 @@ class SendingDomainProvider(PlatformProvider):
         # One DKIM key per domain and account: a new key for the same domain needs the old one gone first.
         return olds.get("account_id") == news.get("account_id") and olds.get("domain") == news.get("domain")
 
+    def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        news = dict(news)
+        moved = news.pop(MOVED, None)
+        result = super().check_inputs(olds, news)
+        if moved is not None:
+            return CheckResult(result.inputs, [*result.failures, CheckFailure(MOVED, (
+                "SendingDomain no longer waits: declare DomainVerification(domain=..., sending_domain_id=..., "
+                "timeout_seconds=...) after it (a customer's sending_domains entry keeps "
+                "verification_timeout_seconds and does this for you)"))])
+        return result
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
-        inputs = handler.Inputs.model_validate(user_inputs(props, OUTPUT_KEYS))
+        inputs = handler.Inputs.model_validate(user_inputs(props, (*OUTPUT_KEYS, MOVED)))
         id_, state = handler.create(inputs)
-        return CreateResult(id_, self._verified(handler, id_, state, inputs.verification_timeout_seconds))
+        return CreateResult(id_, self._finish(state))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         handler = self._handler(props["platform"])
@@ -69,17 +60,11 @@ class SendingDomainProvider(PlatformProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         handler = self._handler(news["platform"])
-        inputs = handler.Inputs.model_validate(user_inputs(news, OUTPUT_KEYS))
-        state = handler.update(id_, olds, inputs)
-        return UpdateResult(self._verified(handler, id_, state, inputs.verification_timeout_seconds))
+        inputs = handler.Inputs.model_validate(user_inputs(news, (*OUTPUT_KEYS, MOVED)))
+        return UpdateResult(self._finish(handler.update(id_, olds, inputs)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._handler(props["platform"]).delete(id_, props)
-
-    def _verified(self, handler, id_: str, state: dict, timeout: int) -> dict:
-        if timeout:
-            state = wait_until_verified(lambda: handler.read(id_, state) or state, state, timeout)
-        return self._finish(state)
 
     @staticmethod
     def _finish(state: dict) -> dict:
@@ -90,6 +75,7 @@ class SendingDomainProvider(PlatformProvider):
 class SendingDomain(pulumi.dynamic.Resource, module="partners", name="SendingDomain"):
     """A sending domain; `records` lists the DNS records to publish, `verified` says if all validate."""
 
+    domain: pulumi.Output[str]
     records: pulumi.Output[list]
     verified: pulumi.Output[bool]
 

@@ -1,7 +1,7 @@
 """SendingDomain on Cakemail: a DKIM key for a domain inside the customer's sub-account.
 
 Keys this tool creates get a selector derived from the account and domain ("pulumi" + hash), so
-a create interrupted after the key was made (or a wait that timed out) finds its own key again on
+a create interrupted after the key was made finds its own key again on
 the next run. A key for the domain made by anyone else is only taken over with `adopt_existing`.
 """
 
@@ -32,7 +32,6 @@ class CakemailSendingDomainInputs(BaseModel):
     domain: str
     selector: Optional[str] = None
     adopt_existing: StrictBool = False
-    verification_timeout_seconds: int = Field(0, ge=0, le=3600)
 
     _domain = field_validator("domain")(hostname)
 
@@ -80,7 +79,7 @@ class CakemailSendingDomain(PlatformHandler):
         key = self.client.get_dkim_key(new.account_id, key_id)
         if key is None:
             raise RuntimeError(f"cakemail DKIM key {key_id} no longer exists; run `pulumi refresh` to recreate it")
-        return self._state(new.model_dump(), key)  # only local settings (the wait, adopt_existing) changed
+        return self._state(new.model_dump(), key)  # only a local setting (adopt_existing) changed
 
     def delete(self, key_id: str, olds: Mapping[str, Any]) -> None:
         self.client.delete_dkim_key(olds["account_id"], key_id)  # already gone is fine

@@ -26,7 +26,6 @@ class CiirusSendingDomainInputs(BaseModel):
     platform: Literal["ciirus"]
     account_id: str
     domain: str
-    verification_timeout_seconds: int = Field(0, ge=0, le=3600)
 
     _domain = field_validator("domain")(hostname)
 

@@ -50,10 +50,10 @@ class SubAccountProvider(PlatformProvider):
     handlers = HANDLERS
     output_keys = OUTPUT_KEYS
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         news = dict(news)
         allow = news.pop(ALLOW_REPLACE, None)
-        result = super().check(olds, news)
+        result = super().check_inputs(olds, news)
         failures = list(result.failures)
         if allow is not None and not is_unknown(allow) and not isinstance(allow, bool):
             failures.append(CheckFailure(ALLOW_REPLACE, f"must be true or false (got {allow!r})"))
