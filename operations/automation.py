@@ -196,20 +196,106 @@ def open_stack(workspace, name: str):
 FLEET_OPERATIONS = ("preview", "up", "refresh", "drift")
 
 
-def run_operation(stack, operation: str, on_event, refresh: bool = False) -> None:
+def run_operation(stack, operation: str, on_event, refresh: bool = False, program=None) -> None:
     """One engine operation; results arrive as engine events (the summary event has the counts:
     the Automation API's own refresh summary is the last update's, wrong for `--preview-only`).
-    `refresh` (preview, up) reads the resources first, so drift is part of the plan."""
+    `refresh` (preview, up) reads the resources first, so drift is part of the plan. `program`:
+    the project's program run in this process (see inline_program), else the engine starts it."""
     if operation == "preview":
-        stack.preview(on_event=on_event, refresh=refresh)
+        stack.preview(on_event=on_event, refresh=refresh, program=program)
     elif operation == "up":
-        stack.up(on_event=on_event, refresh=refresh)
+        stack.up(on_event=on_event, refresh=refresh, program=program)
     elif operation == "refresh":
-        stack.refresh(on_event=on_event)
+        stack.refresh(on_event=on_event, program=program)
     elif operation == "drift":
-        stack.refresh(preview_only=True, on_event=on_event)
+        stack.refresh(preview_only=True, on_event=on_event, program=program)
     else:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(FLEET_OPERATIONS)}")
+
+
+# --- the project's program inline: one Python process for a fleet's programs ------------------
+# By default `pulumi preview` starts a language host, which starts a Python process that imports
+# the SDK, pydantic and this project's code, for every customer: most of a no-op run's cost. A
+# fleet run instead passes the program to the Automation API, which serves it from this process
+# (`--client`): the same file, stacks/__main__.py, executed for each stack with the same config,
+# so the state and outputs are those of `pulumi up` by hand (tests/e2e/test_inline_program.py).
+# The engine and each stack's dynamic-provider process are unchanged: every vendor request still
+# happens in the provider process, which imports only the platform it uses.
+# The SDK keeps a program's state in context variables, and runs each inline program in a copied
+# context (pulumi/automation/_server.py), so several run at once in one process. What it does not
+# make safe is serialize_provider (see _guard_provider_serialization).
+INLINE_VARIABLE = "EMAIL_PARTNERS_INLINE"  # "0": run each customer's program as `pulumi up` does
+
+
+def inline_program(project_dir: Path):
+    """The project's program as an Automation API inline program, or None when it must run through
+    the engine's language host: EMAIL_PARTNERS_INLINE=0, or a Pulumi.yaml this cannot honour
+    (a runtime other than plain `python`, runtime options such as a virtualenv, no __main__.py)."""
+    import yaml
+
+    if os.environ.get(INLINE_VARIABLE, "1") == "0":
+        return None
+    try:
+        settings = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    runtime = settings.get("runtime")
+    if isinstance(runtime, dict) and not runtime.get("options"):
+        runtime = runtime.get("name")
+    if runtime != "python":  # options (a virtualenv, a toolchain) are the language host's to honour
+        return None
+    main = (project_dir / str(settings.get("main") or ".")).resolve()
+    main_file = main / "__main__.py" if main.is_dir() else main
+    if not main_file.is_file():
+        return None
+    code = compile(main_file.read_text(), str(main_file), "exec")
+    _guard_provider_serialization()
+    with _INLINE_LOCK:
+        if str(main_file.parent) not in sys.path:  # as the language host does: the program's modules import
+            sys.path.insert(0, str(main_file.parent))
+
+    def program() -> None:
+        exec(code, {"__name__": "__main__", "__file__": str(main_file), "__builtins__": __builtins__})
+
+    return program
+
+
+_INLINE_LOCK = threading.Lock()
+
+
+def _guard_provider_serialization() -> None:
+    """Make the SDK's `pulumi.dynamic.dynamic.serialize_provider` safe for many programs in one process.
+
+    It swaps `pickle.Pickler` for the pure-Python one, and patches that class's `_batch_setitems`
+    and `save_dict` to sort dictionaries, then restores `pickle.Pickler` only. Two threads at once
+    can restore each other's swap (then the patching sets attributes of the C pickler, a TypeError),
+    and in one long process each call wraps the previous call's patch: after about a thousand
+    resources every dict pickled recurses a thousand deep (RecursionError). So: one call at a time,
+    each starting from the unpatched methods, exactly as the first call in a fresh process does
+    (which is what every `pulumi up` by hand runs, so the pickled providers in state are the same).
+    Private SDK API: tests/unit/test_inline_program.py fails, naming it, when the SDK changes."""
+    import pickle
+
+    from pulumi.dynamic import dynamic
+
+    with _INLINE_LOCK:
+        current = dynamic.serialize_provider
+        if getattr(current, "guarded_by_email_partners", False):
+            return
+        pristine = (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict)
+        lock = threading.Lock()
+
+        def serialize_provider(provider):
+            with lock:
+                pickle._Pickler._batch_setitems, pickle._Pickler.save_dict = pristine
+                try:
+                    return current(provider)
+                finally:
+                    pickle._Pickler._batch_setitems, pickle._Pickler.save_dict = pristine
+
+        serialize_provider.guarded_by_email_partners = True
+        serialize_provider.sdk_function = current
+        dynamic.serialize_provider = serialize_provider
 
 
 class EngineError(RuntimeError):

@@ -75,12 +75,13 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
         workspace = automation.project_workspace(project_dir, automation.engine_env())
     except automation.EngineNotFound as exc:
         raise click.ClickException(str(exc)) from None
+    program = automation.inline_program(project_dir)  # every customer's program in this process
 
     with Progress(console, operation, len(stacks), enabled=progress) as display:
         def one(stack: CustomerStack) -> CustomerResult:
             display.start(stack.name)
-            result = run_customer(stack, operation, workspace,
-                                  on_step=lambda text: display.step(stack.name, text), refresh=refresh)
+            result = run_customer(stack, operation, workspace, on_step=lambda text: display.step(stack.name, text),
+                                  refresh=refresh, program=program)
             display.finish(result)
             return result
 
