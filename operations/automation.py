@@ -266,13 +266,15 @@ _INLINE_LOCK = threading.Lock()
 def _guard_provider_serialization() -> None:
     """Make the SDK's `pulumi.dynamic.dynamic.serialize_provider` safe for many programs in one process.
 
-    It swaps `pickle.Pickler` for the pure-Python one, and patches that class's `_batch_setitems`
-    and `save_dict` to sort dictionaries, then restores `pickle.Pickler` only. Two threads at once
-    can restore each other's swap (then the patching sets attributes of the C pickler, a TypeError),
-    and in one long process each call wraps the previous call's patch: after about a thousand
-    resources every dict pickled recurses a thousand deep (RecursionError). So: one call at a time,
-    each starting from the unpatched methods, exactly as the first call in a fresh process does
-    (which is what every `pulumi up` by hand runs, so the pickled providers in state are the same).
+    It swaps the process-wide `pickle.Pickler` for the pure-Python one, patches that class's
+    `_batch_setitems` and `save_dict` to sort dictionaries, and restores `pickle.Pickler` only:
+    - two threads at once can restore each other's swap, and the second then reads
+      `_batch_setitems` from the C pickler, which has none (AttributeError);
+    - each call wraps the previous call's patch, so pickling a provider that holds a dict recurses
+      once per earlier call in the process: a RecursionError after some 300 providers (this
+      project's providers hold none, but nothing else would keep a fleet from failing there).
+    So: one call at a time, each from the unpatched methods, exactly as the first call in a fresh
+    process does (what `pulumi up` by hand runs: the pickled providers in state are the same).
     Private SDK API: tests/unit/test_inline_program.py fails, naming it, when the SDK changes."""
     import pickle
 
@@ -347,9 +349,14 @@ class StacksInBackend:
 
 
 def list_stacks(project_dir: Path, env: Optional[Mapping[str, str]] = None, timeout: float = 300) -> list[str]:
-    """The names of the project's stacks in the current backend (`pulumi stack ls`)."""
-    out = _checked(["stack", "ls", "--json"], project_dir, env, timeout=timeout)
-    return [entry["name"] for entry in json.loads(out or "[]")]
+    """The names of the project's stacks in the current backend (`pulumi stack ls`), without the
+    `organization/project/` a backend may put before them."""
+    try:
+        out = _checked(["stack", "ls", "--json"], project_dir, env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"`pulumi stack ls` did not answer in {timeout:.0f} s (on PostgreSQL, is "
+                          f"PULUMI_DIY_BACKEND_PARALLEL set above 1? see the README's team set-up)") from None
+    return [str(entry["name"]).rsplit("/", 1)[-1] for entry in json.loads(out or "[]")]
 
 
 def stack_names(project_dir: Path, env: Optional[Mapping[str, str]] = None) -> StacksInBackend:

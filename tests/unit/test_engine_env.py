@@ -38,3 +38,28 @@ print(subprocess.run(["grep", "SigIgn", "/proc/self/status"], capture_output=Tru
 def test_engine_processes_get_sigint_even_when_the_tool_was_started_with_it_ignored():
     assert _ignored_in_child(["SIGINT", "SIGHUP"]) == {"SIGHUP"}  # nohup's SIGHUP stays ignored: it costs nothing
     assert _ignored_in_child([]) == set()
+
+
+def test_stacks_in_backend_asks_one_name_then_lists_once(monkeypatch, tmp_path):
+    """The first name alone (`stack output`), the listing once from the second name on: each answer
+    at the cost of at most two engine runs, however many names are asked."""
+    import json as json_module
+
+    from operations import automation
+
+    calls = []
+
+    def fake_run_cli(args, project_dir, env=None, check=False, timeout=None, input=None):
+        calls.append(args[:2])
+        if args[:2] == ["stack", "output"]:
+            found = args[3] == "alpha.production"
+            return subprocess.CompletedProcess(args, 0 if found else 255, "{}",
+                                               "" if found else f"error: no stack named '{args[3]}' found")
+        listing = [{"name": "alpha.production"}, {"name": "org/email-partners/beta.production"}]
+        return subprocess.CompletedProcess(args, 0, json_module.dumps(listing), "")
+
+    monkeypatch.setattr(automation, "run_cli", fake_run_cli)
+    names = automation.stack_names(tmp_path)
+    assert "alpha.production" in names and calls == [["stack", "output"]]
+    assert "beta.production" in names and "gamma.production" not in names and "alpha.production" in names
+    assert calls == [["stack", "output"], ["stack", "ls"]]
