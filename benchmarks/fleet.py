@@ -122,9 +122,10 @@ class Project:
         self.stacks.append(stack)
 
     def fleet(self, *args: str, env: Optional[dict] = None, ignore_sigint: bool = False) -> tuple[float, dict]:
-        return self.fleets([args], env=env, ignore_sigint=ignore_sigint)[0], self.last_reports[0]
+        return self.fleets([args], env=env, ignore_sigint=ignore_sigint), self.last_reports[0]
 
-    def fleets(self, runs: list[tuple[str, ...]], env: Optional[dict] = None, ignore_sigint: bool = False) -> list[float]:
+    def fleets(self, runs: list[tuple[str, ...]], env: Optional[dict] = None,
+               ignore_sigint: bool = False) -> float:
         """`fleet` commands started at once (shards); the wall time of the whole, then CPU seconds
         of every process they started (in self.last_cpu) and their reports (self.last_reports)."""
         outs = [self.root / f"report-{time.monotonic_ns()}-{i}.json" for i in range(len(runs))]
@@ -142,7 +143,7 @@ class Project:
         for args, proc, text in zip(runs, procs, texts):
             if proc.returncode != 0:
                 raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{text[-6000:]}")
-        return [elapsed] * len(runs)
+        return elapsed
 
     def parallel_loop(self, *args: str, parallel: int, ignore_sigint: bool = False,
                       stacks: Optional[list[str]] = None) -> tuple[float, float]:
@@ -325,8 +326,8 @@ def main(argv: list[str]) -> int:
 
         # Two shards at once against one process with the same total parallelism.
         half = str(max(1, p // 2))
-        (two,) = set(fleet_a.fleets([("preview", "--shard", "1/2", "--parallel", half),
-                                     ("preview", "--shard", "2/2", "--parallel", half)]))
+        two = fleet_a.fleets([("preview", "--shard", "1/2", "--parallel", half),
+                              ("preview", "--shard", "2/2", "--parallel", half)])
         row(f"no-op fleet preview: two shards at once (parallel {half} each) / one process (parallel {p})",
             f"{two:.1f} s / {wall:.1f} s = {two / wall:.2f}x (on {os.cpu_count()} cores: sharding's overhead)")
 

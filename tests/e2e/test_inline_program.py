@@ -25,8 +25,9 @@ def sealed(value):
 
 
 def resources(project: Fleet, stack: str) -> dict[str, dict]:
-    """The state's resources by URN (their order in the file is the order the steps finished in); of the registration's stack trace, the program's own frames (the
-    frames below them are the interpreter's way in: the language host's script, or a thread here)."""
+    """The state's resources by URN (their order in the file is the order the steps finished in);
+    of each registration's stack trace, the program's own frames (the frames below them are the
+    interpreter's way in: the language host's script, or a thread of the tool)."""
     state = json.loads(project.pulumi("stack", "export", "--stack", stack).stdout)
     found = {}
     for resource in state["deployment"]["resources"]:
