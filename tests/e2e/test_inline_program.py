@@ -5,10 +5,18 @@ both give the same state and the same outputs, whichever path comes first."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from providers.cakemail import CakemailClient
 
 from ..conftest import Control
-from .test_fleet import Fleet, by_customer, cakemail_customer, ciirus_customer, ciirus_user, new_partners, \
-    signupto_customer
+from .test_fleet import (FAST_RETRY, Fleet, by_customer, cakemail_customer, ciirus_customer, ciirus_user,
+                         new_partners, signupto_customer)
 
 # What the engine stamps on every write; all else in a resource's state must be the same.
 TIMESTAMPS = ("created", "modified")
@@ -97,3 +105,44 @@ def test_inline_and_cli_runs_give_the_same_state_and_outputs_per_platform(tmp_pa
     project.env["EMAIL_PARTNERS_INLINE"] = "0"
     checked = project.fleet("preview", expect=0)
     assert {c["result"] for c in by_customer(checked).values()} == {"no changes"}
+
+
+def test_a_fleet_up_killed_during_a_create_is_recovered_with_one_account(tmp_path, pulumi_bin, emulator):
+    """The whole job killed (the tool, its inline programs, the engine and the provider: SIGKILL of
+    the process group, as a CI runner or Kubernetes does) while the vendor holds the create: the
+    README's recovery leaves exactly one account, recorded in state, with no second POST."""
+    control = Control(emulator.url)
+    vendor_env, cakemail, _ = new_partners(control, "inline-kill")
+    (tmp_path / "state").mkdir()
+    project = Fleet(tmp_path / "project", pulumi_bin, (tmp_path / "state").as_uri(), vendor_env)
+    project.add("killed.qa", cakemail_customer("Inline Killed"))
+    project.pulumi("stack", "init", "killed.qa", "--no-select")
+    before = control.last_request_id()
+    control.fault("^/cakemail/accounts$", method="POST", latency_ms=1500, count=1)
+    proc = subprocess.Popen(project.command("up", "--yes"), env=project.env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while requests.get(control.url + "/_control/faults", timeout=10).json()["faults"]:
+        assert time.monotonic() < deadline and proc.poll() is None, "the create never reached the emulator"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(2)  # the vendor finishes the create after the client is gone
+    posts = [r for r in control.requests(since_id=before) if r["method"] == "POST" and r["path"] == "/cakemail/accounts"]
+    assert len(posts) == 1
+
+    # Recovery as the README says: cancel the lock the killed run left, run again, drop the cut create's record.
+    subprocess.run(["pulumi", "cancel", "--yes", "--stack", "killed.qa", "--non-interactive"], cwd=project.root,
+                   env=project.env, capture_output=True, timeout=60)  # refuses when nothing is locked: fine
+    recovered = project.fleet("up", "--yes", expect=0)
+    assert by_customer(recovered)["killed"]["result"] in ("changes", "no changes")
+    project.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", "killed.qa")
+    client = CakemailClient(control.url + "/cakemail", cakemail["username"], cakemail["password"], retry=FAST_RETRY)
+    accounts = client.accounts_named("Inline Killed")
+    assert len(accounts) == 1
+    assert [r for r in control.requests(since_id=before)
+            if r["method"] == "POST" and r["path"] == "/cakemail/accounts"] == posts  # no second create
+    recorded = [r for r in resources(project, "killed.qa").values() if r["type"].endswith(":SubAccount")]
+    assert [r["outputs"]["account_id"] for r in recorded] == [accounts[0].id]
+    assert by_customer(project.fleet("preview", expect=0))["killed"]["result"] == "no changes"
