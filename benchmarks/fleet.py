@@ -328,8 +328,10 @@ def main(argv: list[str]) -> int:
         half = str(max(1, p // 2))
         two = fleet_a.fleets([("preview", "--shard", "1/2", "--parallel", half),
                               ("preview", "--shard", "2/2", "--parallel", half)])
-        row(f"no-op fleet preview: two shards at once (parallel {half} each) / one process (parallel {p})",
-            f"{two:.1f} s / {wall:.1f} s = {two / wall:.2f}x (on {os.cpu_count()} cores: sharding's overhead)")
+        sizes = "+".join(str(len(r.get("customers", []))) for r in fleet_a.last_reports)
+        row(f"no-op fleet preview: two shards at once ({sizes} customers, parallel {half} each) / one process "
+            f"(parallel {p})", f"{two:.1f} s / {wall:.1f} s = {two / wall:.2f}x (on {os.cpu_count()} cores: "
+                               f"sharding's overhead and the shards' sizes, not a speed-up)")
 
         # SIGINT ignored, as under `nohup cmd &`: the engine waits 5 s for each plugin that ignores it.
         sample = null.stacks[:k]
