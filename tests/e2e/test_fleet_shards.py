@@ -15,10 +15,11 @@ import time
 import pytest
 
 from operations import automation
+from providers.cakemail import CakemailClient
 
 from ..conftest import Control
-from .test_fleet import (Fleet, PASSPHRASE, by_customer, cakemail_customer, ciirus_customer, ciirus_user,
-                         new_partners, signupto_customer)
+from .test_fleet import (FAST_RETRY, PASSPHRASE, Fleet, by_customer, cakemail_customer, ciirus_customer,
+                         ciirus_user, new_partners, signupto_customer)
 
 SHARDS = 3
 # What differs between any two runs of the same operation (timing, and how many ran at once).
@@ -116,11 +117,7 @@ def test_three_shards_update_each_customer_exactly_once(sharded):
     assert {c["result"] for c in by_customer(after).values()} == {"no changes"}
 
 
-def _cakemail(project: Fleet):
-    from providers.cakemail import CakemailClient
-
-    from .test_fleet import FAST_RETRY
-
+def _cakemail(project: Fleet) -> CakemailClient:
     login = project.cakemail_login
     return CakemailClient(project.control.url + "/cakemail", login["username"], login["password"], retry=FAST_RETRY)
 
