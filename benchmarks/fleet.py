@@ -7,8 +7,15 @@ vendor request, measured in one run:
 - API requests made by the no-op fleet preview (target: zero);
 - the per-customer cost of a no-op `pulumi preview` against a same-shape stack whose dynamic
   provider does nothing (benchmarks/null_program: the engine's floor);
-- the fleet on the file backend against the PostgreSQL backend (scripts/postgres.sh).
-Targets: parallel >= 1.8x faster than the loop on 2 cores; no-op preview <= 1.15x the floor.
+- the fleet on the file backend against the PostgreSQL backend (scripts/postgres.sh);
+- the no-op fleet preview's cost per customer (wall and CPU seconds) with the program inline (the
+  default) and through the engine's language host (EMAIL_PARTNERS_INLINE=0), against null-provider
+  stacks previewed by the CLI at the same parallelism (the floor of one CLI run per customer);
+- two shards started at once (`--shard 1/2`, `--shard 2/2`) against one process with the same
+  total parallelism (on 2 cores: the overhead of sharding, not a speed-up);
+- the same with SIGINT ignored (as for `nohup cmd &`): the raw CLI's extra 5 s per run, and the fleet's.
+Targets: parallel >= 1.8x faster than the loop on 2 cores; no-op preview <= 1.15x the floor;
+no-op fleet preview <= 0.5 s per customer at --parallel 2.
 """
 
 from __future__ import annotations
@@ -17,12 +24,15 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import mean
 from typing import Optional
@@ -111,16 +121,44 @@ class Project:
             self.pulumi("config", "set-all", "--stack", stack, *[a for k, v in secrets.items() for a in ("--secret", f"{k}={v}")])
         self.stacks.append(stack)
 
-    def fleet(self, *args: str) -> tuple[float, dict]:
-        out = self.root / f"report-{time.monotonic_ns()}.json"
+    def fleet(self, *args: str, env: Optional[dict] = None, ignore_sigint: bool = False) -> tuple[float, dict]:
+        return self.fleets([args], env=env, ignore_sigint=ignore_sigint), self.last_reports[0]
+
+    def fleets(self, runs: list[tuple[str, ...]], env: Optional[dict] = None,
+               ignore_sigint: bool = False) -> float:
+        """`fleet` commands started at once (shards); the wall time of the whole, then CPU seconds
+        of every process they started (in self.last_cpu) and their reports (self.last_reports)."""
+        outs = [self.root / f"report-{time.monotonic_ns()}-{i}.json" for i in range(len(runs))]
+        before = _children_cpu()
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
-                               "--json", str(out)], env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        procs = [subprocess.Popen([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
+                                   "--json", str(out)], env={**self.env, **(env or {})}, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+                                  preexec_fn=_ignore_sigint if ignore_sigint else None)
+                 for args, out in zip(runs, outs)]
+        texts = [proc.communicate()[0] for proc in procs]
         elapsed = time.monotonic() - started
-        report = json.loads(out.read_text()) if out.exists() else {}
-        if proc.returncode != 0:
-            raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-        return elapsed, report
+        self.last_cpu = _children_cpu() - before
+        self.last_reports = [json.loads(out.read_text()) if out.exists() else {} for out in outs]
+        for args, proc, text in zip(runs, procs, texts):
+            if proc.returncode != 0:
+                raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{text[-6000:]}")
+        return elapsed
+
+    def parallel_loop(self, *args: str, parallel: int, ignore_sigint: bool = False,
+                      stacks: Optional[list[str]] = None) -> tuple[float, float]:
+        """The CLI over every stack (or `stacks`), `parallel` at a time: (wall seconds, CPU seconds)."""
+        before, started = _children_cpu(), time.monotonic()
+
+        def one(stack: str) -> None:
+            result = subprocess.run(["pulumi", *args, "--stack", stack, "--non-interactive"], cwd=self.root,
+                                    env=self.env, capture_output=True, text=True,
+                                    preexec_fn=_ignore_sigint if ignore_sigint else None)
+            if result.returncode != 0:
+                raise RuntimeError(f"pulumi {' '.join(args)}: {result.stderr[-2000:]}")
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(one, stacks or self.stacks))
+        return time.monotonic() - started, _children_cpu() - before
 
     def loop(self, *args: str, init: bool = False, stacks: Optional[list[str]] = None) -> float:
         """The CLI one customer after the other, as an engineer's shell loop would."""
@@ -131,6 +169,16 @@ class Project:
                                env=self.env, capture_output=True)
             self.pulumi(*args, "--stack", stack)
         return time.monotonic() - started
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _ignore_sigint() -> None:
+    """As a background job of a non-interactive shell starts (`nohup cmd &`, some CI runners)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def customer(i: int, tag: str) -> dict:
@@ -255,6 +303,45 @@ def main(argv: list[str]) -> int:
         row("no-op `pulumi preview` per customer (cakemail stack, 4 resources)", f"{real_each:.2f} s")
         row("no-op `pulumi preview` per null-provider stack of that shape (floor)", f"{null_each:.2f} s")
         row("preview / floor", f"{real_each / null_each:.2f}x (target <= 1.15x)")
+
+        # Per customer at the chosen parallelism: inline program (the default), the language host
+        # path, and the floor of one CLI run per customer (null stacks, as many as customers).
+        p = int(parallel)
+        wall, _ = fleet_a.fleet("preview", "--parallel", parallel)
+        inline_cpu = fleet_a.last_cpu
+        cli_wall, _ = fleet_a.fleet("preview", "--parallel", parallel, env={"EMAIL_PARTNERS_INLINE": "0"})
+        cli_cpu = fleet_a.last_cpu
+        for i in range(len(real), n):
+            null.add(f"null{i:02d}.bench", {})
+        null.loop("up", "--yes", "--skip-preview", init=True, stacks=null.stacks[len(real):])
+        floor_wall, floor_cpu = null.parallel_loop("preview", parallel=p)
+        row(f"no-op `fleet preview` per customer, parallel {p}, program inline (default)",
+            f"{wall / n:.2f} s wall, {inline_cpu / n:.2f} s CPU (target <= 0.5 s)")
+        row(f"the same through the engine's language host (EMAIL_PARTNERS_INLINE=0)",
+            f"{cli_wall / n:.2f} s wall, {cli_cpu / n:.2f} s CPU")
+        row(f"null-provider stacks, `pulumi preview` {p} at a time (floor of a CLI run per customer)",
+            f"{floor_wall / n:.2f} s wall, {floor_cpu / n:.2f} s CPU")
+        row("fleet preview / CLI floor, inline and language host",
+            f"{wall / floor_wall:.2f}x, {cli_wall / floor_wall:.2f}x")
+
+        # Two shards at once against one process with the same total parallelism.
+        half = str(max(1, p // 2))
+        two = fleet_a.fleets([("preview", "--shard", "1/2", "--parallel", half),
+                              ("preview", "--shard", "2/2", "--parallel", half)])
+        sizes = "+".join(str(len(r.get("customers", []))) for r in fleet_a.last_reports)
+        row(f"no-op fleet preview: two shards at once ({sizes} customers, parallel {half} each) / one process "
+            f"(parallel {p})", f"{two:.1f} s / {wall:.1f} s = {two / wall:.2f}x (on {os.cpu_count()} cores: "
+                               f"sharding's overhead and the shards' sizes, not a speed-up)")
+
+        # SIGINT ignored, as under `nohup cmd &`: the engine waits 5 s for each plugin that ignores it.
+        sample = null.stacks[:k]
+        ignored_wall, _ = null.parallel_loop("preview", parallel=1, ignore_sigint=True, stacks=sample)
+        plain_wall, _ = null.parallel_loop("preview", parallel=1, stacks=sample)
+        row("`pulumi preview` per null stack, SIGINT ignored / not",
+            f"{ignored_wall / len(sample):.2f} s / {plain_wall / len(sample):.2f} s")
+        sigint_wall, _ = fleet_a.fleet("preview", "--parallel", parallel, ignore_sigint=True)
+        row("no-op fleet preview per customer, SIGINT ignored / not",
+            f"{sigint_wall / n:.2f} s / {wall / n:.2f} s (the tool restores SIGINT for the engine)")
 
         url = None if args.no_postgres else start_postgres(root)
         if url:

@@ -52,6 +52,8 @@ def _register() -> None:
 
     from .fleet import fleet
     main.add_command(fleet)
+    from .fleet_merge import report
+    fleet.add_command(report)
 
     from .clone import clone
     main.add_command(clone)

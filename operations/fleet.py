@@ -22,6 +22,7 @@ from . import automation
 from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
 from .fleet_run import CustomerResult, run_customer
 from .project import CustomerStack, ProjectError, customer_stacks
+from .shards import Shard, ShardError, parse_shard, shard_selection
 
 if TYPE_CHECKING:
     from .cli import Context
@@ -39,8 +40,9 @@ PLANNED_BY = {"up": "preview", "refresh": "drift"}
 
 
 def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
-                  environment: Optional[str]) -> list[CustomerStack]:
-    """Stacks whose name or customer matches any pattern (shell-style: `acme-*`), in `environment`."""
+                  environment: Optional[str], shard: Optional[Shard] = None) -> list[CustomerStack]:
+    """Stacks whose name or customer matches any pattern (shell-style: `acme-*`), in `environment`,
+    and of `shard` when given (see shards.py)."""
     chosen = []
     for stack in stacks:
         if environment is not None and stack.environment != environment:
@@ -49,7 +51,7 @@ def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
                                 for p in patterns):
             continue
         chosen.append(stack)
-    return chosen
+    return shard_selection(chosen, shard)
 
 
 def can_ask() -> bool:
@@ -74,15 +76,15 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
         workspace = automation.project_workspace(project_dir, automation.engine_env())
     except automation.EngineNotFound as exc:
         raise click.ClickException(str(exc)) from None
+    program = automation.inline_program(project_dir)  # every customer's program in this process
 
     # Mandatory policies hold wherever the tool changes a customer: preview and up run the pack.
     policy_pack = automation.policy_pack_of(project_dir, no_policy) if operation in ("preview", "up") else None
     with Progress(console, operation, len(stacks), enabled=progress) as display:
         def one(stack: CustomerStack) -> CustomerResult:
             display.start(stack.name)
-            result = run_customer(stack, operation, workspace,
-                                  on_step=lambda text: display.step(stack.name, text), refresh=refresh,
-                                  policy_pack=policy_pack)
+            result = run_customer(stack, operation, workspace, on_step=lambda text: display.step(stack.name, text),
+                                  refresh=refresh, policy_pack=policy_pack, program=program)
             display.finish(result)
             return result
 
@@ -116,12 +118,17 @@ def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Contex
 
 def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
-                  no_policy: bool = False) -> None:
+                  no_policy: bool = False, shard: Optional[str] = None) -> None:
     try:
-        stacks = select_stacks(customer_stacks(ctx.project_dir), select, environment)
+        the_shard = parse_shard(shard) if shard else None
+    except ShardError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+    try:
+        selected = select_stacks(customer_stacks(ctx.project_dir), select, environment)
     except ProjectError as exc:
         raise click.UsageError(str(exc)) from None
-    if not stacks:
+    stacks = shard_selection(selected, the_shard)
+    if not selected:
         raise click.UsageError("no customer stack matches"
                                + (f" --select {' '.join(select)}" if select else "")
                                + (f" --environment {environment}" if environment else ""))
@@ -131,7 +138,9 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
         console.width = 200  # logs and pipes: keep each customer on one line where possible
     started, started_at = time.monotonic(), now_utc()
     settled: list[CustomerResult] = []
-    if operation in PLANNED_BY and not yes:
+    if not stacks:  # a shard can be empty: its (empty) report still counts when the reports are merged
+        console.print(f"shard {the_shard}: none of the {len(selected)} selected customers is in this shard")
+    elif operation in PLANNED_BY and not yes:
         if not can_ask():
             raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
                                    f"no terminal to ask on: pass --yes to go ahead without asking")
@@ -143,6 +152,7 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
         report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
                              duration_seconds=round(time.monotonic() - started, 2), customers=customers)
         report.exit_status = exit_status(report)
+    report.shard = str(the_shard) if the_shard else None
     print_report(report, console)
     if json_file:
         write_json(report, json_file)
@@ -157,6 +167,11 @@ def _options(command):
         click.option("--parallel", type=click.IntRange(min=1), metavar="N",
                      help="Stacks run at once (default: the number of CPU cores)."),
         click.option("--json", "json_file", metavar="FILE", help="Also write the results as JSON (`-`: stdout)."),
+        click.option("--shard", metavar="K/N",
+                     help="Only the customers of shard K of N (by stack name; N jobs with K = 1..N cover the "
+                          "selection exactly once). auto/N: K from JOB_COMPLETION_INDEX (Kubernetes), "
+                          "CI_NODE_INDEX, BUILDKITE_PARALLEL_JOB or CIRCLE_NODE_INDEX. "
+                          "Merge the shards' --json reports with `fleet report`."),
     ]):
         command = option(command)
     return command

@@ -31,6 +31,9 @@ class FleetReport(BaseModel):
     duration_seconds: float
     parallel: int
     exit_status: int
+    shard: Optional[str] = Field(None, description="K/N when this run was one shard of N (--shard)")
+    missing_shards: list[str] = Field(default_factory=list,
+                                      description="merged reports (`fleet report`): the shards with no report")
     customers: list[CustomerResult] = Field(default_factory=list)
 
     @property
@@ -78,8 +81,9 @@ def differs_text(result: CustomerResult) -> str:
 
 
 def result_table(report: FleetReport) -> Table:
+    shard = f", shard {report.shard}" if report.shard else ""
     table = Table(title=f"fleet {report.operation}: {len(report.customers)} customers in "
-                        f"{report.duration_seconds:.1f}s (parallel {report.parallel})", title_justify="left")
+                        f"{report.duration_seconds:.1f}s (parallel {report.parallel}{shard})", title_justify="left")
     checked = any(c.differs_from_code is not None for c in report.customers)
     columns = ["customer", "platform", "environment", "result", "changes", "drift found",
                *(["differs from code"] if checked else []), "duration", "error"]
@@ -98,7 +102,10 @@ def summary_line(report: FleetReport) -> str:
     for c in report.customers:
         counts[c.result] = counts.get(c.result, 0) + 1
     parts = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
-    return f"{report.operation}: {len(report.customers)} customers: {parts or 'none selected'}"
+    line = f"{report.operation}: {len(report.customers)} customers: {parts or 'none selected'}"
+    if report.missing_shards:
+        line += f"; INCOMPLETE: no report for shard(s) {', '.join(report.missing_shards)}"
+    return line
 
 
 def print_report(report: FleetReport, console: Console) -> None:

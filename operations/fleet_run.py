@@ -23,6 +23,8 @@ COUNTED = ("create", "update", "replace", "delete")
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker of a secret value
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PENDING_RECORDS = "record(s) not validated yet"  # DomainVerification's message at its deadline
+# How the Automation API's in-process language server reports a program's exception (automation/_server.py).
+INLINE_ERROR_PREFIX = "python inline source runtime error: "
 
 
 class FieldDrift(BaseModel):
@@ -178,7 +180,7 @@ def one_line_error(exc: BaseException, diagnostics: list[str]) -> str:
     meaningful = [line for line in lines if not re.match(r"(error: )?(update|preview|refresh) failed$", line)]
     errors = [line for line in meaningful if line.startswith("error:")]
     line = (errors or meaningful or [type(exc).__name__])[-1 if errors else 0]
-    line = line.removeprefix("error: ").strip()
+    line = line.removeprefix("error: ").removeprefix(INLINE_ERROR_PREFIX).strip()
     return line if len(line) <= 300 else line[:297] + "..."
 
 
@@ -203,26 +205,26 @@ def customer_error(stack: str, exc: BaseException, collector: EventCollector) ->
 
 def run_customer(stack: CustomerStack, operation: str, workspace,
                  on_step: Callable[[str], None] = lambda _: None, refresh: bool = False,
-                 policy_pack=None) -> CustomerResult:
+                 policy_pack=None, program=None) -> CustomerResult:
     """Run one engine operation on one customer; never raises (a fleet goes on past a failure).
     A customer not yet in the backend is created there by preview and up (its stack file stays as
-    written), and is "not deployed" for refresh and drift."""
+    written), and is "not deployed" for refresh and drift. `program`: automation.inline_program's."""
     started = time.monotonic()
     collector = EventCollector(on_step, refresh_ops_only=operation == "drift")
     base = dict(stack=stack.name, customer=stack.customer, platform=stack.platform,
                 environment=stack.environment, operation=operation)
     try:
         try:
-            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh,
-                                     policy_pack=policy_pack)
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector,
+                                     refresh=refresh, policy_pack=policy_pack, program=program)
         except StackNotFoundError:
             if operation in ("refresh", "drift"):
                 return CustomerResult(**base, result="not deployed",
                                       duration_seconds=round(time.monotonic() - started, 2))
             on_step("creating the stack in the backend")
             automation.init_stack_in_workspace(workspace, stack.name)
-            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector, refresh=refresh,
-                                     policy_pack=policy_pack)
+            automation.run_operation(automation.open_stack(workspace, stack.name), operation, collector,
+                                     refresh=refresh, policy_pack=policy_pack, program=program)
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
                               duration_seconds=round(time.monotonic() - started, 2),
