@@ -202,7 +202,7 @@ def project(tmp_path):
 def test_every_fleet_subcommand_runs_only_its_shard(project, monkeypatch, tmp_path, operation):
     ran = []
 
-    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False):
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False, no_policy=False):
         ran.extend(s.name for s in stacks)
         return FleetReport(operation=operation, started_at="2026-12-01T10:00:00+00:00", duration_seconds=1,
                            parallel=parallel, exit_status=0, customers=[_result(s.name, operation=operation)
