@@ -72,6 +72,8 @@ def _register() -> None:
     main.add_command(new)
     from .discover import discover
     main.add_command(discover)
+    from .recover import recover
+    main.add_command(recover)
 
 
 _register()
