@@ -236,6 +236,15 @@ def run_operation(stack, operation: str, on_event, refresh: bool = False) -> Non
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(FLEET_OPERATIONS)}")
 
 
+def explained(message: str, stack: str) -> str:
+    """The engine's error, with what to do where its own words do not say it."""
+    if "incorrect passphrase" in message:
+        return (f"stack {stack}: its secrets are encrypted with another passphrase than the one PULUMI_CONFIG_PASSPHRASE "
+                f"(or PULUMI_CONFIG_PASSPHRASE_FILE) gives; run it with its own, or re-encrypt it once with "
+                f"`pulumi stack change-secrets-provider passphrase --stack {stack}` ({message})")
+    return message
+
+
 class EngineError(RuntimeError):
     """A `pulumi` command failed; the message holds its own explanation (never a secret value)."""
 

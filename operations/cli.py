@@ -74,6 +74,8 @@ def _register() -> None:
     main.add_command(discover)
     from .recover import recover
     main.add_command(recover)
+    from .retire import retire
+    main.add_command(retire)
 
 
 _register()

@@ -163,7 +163,7 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
                               duration_seconds=round(time.monotonic() - started, 2),
-                              error=one_line_error(exc, collector.errors))
+                              error=automation.explained(one_line_error(exc, collector.errors), stack.name))
     if operation in ("refresh", "drift") and collector.drift:
         result: Result = "drift"
     else:
