@@ -137,7 +137,12 @@ def check_credentials_command(ctx, stacks: tuple[str, ...]) -> None:
 
     project_dir = ctx.project_dir
     failed = False
+    in_backend = automation.stack_names(project_dir)
     for name in stacks or [s.name for s in customer_stacks(project_dir)]:
+        if not stacks and name not in in_backend:
+            click.echo(f"{name}: skipped: not in the backend yet, so its secrets cannot be read (its first "
+                       f"`pulumi preview` or `up` creates it there)")
+            continue
         try:
             declared = load_stack(project_dir, name)
         except ProjectError as exc:

@@ -9,8 +9,9 @@ customer's contacts and campaigns:
   or removing the customer from the program, is refused by the engine.
 
 Retiring a customer on purpose: set `account.protect: false` (and, on Sign-Up.to, whose API cannot
-delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it, then
-`pulumi destroy` and `pulumi stack rm`, and delete the stack file.
+delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it (it warns
+what that means), then `email-partners retire STACK` (destroy, then `pulumi stack rm`, which
+deletes the stack file too).
 """
 
 from __future__ import annotations
