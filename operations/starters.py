@@ -125,8 +125,8 @@ def _example(field: FieldInfo) -> Any:
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value in ("...", "") or isinstance(value, str) and value[:1] in "{[*&!%@":
-        return f'"{value}"'
+    if isinstance(value, str) and (value in ("", "...") or value[0] in "{[*&!%@"):
+        return f'"{value}"'  # YAML would read these as something else than text
     return str(value)
 
 
