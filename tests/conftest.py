@@ -17,6 +17,26 @@ from providers.http import RetryPolicy
 _ids = itertools.count(1)
 
 
+_test_spans: list[tuple[str, float, float]] = []  # (test, started, ended), seconds since boot
+
+
+@pytest.fixture(autouse=True)
+def _test_span(request, no_process_left_behind):
+    """Which test ran when: a process left behind is named with the test that started it."""
+    from .processes import uptime
+
+    started = uptime()
+    yield
+    _test_spans.append((request.node.nodeid, started, uptime()))
+
+
+def _started_by(pid: int) -> str:
+    from .processes import started_at
+
+    at = started_at(pid)
+    return next((test for test, start, end in _test_spans if start - 0.5 <= at <= end + 0.5), "no test (between tests)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind():
     """Every process the tests start (the engine, its plugins, emulators, servers) carries a marker in
@@ -31,7 +51,7 @@ def no_process_left_behind():
     while (left := marked(value)) and time.monotonic() < deadline:
         time.sleep(0.25)
     if left:
-        described = [f"pid {pid}: {command_line(pid)[:300]}" for pid in left]
+        described = [f"pid {pid}, started during {_started_by(pid)}: {command_line(pid)[:300]}" for pid in left]
         for pid in left:
             try:
                 os.kill(pid, 9)

@@ -79,3 +79,16 @@ def marked(value: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def uptime() -> float:
+    """Seconds since boot: the clock of /proc/<pid>/stat's start times."""
+    return float(Path("/proc/uptime").read_text().split()[0])
+
+
+def started_at(pid: int) -> float:
+    """When the process started, in seconds since boot."""
+    try:
+        return int(_stat(pid)[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return -1.0

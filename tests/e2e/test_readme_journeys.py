@@ -154,7 +154,7 @@ def test_readme_journeys_work_as_written(shell, request):
     # The example credentials: a first customer in staging goes through preview and up (no 401);
     # check-credentials with no stack checks every customer stack, each line naming its identity.
     first = ok(shell.run(env_block, block("example-credentials"), block("first-customer")))
-    for stack, who in (("acme-bakery.staging", "cakemail:username staging-partner@example.com"),
+    for stack, who in (("corner-cafe.staging", "cakemail:username staging-partner@example.com"),
                        ("demo-cakemail", "cakemail:username demo-partner@example.com")):
         assert f"{stack}: ok: {who} accepted" in first, first
     for stack in ("demo-ciirus", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
@@ -190,21 +190,21 @@ def test_readme_journeys_work_as_written(shell, request):
     retire = block("retire")
     refused = shell.run(env_block, retire.splitlines()[-1])
     assert refused.returncode == 2 and "protect: false" in refused.stderr, refused.stdout + refused.stderr
-    account_id = output(shell, env_block, "acme-bakery.staging")["account_id"]
-    set_account(root, "acme-bakery.staging", protect=False)
+    account_id = output(shell, env_block, "corner-cafe.staging")["account_id"]
+    set_account(root, "corner-cafe.staging", protect=False)
     retired = ok(shell.run(env_block, retire))
     assert "account.protect is false" in retired, retired  # the up that records it says so
     assert f"the cakemail account {account_id} is deleted" in retired, retired
-    assert not (root / "stacks" / "Pulumi.acme-bakery.staging.yaml").exists()
+    assert not (root / "stacks" / "Pulumi.corner-cafe.staging.yaml").exists()
     from providers.cakemail import CakemailClient
 
     staging = CakemailClient(f"http://127.0.0.1:{shell.port}/cakemail", "staging-partner@example.com", "staging-password")
-    assert account_id not in [a.id for a in staging.accounts_named("Acme Bakery")]
+    assert account_id not in [a.id for a in staging.accounts_named("Corner Cafe")]
 
     # A Sign-Up.to customer (its file already says on_destroy: keep): the account stays, and it says so.
     ok(shell.run("scripts/demo.sh demo-signupto", env={"DEMO_EMULATOR_PORT": str(shell.port)}))
     set_account(root, "demo-signupto", protect=False)
-    kept = ok(shell.run(env_block, retire.replace("acme-bakery.staging", "demo-signupto")))
+    kept = ok(shell.run(env_block, retire.replace("corner-cafe.staging", "demo-signupto")))
     assert "leaves the account on Sign-Up.to" in kept, kept  # the up's warning
     signupto_id = kept.split("the Sign-Up.to account ", 1)[1].split()[0]
     assert f"the Sign-Up.to account {signupto_id} stays on Sign-Up.to (on_destroy: keep)" in kept, kept
