@@ -30,6 +30,8 @@ from typing import Optional
 import requests
 import yaml
 
+from tests.processes import kill_session
+
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "benchmark-passphrase"
 PLATFORMS = ("cakemail", "signupto", "ciirus")
@@ -114,12 +116,19 @@ class Project:
     def fleet(self, *args: str) -> tuple[float, dict]:
         out = self.root / f"report-{time.monotonic_ns()}.json"
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
-                               "--json", str(out)], env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        elapsed = time.monotonic() - started
+        # A session of its own, ended after it: on the PostgreSQL backend the engine can exit leaving its
+        # language host running, which would then load the machine during the next measures.
+        proc = subprocess.Popen([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
+                                 "--json", str(out)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            stdout, stderr = proc.communicate()
+            elapsed = time.monotonic() - started
+        finally:
+            kill_session(proc.pid)
         report = json.loads(out.read_text()) if out.exists() else {}
         if proc.returncode != 0:
-            raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+            raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{stdout[-3000:]}{stderr[-3000:]}")
         return elapsed, report
 
     def loop(self, *args: str, init: bool = False, stacks: Optional[list[str]] = None) -> float:
