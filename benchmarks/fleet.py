@@ -125,7 +125,8 @@ class Project:
             stdout, stderr = proc.communicate()
             elapsed = time.monotonic() - started
         finally:
-            kill_session(proc.pid)
+            for leftover in kill_session(proc.pid):
+                print(f"benchmark fleet: `fleet {args[0]}` left a process running (ended): {leftover}", file=sys.stderr)
         report = json.loads(out.read_text()) if out.exists() else {}
         if proc.returncode != 0:
             raise RuntimeError(f"fleet {' '.join(args)} exited {proc.returncode}:\n{stdout[-3000:]}{stderr[-3000:]}")

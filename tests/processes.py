@@ -51,14 +51,16 @@ def in_session(sid: int) -> list[int]:
     return found
 
 
-def kill_session(sid: int, timeout: float = 10.0) -> None:
-    """SIGKILL every process of the session (the engine and every plugin it started), and wait."""
-    deadline = time.monotonic() + timeout
+def kill_session(sid: int, timeout: float = 10.0) -> list[str]:
+    """SIGKILL every process of the session (the engine and every plugin it started), and wait.
+    Returns what it found running ("pid: command line")."""
+    deadline, found = time.monotonic() + timeout, {}
     while True:
         members = in_session(sid)
         if not members or time.monotonic() > deadline:
-            return
+            return list(found.values())
         for pid in members:
+            found.setdefault(pid, f"{pid}: {command_line(pid)[:200]}")
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
