@@ -75,7 +75,8 @@ class Fleet:
         """Run `email-partners fleet ... --json FILE` with no terminal; returns the JSON report."""
         out = self.root / f"report-{time.monotonic_ns()}.json"
         # A session of its own: on the PostgreSQL backend the engine can exit leaving its language host
-        # running (seen: pulumi-language-python outliving `fleet`), and the session is how it is found.
+        # running (seen: pulumi-language-python outliving `fleet`); the tool ends such orphans itself
+        # (operations/orphans.py), and the session shows whether anything is left.
         proc = subprocess.Popen(self.command(*args, "--json", str(out)), env={**self.env, "PYTHONFAULTHANDLER": "1"},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -86,7 +87,8 @@ class Fleet:
             stdout, stderr = proc.communicate(timeout=30)
             pytest.fail(f"`fleet {' '.join(args)}` did not finish in 300 s:\n{stdout}\n{stderr[-12000:]}")
         finally:
-            kill_session(proc.pid)
+            left = kill_session(proc.pid)
+        assert not left, f"`fleet {' '.join(args)}` left processes running: {left}"
         assert proc.returncode == expect, f"exit {proc.returncode}, expected {expect}:\n{stdout}\n{stderr}"
         report = json.loads(out.read_text())
         report["text"] = stdout + stderr
