@@ -18,6 +18,7 @@ from typing import Optional
 import click
 
 from .automation import EngineSetupError
+from .orphans import ending_orphans
 from .project import ProjectError, find_project_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DANGEROUS, EXIT_DRIFT = 0, 1, 2, 3, 4
@@ -39,11 +40,13 @@ class Context:
 
 class _Group(click.Group):
     """Every subcommand: an engine that cannot start (no engine, no state backend) is bad set-up,
-    said in one message that names what to set (exit 2), not a traceback or the engine's words."""
+    said in one message that names what to set (exit 2), not a traceback or the engine's words;
+    and no engine process outlives the subcommand (operations/orphans.py)."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with ending_orphans():
+                return super().invoke(ctx)
         except EngineSetupError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)

@@ -21,7 +21,6 @@ from rich.console import Console
 from . import automation
 from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
 from .fleet_run import CustomerResult, run_customer
-from .orphans import ending_orphans
 from .project import CustomerStack, ProjectError, customer_stacks
 
 if TYPE_CHECKING:
@@ -83,7 +82,7 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
             display.finish(result)
             return result
 
-        with ending_orphans(), ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
             results = list(pool.map(one, stacks))
     report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
                          duration_seconds=round(time.monotonic() - started, 2), customers=results)

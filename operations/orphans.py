@@ -2,9 +2,10 @@
 
 The engine starts each plugin in a process group of its own, and on the PostgreSQL backend an
 engine run can exit leaving its language host (`pulumi-language-python`) running: an orphan,
-re-parented to init, that lives on. While a fleet runs, this process is the "child subreaper" of
-what it starts (Linux `prctl(PR_SET_CHILD_SUBREAPER)`), so such orphans become its own children;
-after the runs, when none of the tool's own engine runs is left, those still there are ended.
+re-parented to init, that lives on. While a subcommand runs, this process is the "child
+subreaper" of what it starts (Linux `prctl(PR_SET_CHILD_SUBREAPER)`), so such orphans become its
+own children; when the subcommand ends, none of its own engine runs is left, so those still
+there are ended.
 Elsewhere than Linux this does nothing.
 """
 
