@@ -56,11 +56,13 @@ HINTS = {
     "verification_timeout_seconds": "wait at `up` until the DNS records validate",
     "country": "ISO 3166 alpha-2",
 }
-# Program options on `account` (stacks/customer.py), not inputs of a handler.
+# Program options (stacks/customer.py), not inputs of a handler: on `account`, and on each sending
+# domain entry (listed once, whether or not a handler also takes it).
 ACCOUNT_OPTIONS = [
     ("protect", True, "false only to retire the customer on purpose (README: Retiring a customer)"),
     ("allow_replace", True, "acknowledges one change that replaces (deletes) the account; remove it after the up"),
 ]
+DOMAIN_OPTIONS = [("verification_timeout_seconds", 600, "wait at `up` until the DNS records validate")]
 
 
 def _inputs(handlers: dict[str, str], platform: str) -> Optional[type[BaseModel]]:
@@ -176,6 +178,8 @@ def starter(platform: str, customer: str, title: str) -> str:
         count = "exactly one" if platform == "ciirus" else "one entry per domain"
         lines += [f"    sending_domains:  # {count}; its DNS records are the stack output dns_records"]
         entry = _lines(domain, examples["sending_domains"], 8, NOT_DECLARED)
+        entry += [f"        # {name}: {_scalar(value)}  # {hint}" for name, value, hint in DOMAIN_OPTIONS
+                  if name not in domain.model_fields]
         first = next(i for i, line in enumerate(entry) if line.strip().startswith("domain:"))
         entry.insert(0, entry.pop(first))
         entry[0] = "      - " + entry[0].strip()

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from operations.starters import ACCOUNT_OPTIONS, DERIVED, NOT_DECLARED, starter
+from operations.starters import ACCOUNT_OPTIONS, DERIVED, DOMAIN_OPTIONS, NOT_DECLARED, starter
 from providers.resources.account_features import HANDLERS as FEATURES
 from providers.resources.common import handler_class
 from providers.resources.sending_domain import HANDLERS as DOMAINS
@@ -60,7 +60,7 @@ def test_the_starter_lists_every_setting_the_handlers_accept(platform):
     if domain_model is None:
         assert "sending_domains" not in full
     else:
-        assert set(full["sending_domains"][0]) == fields(domain_model, NOT_DECLARED)
+        assert set(full["sending_domains"][0]) == fields(domain_model, NOT_DECLARED) | {n for n, *_ in DOMAIN_OPTIONS}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -80,6 +80,7 @@ def test_the_starter_is_valid_as_written(platform, monkeypatch):
     inputs(ACCOUNTS, platform).model_validate({"platform": platform, **account})
     inputs(FEATURES, platform).model_validate({"platform": platform, "account_id": "1", "features": declared.features})
     for domain in declared.sending_domains:
-        inputs(DOMAINS, platform).model_validate({"platform": platform, "account_id": "1", **domain})
+        settings = {k: v for k, v in domain.items() if k not in {n for n, *_ in DOMAIN_OPTIONS}}
+        inputs(DOMAINS, platform).model_validate({"platform": platform, "account_id": "1", **settings})
     every_feature = declaration(uncommented(text))["features"]
     inputs(FEATURES, platform).model_validate({"platform": platform, "account_id": "1", "features": every_feature})
