@@ -14,7 +14,10 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in names:
         print(f"usage: python -m benchmarks <name> [args]; names: {', '.join(names)}", file=sys.stderr)
         return 2
-    return importlib.import_module(f"benchmarks.{argv[0]}").main(argv[1:]) or 0
+    from ._processes import ending_leftovers
+
+    with ending_leftovers(argv[0]):
+        return importlib.import_module(f"benchmarks.{argv[0]}").main(argv[1:]) or 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ from typing import Optional
 import requests
 import yaml
 
+from tests.processes import kill_session
+
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "benchmark-passphrase"
 PLATFORMS = ("cakemail", "signupto", "ciirus")
@@ -131,13 +133,21 @@ class Project:
         outs = [self.root / f"report-{time.monotonic_ns()}-{i}.json" for i in range(len(runs))]
         before = _children_cpu()
         started = time.monotonic()
+        # Each in a session of its own, ended after it: on the PostgreSQL backend the engine can exit leaving
+        # its language host running, which would then load the machine during the next measures.
         procs = [subprocess.Popen([sys.executable, "-m", "operations", "--project-dir", str(self.root), "fleet", *args,
                                    "--json", str(out)], env={**self.env, **(env or {})}, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
-                                  preexec_fn=_ignore_sigint if ignore_sigint else None)
+                                  preexec_fn=_ignore_sigint if ignore_sigint else None, start_new_session=True)
                  for args, out in zip(runs, outs)]
-        texts = [proc.communicate()[0] for proc in procs]
-        elapsed = time.monotonic() - started
+        try:
+            texts = [proc.communicate()[0] for proc in procs]
+            elapsed = time.monotonic() - started
+        finally:
+            for args, proc in zip(runs, procs):
+                for leftover in kill_session(proc.pid):
+                    print(f"benchmark fleet: `fleet {args[0]}` left a process running (ended): {leftover}",
+                          file=sys.stderr)
         self.last_cpu = _children_cpu() - before
         self.last_reports = [json.loads(out.read_text()) if out.exists() else {} for out in outs]
         for args, proc, text in zip(runs, procs, texts):

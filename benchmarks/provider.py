@@ -32,11 +32,17 @@ LATENCY_MS = 50
 PASSPHRASE = "benchmark-passphrase"
 
 
-class ProviderRss:
-    """Peak RSS (VmHWM) of the dynamic-provider processes started while it watches."""
+RUN_MARKER = "EMAIL_PARTNERS_BENCH_RUN"
 
-    def __init__(self):
+
+class ProviderRss:
+    """Peak RSS (VmHWM) of this run's own dynamic-provider processes: those whose environment
+    carries the run's marker (the engine passes its environment to every plugin), not every
+    dynamic provider on the machine (another user's, another benchmark's)."""
+
+    def __init__(self, marker: str):
         self.peak_kib = 0
+        self._needle = f"{RUN_MARKER}={marker}".encode()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -56,6 +62,8 @@ class ProviderRss:
                 try:
                     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
                     if b"pulumi.dynamic" not in cmdline:
+                        continue
+                    if self._needle not in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
                         continue
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
@@ -81,6 +89,7 @@ class Project:
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true", PULUMI_PYTHON_CMD=sys.executable,
             PYTHONPATH=str(REPO), BENCH_N=str(n), BENCH_KIND=kind)
+        self.marker = self.env[RUN_MARKER] = f"{os.getpid()}-{root.name}"
         self.pulumi("stack", "init", "bench")
         self.pulumi("config", "set", "cakemail:apiUrl", api_url)
         self.pulumi("config", "set", "cakemail:username", partner["username"])
@@ -146,7 +155,7 @@ def measure(emulator: Emulator, workdir: Path, n: int, repeat: int) -> dict:
         for kind in ("null", "real") if rep % 2 == 0 else ("real", "null"):  # interleaved, order alternating
             p = projects[kind]
             before = emulator.last_request_id()
-            with ProviderRss() as rss:
+            with ProviderRss(p.marker) as rss:
                 add(f"create.{kind}", p.pulumi("up", "--yes", "--skip-preview"))
             add(f"create_requests.{kind}", emulator.requests_since(before) / n)
             add(f"rss.{kind}", rss.peak_kib / 1024)

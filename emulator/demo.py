@@ -1,4 +1,10 @@
-"""The demo's partner credentials, one set per vendor (demo values, never real ones)."""
+"""The demo's partner identities, one per vendor and example environment (demo values, never real ones).
+
+`--seed-demo` creates every identity that `stacks/environments/*.yaml` names, so the README's
+journeys (`new`, `clone`, `discover` in staging, production or sandbox-alice) authenticate as
+written. The secrets below are the values the README gives for the variables those files name
+(`STAGING_CAKEMAIL_PASSWORD=...`); tests/emulator/test_demo_seed.py holds the two together.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,30 @@ SENDGRID_PARENT = "demo-parent"
 # Shaped like a real key (SG.<id>.<secret>) so clients that check the prefix accept it.
 SENDGRID_API_KEY = "SG.demo-parent-api-key0.demo-secret-never-a-real-sendgrid-key-0000"
 
+# The demo stacks and the `production` environment use the first identity of each vendor.
+CAKEMAIL_PARTNERS = {
+    cakemail_store.DEMO_USERNAME: cakemail_store.DEMO_PASSWORD,      # demo stacks, production
+    "staging-partner@example.com": "staging-password",               # staging
+    "sandbox-alice@example.com": "sandbox-alice-password",           # sandbox-alice
+}
+SIGNUPTO_PARTNERS = {
+    SIGNUPTO_PARTNER_ID: SIGNUPTO_PARTNER_KEY,                       # demo stacks, production
+    1002: "staging0partner0key000000000000000000040",                 # staging
+    1003: "sandbox0alice0partner0key000000000000040",                # sandbox-alice
+}
+CIIRUS_USERS = {
+    CIIRUS_USERNAME: CIIRUS_PASSWORD,                                # demo stacks, production
+    "staging-api-user": "staging-password",                          # staging
+}
+
 
 def seed(store: Store) -> None:
     """Idempotent: running the demo again finds the same credentials (and the same data)."""
-    cakemail_store.ensure_partner(store, cakemail_store.DEMO_USERNAME, cakemail_store.DEMO_PASSWORD)
-    signupto_store.upsert_partner(store, SIGNUPTO_PARTNER_ID, SIGNUPTO_PARTNER_KEY)
-    ciirus_store.upsert_user(store, CIIRUS_USERNAME, CIIRUS_PASSWORD)
+    for username, password in CAKEMAIL_PARTNERS.items():
+        cakemail_store.ensure_partner(store, username, password)
+    for partner_id, key in SIGNUPTO_PARTNERS.items():
+        signupto_store.upsert_partner(store, partner_id, key)
+    for username, password in CIIRUS_USERS.items():
+        ciirus_store.upsert_user(store, username, password)
     parent = sendgrid_store.ensure_parent(store, SENDGRID_PARENT, "demo-parent@example.com")
     sendgrid_store.add_api_key(store, parent["id"], SENDGRID_API_KEY)

@@ -26,8 +26,48 @@ DEBUG_VARIABLES = ("PULUMI_DEBUG_COMMANDS", "PULUMI_DEBUG_GRPC", "TF_LOG")
 DIY_BACKEND_PARALLEL = "1"
 
 
-class EngineNotFound(RuntimeError):
+class EngineSetupError(RuntimeError):
+    """The engine cannot run at all as set up (no engine, no state backend): the CLI exits 2 with
+    the message, which says what to set."""
+
+
+class EngineNotFound(EngineSetupError):
     pass
+
+
+class BackendNotConfigured(EngineSetupError):
+    pass
+
+
+NO_BACKEND = (
+    "no Pulumi state backend is set, so the engine would try to log in to Pulumi Cloud. Set one, with the "
+    "passphrase that encrypts the stacks' secrets, e.g.:\n"
+    "  export PULUMI_BACKEND_URL=file://$HOME/pulumi-state      # a directory of your own, or the team's "
+    "postgres://user@host:5432/db (see README, Team setup)\n"
+    "  export PULUMI_CONFIG_PASSPHRASE=...                      # or PULUMI_CONFIG_PASSPHRASE_FILE=<file>\n"
+    "(the demo uses PULUMI_BACKEND_URL=file://<project>/.demo/state and PULUMI_CONFIG_PASSPHRASE=demo-passphrase; "
+    "`pulumi login URL` also sets a backend)")
+
+
+def require_backend(env: Mapping[str, str], project_dir: Path) -> None:
+    """Refuse to start the engine without a state backend: its own message then is about a Pulumi
+    Cloud access token, which is not what this project's users need to hear. A backend is set by
+    PULUMI_BACKEND_URL, by `backend.url` in Pulumi.yaml, or by `pulumi login` (PULUMI_HOME's
+    credentials.json names the current one)."""
+    import json
+
+    if env.get("PULUMI_BACKEND_URL"):
+        return
+    project_file = project_dir / "Pulumi.yaml"
+    if project_file.exists() and re.search(r"^backend:\s*\n\s+url:\s*\S", project_file.read_text(), re.M):
+        return
+    credentials = Path(env.get("PULUMI_HOME") or Path(env.get("HOME") or Path.home()) / ".pulumi") / "credentials.json"
+    try:
+        if json.loads(credentials.read_text()).get("current"):
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise BackendNotConfigured(NO_BACKEND)
 
 
 def engine_version(project_dir: Path = REPO) -> str:
@@ -83,6 +123,7 @@ def workspace_options(project_dir: Path, env: Optional[Mapping[str, str]] = None
     from pulumi import automation as auto
 
     env = dict(env or engine_env())
+    require_backend(env, project_dir)
     return auto.LocalWorkspaceOptions(
         work_dir=str(project_dir), env_vars=env, pulumi_home=env.get("PULUMI_HOME"),
         pulumi_command=auto.PulumiCommand(root=str(engine_bin_dir().parent), skip_version_check=True))
@@ -94,8 +135,10 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
     """The `pulumi` CLI itself, for what the Automation API does not offer (stack init with a
     config copy, JSON previews); always non-interactive. `input` goes to stdin (how secrets are
     passed: never on a command line, where other users of the machine could read them)."""
+    env = dict(env or engine_env())
+    require_backend(env, project_dir)
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,
-                          env=dict(env or engine_env()), capture_output=True, text=True, check=check, timeout=timeout,
+                          env=env, capture_output=True, text=True, check=check, timeout=timeout,
                           input=input)
 
 
@@ -310,6 +353,15 @@ def _guard_provider_serialization() -> None:
         serialize_provider.guarded_by_email_partners = True
         serialize_provider.sdk_function = current
         dynamic.serialize_provider = serialize_provider
+
+
+def explained(message: str, stack: str) -> str:
+    """The engine's error, with what to do where its own words do not say it."""
+    if "incorrect passphrase" in message:
+        return (f"stack {stack}: its secrets are encrypted with another passphrase than the one PULUMI_CONFIG_PASSPHRASE "
+                f"(or PULUMI_CONFIG_PASSPHRASE_FILE) gives; run it with its own, or re-encrypt it once with "
+                f"`pulumi stack change-secrets-provider passphrase --stack {stack}` ({message})")
+    return message
 
 
 class EngineError(RuntimeError):

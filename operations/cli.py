@@ -17,6 +17,8 @@ from typing import Optional
 
 import click
 
+from .automation import EngineSetupError
+from .orphans import ending_orphans
 from .project import ProjectError, find_project_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DANGEROUS, EXIT_DRIFT = 0, 1, 2, 3, 4
@@ -36,7 +38,21 @@ class Context:
             raise click.UsageError(str(exc)) from None
 
 
-@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every subcommand: an engine that cannot start (no engine, no state backend) is bad set-up,
+    said in one message that names what to set (exit 2), not a traceback or the engine's words;
+    and no engine process outlives the subcommand (operations/orphans.py)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            with ending_orphans():
+                return super().invoke(ctx)
+        except EngineSetupError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar="EMAIL_PARTNERS_PROJECT_DIR",
               help="The Pulumi project (default: the nearest directory with a Pulumi.yaml).")
 @click.pass_context
@@ -63,6 +79,10 @@ def _register() -> None:
     main.add_command(discover)
     from .dns import dns
     main.add_command(dns)
+    from .recover import recover
+    main.add_command(recover)
+    from .retire import retire
+    main.add_command(retire)
 
 
 _register()

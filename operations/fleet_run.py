@@ -228,7 +228,7 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
     except Exception as exc:  # noqa: BLE001 - any failure belongs to this customer only
         return CustomerResult(**base, result="failed", changes=collector.counts, drift=collector.drift,
                               duration_seconds=round(time.monotonic() - started, 2),
-                              error=customer_error(stack.name, exc, collector))
+                              error=automation.explained(customer_error(stack.name, exc, collector), stack.name))
     differs = collector.planned if operation == "drift" else None
     if operation in ("refresh", "drift") and (collector.drift or differs):
         result: Result = "drift"

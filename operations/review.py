@@ -124,13 +124,21 @@ def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, outp
     sys.exit(status)
 
 
-@click.command("check-credentials", help="One authentication request per stack's vendor; says which are refused.")
-@click.argument("stacks", nargs=-1, required=True)
+@click.command("check-credentials", help="One authentication request per stack's vendor (every customer stack "
+                                        "when none is named); says which are refused.")
+@click.argument("stacks", nargs=-1)
 @click.pass_obj
 def check_credentials_command(ctx, stacks: tuple[str, ...]) -> None:
+    from .project import customer_stacks
+
     project_dir = ctx.project_dir
     failed = False
-    for name in stacks:
+    in_backend = automation.stack_names(project_dir)
+    for name in stacks or [s.name for s in customer_stacks(project_dir)]:
+        if not stacks and name not in in_backend:
+            click.echo(f"{name}: skipped: not in the backend yet, so its secrets cannot be read (its first "
+                       f"`pulumi preview` or `up` creates it there)")
+            continue
         try:
             declared = load_stack(project_dir, name)
         except ProjectError as exc:

@@ -15,36 +15,38 @@ ONE_ATTEMPT = RetryPolicy(max_attempts=1, connect_timeout=5.0, read_timeout=15.0
 
 
 def check_credentials(platform: str, config: Mapping[str, Any]) -> tuple[bool, str]:
-    """(accepted, what happened in words); the message never carries a credential."""
+    """(accepted, what happened in words); either way the line names the identity and its config
+    key (`cakemail:username partner@x`), never a credential."""
+    who = url = None
     try:
         if platform == "cakemail":
             from .cakemail.client import CakemailClient
 
             s = cakemail_settings(config)
+            who, url = f"cakemail:username {s.username}", s.api_url
             client = CakemailClient(s.api_url, s.username, s.password.get_secret_value(), retry=ONE_ATTEMPT)
             client.auth.headers("POST", "/token")  # the password grant: one request
-            who, url = f"cakemail:username {s.username}", s.api_url
         elif platform == "signupto":
             from .signupto.client import SignupToClient
 
             s = signupto_settings(config)
+            who, url = f"signupto:partnerId {s.partner_id}", s.api_url
             SignupToClient.as_partner(s.api_url, s.partner_id, s.partner_key.get_secret_value(),
                                       retry=ONE_ATTEMPT).list_accounts()
-            who, url = f"signupto:partnerId {s.partner_id}", s.api_url
         elif platform == "ciirus":
             from .ciirus.client import CiirusClient
 
             s = ciirus_settings(config)
-            CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version, retry=ONE_ATTEMPT).get()
             who, url = f"ciirus:username {s.username}", s.api_url
+            CiirusClient(s.api_url, s.username, s.password.get_secret_value(), s.api_version, retry=ONE_ATTEMPT).get()
         else:
             return False, f"unknown platform {platform!r}"
     except MissingCredentials as exc:
         return False, str(exc)
     except ApiError as exc:
         if exc.status in (401, 403):
-            return False, f"{platform} refused the credentials ({exc})"
-        return False, f"{platform} could not be asked: {exc}"
+            return False, f"{who}: {platform} at {url} refused the credentials ({exc})"
+        return False, f"{who}: {platform} at {url} could not be asked ({exc})"
     except ValueError as exc:
-        return False, str(exc)
+        return False, f"{who}: {exc}" if who else str(exc)
     return True, f"{who} accepted by {url}"

@@ -15,7 +15,9 @@ stamp="$venv/.installed-$(sha256sum "$repo/pyproject.toml" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing Python packages into $venv" >&2
   "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
-  "$venv/bin/python" -m pip install --quiet -e "$repo[test]" >&2
+  # setuptools' "Editable installation ... folders with the same name as your package" notice is
+  # information only (the editable finder maps exactly this project's packages): keep it off the set-up.
+  PYTHONWARNINGS="ignore:Editable installation" "$venv/bin/python" -m pip install --quiet -e "$repo[test]" >&2
   rm -f "$venv"/.installed-*; touch "$stamp"
 fi
 bash "$repo/scripts/install-pulumi.sh"

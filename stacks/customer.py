@@ -9,8 +9,9 @@ customer's contacts and campaigns:
   or removing the customer from the program, is refused by the engine.
 
 Retiring a customer on purpose: set `account.protect: false` (and, on Sign-Up.to, whose API cannot
-delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it, then
-`pulumi destroy` and `pulumi stack rm`, and delete the stack file.
+delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it (it warns
+what that means), then `email-partners retire STACK` (destroy, then `pulumi stack rm`, which
+deletes the stack file too).
 """
 
 from __future__ import annotations
@@ -124,6 +125,19 @@ def account_settings(declaration: CustomerDeclaration) -> dict[str, Any]:
     return settings
 
 
+def _warn_unprotected(stack: str, declaration: CustomerDeclaration) -> None:
+    """Every run of a stack with `protect: false` says what that means, so the `up` that records it
+    is not silent about it."""
+    if declaration.platform == "signupto" and declaration.account.get("on_destroy") == "keep":
+        fate = "leaves the account on Sign-Up.to (on_destroy: keep), no longer managed"
+    elif declaration.platform == "signupto":
+        fate = "is refused by the provider until `on_destroy: keep` is set (Sign-Up.to cannot delete accounts)"
+    else:
+        fate = f"deletes its {declaration.platform} account with all its contacts and campaigns"
+    pulumi.log.warn(f"customer {stack}: account.protect is false, so the account is not protected: "
+                    f"`email-partners retire {stack}` (or `pulumi destroy`) {fate}. Remove the line to protect it again.")
+
+
 class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
@@ -137,6 +151,8 @@ class Customer(pulumi.ComponentResource):
         # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
         # already refused it unless acknowledged (see the module docstring).
         protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
+        if declaration.account.get("protect") is False:
+            _warn_unprotected(name, declaration)
         self.account = SubAccount(f"{name}-account", platform=declaration.platform,
                                   opts=pulumi.ResourceOptions(parent=self, protect=protect),
                                   **account_settings(declaration))

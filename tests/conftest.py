@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
+import uuid
 
 import pytest
 import requests
@@ -13,6 +15,50 @@ from providers.cakemail import CakemailClient
 from providers.http import RetryPolicy
 
 _ids = itertools.count(1)
+
+
+_test_spans: list[tuple[str, float, float]] = []  # (test, started, ended), seconds since boot
+
+
+@pytest.fixture(autouse=True)
+def _test_span(request, no_process_left_behind):
+    """Which test ran when: a process left behind is named with the test that started it."""
+    from .processes import uptime
+
+    started = uptime()
+    yield
+    _test_spans.append((request.node.nodeid, started, uptime()))
+
+
+def _started_by(pid: int) -> str:
+    from .processes import started_at
+
+    at = started_at(pid)
+    return next((test for test, start, end in _test_spans if start - 0.5 <= at <= end + 0.5), "no test (between tests)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Every process the tests start (the engine, its plugins, emulators, servers) carries a marker in
+    its environment; at the end of the session none may still run. Those found are named, ended, and
+    the session fails. (Per pytest process: each xdist worker checks its own.)"""
+    from .processes import MARKER, command_line, marked
+
+    value = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    os.environ[MARKER] = value
+    yield
+    deadline = time.monotonic() + 20  # a run that just ended may still be tearing its plugins down
+    while (left := marked(value)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    if left:
+        described = [f"pid {pid}, started during {_started_by(pid)}: {command_line(pid)[:300]}" for pid in left]
+        for pid in left:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        pytest.fail("processes started by the tests were still running at the end of the session (now killed):\n  "
+                    + "\n  ".join(described), pytrace=False)
 
 
 @pytest.fixture(scope="session")

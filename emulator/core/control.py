@@ -58,7 +58,12 @@ def positive_int(body: dict[str, Any], key: str, default: int | None = None) -> 
 
 # -- core routes --------------------------------------------------------------------------------
 def health():
-    return jsonify({"ok": True})
+    """Also says what this server is and where its data lives, so a script finding a port taken
+    can tell its own emulator from another program or another checkout's emulator."""
+    import os
+
+    return jsonify({"ok": True, "service": "email-partners-emulator", "pid": os.getpid(),
+                    "db": os.path.realpath(get_store().path)})
 
 
 def reset():

@@ -27,6 +27,7 @@ from providers.ciirus import CiirusClient
 from providers.http import RetryPolicy
 
 from ..conftest import Control
+from ..processes import kill_session
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
@@ -73,14 +74,21 @@ class Fleet:
     def fleet(self, *args: str, expect: int) -> dict:
         """Run `email-partners fleet ... --json FILE` with no terminal; returns the JSON report."""
         out = self.root / f"report-{time.monotonic_ns()}.json"
+        # A session of its own: on the PostgreSQL backend the engine can exit leaving its language host
+        # running (seen: pulumi-language-python outliving `fleet`); the tool ends such orphans itself
+        # (operations/orphans.py), and the session shows whether anything is left.
         proc = subprocess.Popen(self.command(*args, "--json", str(out)), env={**self.env, "PYTHONFAULTHANDLER": "1"},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
         try:
             stdout, stderr = proc.communicate(timeout=300)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGABRT)  # every thread's stack, to see where it waits
             stdout, stderr = proc.communicate(timeout=30)
             pytest.fail(f"`fleet {' '.join(args)}` did not finish in 300 s:\n{stdout}\n{stderr[-12000:]}")
+        finally:
+            left = kill_session(proc.pid)
+        assert not left, f"`fleet {' '.join(args)}` left processes running: {left}"
         assert proc.returncode == expect, f"exit {proc.returncode}, expected {expect}:\n{stdout}\n{stderr}"
         report = json.loads(out.read_text())
         report["text"] = stdout + stderr

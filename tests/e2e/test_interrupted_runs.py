@@ -1,17 +1,22 @@
-"""`pulumi up` killed (SIGKILL of its process group) while the vendor holds the create: after the
-README's recovery (`pulumi cancel` if locked, `pulumi up`, `pulumi refresh --clear-pending-creates`), exactly one object, no second
-POST in the emulator's log, and a clean preview."""
+"""`pulumi up` killed (SIGKILL of the engine and every plugin it started) while the vendor holds the
+create: after `email-partners recover STACK` (the stale lock removed, the `up` that takes the object
+over, the pending operation cleared), exactly one object, no second POST in the emulator's log, and
+a clean preview. A lock of a live process is named and left alone."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import signal
+import socket
 import subprocess
 import time
 
 import pytest
 import requests
+
+from ..processes import kill_session
+from .environments_harness import tool
 
 HOLD_MS = 1500  # the emulator holds the create this long; the kill lands inside it
 
@@ -40,7 +45,8 @@ def kill_while_held(project, control, post_path: str) -> None:
     while fault_pending(control) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
+    # The engine runs each plugin in a process group of its own: end its whole session, not only its group.
+    kill_session(proc.pid)
     proc.wait()
     time.sleep(HOLD_MS / 1000 + 0.5)  # the vendor finishes the create after the client is gone
     assert posts(control, before, post_path) == 1, "the create never reached the emulator: the test proves nothing"
@@ -55,16 +61,14 @@ def posts(control, since: int, post_path: str) -> int:
 
 
 def recover(project):
-    """The documented recovery: `pulumi cancel` when the stack is locked, `pulumi up`, then
-    `pulumi refresh --clear-pending-creates` (else the engine repeats its warning on every `up`)."""
-    result = project.up(check=False)
-    if result.returncode != 0 and "locked" in result.output:
-        project.run("cancel", "--yes")
-        result = project.up(check=False)
+    """`email-partners recover`: one command instead of cancel, up, refresh --clear-pending-creates."""
+    result = tool(project, "recover", project.stack)
     assert result.returncode == 0, result.output
-    # The object is in state now; the engine's own record of the cut create is stale: drop it.
-    project.refresh("--clear-pending-creates")
     return result
+
+
+def lock_files(project) -> list:
+    return sorted((project.root / "state" / ".pulumi" / "locks").rglob("*.json"))
 
 
 @pytest.mark.parametrize("platform", CUSTOMERS)
@@ -75,8 +79,23 @@ def test_kill_during_sub_account_create_leaves_one_account(platform, request, co
     before = control.last_request_id()
     kill_while_held(project, control, post_path)
 
+    if platform == "cakemail":
+        # A second lock, of a live process of this host (this test's own): recover names it and stops.
+        [stale] = lock_files(project)
+        live = stale.with_name("0-live.json")
+        live.write_text(json.dumps({"pid": os.getpid(), "username": "someone", "hostname": socket.gethostname(),
+                                    "timestamp": "2026-01-01T00:00:00Z"}))
+        refused = tool(project, "recover", project.stack)
+        assert refused.returncode == 1, refused.output
+        assert f"someone@{socket.gethostname()} (pid {os.getpid()})" in refused.stderr, refused.output
+        assert lock_files(project) == sorted([stale, live]), "a live lock, or any lock beside it, was removed"
+        assert posts(control, before, post_path) == 1
+        live.unlink()
     result = recover(project)
-    assert "pending" in result.output.lower(), result.output  # the engine's own warning about the cut create
+    assert "stale lock" in result.stdout and "no longer exists" in result.stdout, result.output
+    assert "in flight" in result.stdout and "cleared" in result.stdout, result.output
+    assert "taking it over" in result.output, result.output
+    assert lock_files(project) == []
     account_id = project.outputs()["account_id"]
     api = request.getfixturevalue({"cakemail": "cakemail_api", "signupto": "signupto_api", "ciirus": "ciirus_api"}[platform])
     if platform == "cakemail":

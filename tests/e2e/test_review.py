@@ -191,6 +191,8 @@ def test_preview_fails_on_missing_or_malformed_settings_and_review_reports_a_wro
     assert [r["path"] for r in control.requests(since_id=before)] == ["/cakemail/token"]
     checked = tool(cakemail, "check-credentials", "cakemail.staging")
     assert checked.returncode == 1 and "FAILED" in checked.stdout
+    # The FAILED line names the identity and its config key, as the ok line does.
+    assert f"FAILED: cakemail:username {cakemail_partner['username']}" in checked.stdout, checked.stdout
 
     # At `up` the vendor's refusal names the setting to check, in the engine's words without a prefix.
     failed = cakemail.up(check=False)

@@ -1,0 +1,216 @@
+"""The README's journeys, run as written: the commands of its marked blocks (tests/readme.py), in bash,
+on a copy of the project. What the test changes, and only that: port 8710 becomes a free port (in
+the copy's stack and environment files and in the commands), PULUMI_HOME is the copy's own, the
+team block's `$(scripts/postgres.sh start)` is the session's PostgreSQL server, and the fleet line
+also writes `--json`. One scenario checks, in order: the no-backend message, the emulator the README
+starts, demo.sh's port checks, the example credentials with a first customer in staging,
+check-credentials of every stack, the team set-up (a stack of another passphrase failing alone),
+and retiring a Cakemail and a Sign-Up.to customer."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from ..processes import kill_session
+from ..readme import block
+from .pulumi_cli import REPO
+
+COPIED = ("Pulumi.yaml", "pyproject.toml", "scripts", "stacks", "policies")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Shell:
+    """Bash scripts in the project copy, each in a session of its own (ended after it, with anything it
+    left in the background, unless `keep`)."""
+
+    def __init__(self, root: Path, port: int, pulumi_bin: Path):
+        self.root, self.port = root, port
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("PULUMI_", "CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "VIRTUAL_ENV"))}
+        self.env.update(PULUMI_HOME=str(root / "pulumi-home"), PULUMI_SKIP_UPDATE_CHECK="true")
+        self.sessions: list[int] = []
+        assert str(pulumi_bin) == f"{Path.home()}/.pulumi/versions/3.259.0/bin", \
+            "the README's PATH line names the engine's install directory"
+
+    def text(self, commands: str) -> str:
+        return commands.replace("8710", str(self.port))
+
+    def run(self, *blocks: str, keep: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+        script = "set -e\n" + "\n".join(self.text(b) for b in blocks)
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            # Files, not pipes: a command the script leaves in the background must not hold the test.
+            proc = subprocess.Popen(["bash", "-c", script], cwd=self.root, env={**self.env, **(env or {})},
+                                    stdout=out, stderr=err, text=True, start_new_session=True)
+            try:
+                proc.wait(timeout=600)
+            finally:
+                if keep:
+                    self.sessions.append(proc.pid)
+                else:
+                    kill_session(proc.pid)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(script, proc.returncode, out.read(), err.read())
+
+    def close(self) -> None:
+        for sid in self.sessions:
+            kill_session(sid)
+
+
+@pytest.fixture
+def shell(tmp_path, pulumi_bin):
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in COPIED:
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
+    (root / ".venv").symlink_to(REPO / ".venv")  # the set-up's virtualenv (bootstrap.sh then has nothing to do)
+    port = free_port()
+    for path in (root / "stacks").rglob("*.yaml"):
+        path.write_text(path.read_text().replace("127.0.0.1:8710", f"127.0.0.1:{port}"))
+    shell = Shell(root, port, pulumi_bin)
+    yield shell
+    shell.close()
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout + result.stderr
+
+
+def output(shell: Shell, env_block: str, stack: str) -> dict:
+    return json.loads(ok_stdout(shell.run(env_block, f"pulumi stack output --json --stack {stack}")))
+
+
+def ok_stdout(result: subprocess.CompletedProcess) -> str:
+    ok(result)
+    return result.stdout
+
+
+def set_account(root: Path, stack: str, **settings) -> None:
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    text = path.read_text()
+    # A line under `account:`, as the README tells a user to add it; the rest of the file stays as written.
+    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in settings.items())
+    assert "\n    account:\n" in text, text
+    path.write_text(text.replace("\n    account:\n", "\n    account:\n" + lines, 1))
+    declared = yaml.safe_load(path.read_text())["config"]["email-partners:customer"]["account"]
+    assert all(declared[k] == v for k, v in settings.items()), declared
+
+
+def test_readme_journeys_work_as_written(shell, request):
+    env_block, root = block("engine-env"), shell.root
+    path_line = env_block.splitlines()[0]
+
+    # No backend: every subcommand says which variables to set, not the engine's Pulumi Cloud login.
+    no_backend = shell.run(path_line, "email-partners fleet preview")
+    assert no_backend.returncode == 2, no_backend.stdout + no_backend.stderr
+    for word in ("PULUMI_BACKEND_URL", "file://", "postgres://", "PULUMI_CONFIG_PASSPHRASE"):
+        assert word in no_backend.stderr, no_backend.stderr
+    assert "PULUMI_ACCESS_TOKEN" not in no_backend.stderr
+
+    # The emulator the README starts for the sections after the demo: this checkout's demo data.
+    ok(shell.run(env_block, block("emulator"), keep=True))
+    deadline, health = time.monotonic() + 30, {}
+    while time.monotonic() < deadline:
+        try:
+            health = requests.get(f"http://127.0.0.1:{shell.port}/_control/health", timeout=2).json()
+            break
+        except requests.RequestException:
+            time.sleep(0.2)
+    assert health["db"] == os.path.realpath(root / ".demo" / "emulator.db"), health
+
+    # demo.sh on that port reuses it; on a port another program holds it refuses, running nothing.
+    demo = ok(shell.run("scripts/demo.sh", env={"DEMO_EMULATOR_PORT": str(shell.port)}))
+    assert "using this checkout's emulator" in demo and "account_id" in demo, demo
+    other_port = free_port()
+    other = subprocess.Popen(["python3", "-m", "http.server", str(other_port), "--bind", "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while socket.socket().connect_ex(("127.0.0.1", other_port)) != 0:
+            time.sleep(0.1)
+        taken = shell.run("scripts/demo.sh", env={"DEMO_EMULATOR_PORT": str(other_port)})
+    finally:
+        other.kill()
+        other.wait()
+    assert taken.returncode == 1 and "taken by another program" in taken.stderr, taken.stdout + taken.stderr
+    assert "DEMO_EMULATOR_PORT" in taken.stderr
+
+    # The example credentials: a first customer in staging goes through preview and up (no 401);
+    # check-credentials with no stack checks every customer stack, each line naming its identity.
+    first = ok(shell.run(env_block, block("example-credentials"), block("first-customer")))
+    for stack, who in (("corner-cafe.staging", "cakemail:username staging-partner@example.com"),
+                       ("demo-cakemail", "cakemail:username demo-partner@example.com")):
+        assert f"{stack}: ok: {who} accepted" in first, first
+    for stack in ("demo-ciirus", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
+        assert f"{stack}: skipped: not in the backend yet" in first, first
+
+    # The team set-up, with a stack whose secrets use another passphrase among those it selects.
+    try:
+        postgres = request.getfixturevalue("postgres_url")
+    except pytest.skip.Exception:
+        postgres = None
+    if postgres:
+        team_env = {"PULUMI_BACKEND_URL": postgres, "PULUMI_CONFIG_PASSPHRASE": "another-passphrase"}
+        ok(shell.run(path_line, "pulumi stack init demo-legacy --non-interactive",
+                     "pulumi config set --secret --stack demo-legacy cakemail:password x --non-interactive",
+                     env=team_env))
+        legacy = root / "stacks" / "Pulumi.demo-legacy.yaml"
+        legacy.write_text(legacy.read_text() + (root / "stacks" / "Pulumi.demo-cakemail.yaml").read_text()
+                          .split("email-partners:customer:", 1)[1].join(["  email-partners:customer:", ""]))
+        team = block("team").replace("$(scripts/postgres.sh start)", postgres)
+        team = team.replace("--select 'demo-*' --yes", "--select 'demo-*' --yes --json report.json")
+        result = shell.run(env_block, team)
+        assert result.returncode == 1, result.stdout + result.stderr  # one customer failed, alone
+        report = {c["stack"]: c for c in json.loads((root / "report.json").read_text())["customers"]}
+        assert sorted(report) == ["demo-cakemail", "demo-ciirus", "demo-legacy", "demo-signupto"], sorted(report)
+        assert {s: c["result"] for s, c in report.items() if s != "demo-legacy"} == {
+            "demo-cakemail": "changes", "demo-ciirus": "changes", "demo-signupto": "changes"}, report
+        error = report["demo-legacy"]["error"]
+        assert report["demo-legacy"]["result"] == "failed" and "demo-legacy" in error, error
+        assert "PULUMI_CONFIG_PASSPHRASE" in error, error
+        legacy.unlink()
+
+    # Retiring: refused while protected, naming the guard; then the README's steps, verbatim.
+    retire = block("retire")
+    refused = shell.run(env_block, retire.splitlines()[-1])
+    assert refused.returncode == 2 and "protect: false" in refused.stderr, refused.stdout + refused.stderr
+    account_id = output(shell, env_block, "corner-cafe.staging")["account_id"]
+    set_account(root, "corner-cafe.staging", protect=False)
+    retired = ok(shell.run(env_block, retire))
+    assert "account.protect is false" in retired, retired  # the up that records it says so
+    assert f"the cakemail account {account_id} is deleted" in retired, retired
+    assert not (root / "stacks" / "Pulumi.corner-cafe.staging.yaml").exists()
+    from providers.cakemail import CakemailClient
+
+    staging = CakemailClient(f"http://127.0.0.1:{shell.port}/cakemail", "staging-partner@example.com", "staging-password")
+    assert account_id not in [a.id for a in staging.accounts_named("Corner Cafe")]
+
+    # A Sign-Up.to customer (its file already says on_destroy: keep): the account stays, and it says so.
+    ok(shell.run("scripts/demo.sh demo-signupto", env={"DEMO_EMULATOR_PORT": str(shell.port)}))
+    set_account(root, "demo-signupto", protect=False)
+    kept = ok(shell.run(env_block, retire.replace("corner-cafe.staging", "demo-signupto")))
+    assert "leaves the account on Sign-Up.to" in kept, kept  # the up's warning
+    signupto_id = kept.split("the Sign-Up.to account ", 1)[1].split()[0]
+    assert f"the Sign-Up.to account {signupto_id} stays on Sign-Up.to (on_destroy: keep)" in kept, kept
+    assert not (root / "stacks" / "Pulumi.demo-signupto.yaml").exists()
+    from providers.signupto import SignupToClient
+
+    partner = SignupToClient.as_partner(f"http://127.0.0.1:{shell.port}/signupto", 1001,
+                                        "demo0partner0key000000000000000000000040")
+    assert signupto_id in [str(a.id) for a in partner.list_accounts()], "the account must stay on Sign-Up.to"
