@@ -15,6 +15,7 @@ delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state recor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
 import pulumi
@@ -112,6 +113,50 @@ def account_settings(declaration: CustomerDeclaration) -> dict[str, Any]:
     return settings
 
 
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource of a customer, as data: what the `Customer` component registers, and what a
+    reader of the fleet (`fleet drift`'s sweep) compares with the recorded state without running
+    the program."""
+
+    kind: Literal["SubAccount", "AccountFeatures", "SendingDomain"]
+    name: str                              # the resource name in the stack (the last part of its URN)
+    props: dict[str, Any]                  # the keyword arguments of the resource class
+    from_account_id: tuple[str, ...] = ()  # props that take the SubAccount's `account_id` output
+    protect: Optional[bool] = None         # Pulumi's `protect` option; None leaves the engine's default
+
+
+def plan(name: str, declaration: CustomerDeclaration) -> list[PlannedResource]:
+    """The customer's resources, in registration order: a pure function of the stack name and
+    the declaration (no engine, no request)."""
+    # Protected unless retired on purpose (`protect: false`). A replacement acknowledged with
+    # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
+    # already refused it unless acknowledged (see the module docstring).
+    protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
+    resources = [PlannedResource("SubAccount", f"{name}-account",
+                                 {"platform": declaration.platform, **account_settings(declaration)},
+                                 protect=bool(protect))]
+    if declaration.features is not None:
+        resources.append(PlannedResource("AccountFeatures", f"{name}-features",
+                                         {"platform": declaration.platform, "features": declaration.features},
+                                         from_account_id=("account_id",)))
+    for spec in declaration.sending_domains:
+        settings = dict(spec)
+        domain = settings.pop("domain", None)
+        key = domain_key(domain)
+        # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
+        resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
+        resources.append(PlannedResource("SendingDomain", resource_name,
+                                         {"platform": declaration.platform, "domain": domain, **settings},
+                                         from_account_id=("account_id",)))
+    return resources
+
+
+def domain_key(domain: Any) -> str:
+    """The resource keeps its name when only the case of its domain changes."""
+    return str(domain).strip().lower()
+
+
 class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
@@ -119,25 +164,18 @@ class Customer(pulumi.ComponentResource):
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # Protected unless retired on purpose (`protect: false`). A replacement acknowledged with
-        # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
-        # already refused it unless acknowledged (see the module docstring).
-        protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
-        self.account = SubAccount(f"{name}-account", platform=declaration.platform,
-                                  opts=pulumi.ResourceOptions(parent=self, protect=protect),
-                                  **account_settings(declaration))
-        if declaration.features is not None:
-            self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
-                                            account_id=self.account.account_id, features=declaration.features, opts=child)
+        classes = {"SubAccount": SubAccount, "AccountFeatures": AccountFeatures, "SendingDomain": SendingDomain}
         self.domains = {}
-        for spec in declaration.sending_domains:
-            settings = dict(spec)
-            domain = settings.pop("domain", None)
-            key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
-            # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
-            resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
-            self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
-                                                      account_id=self.account.account_id, domain=domain,
-                                                      opts=child, **settings)
+        for planned in plan(name, declaration):
+            props = dict(planned.props)
+            for key in planned.from_account_id:
+                props[key] = self.account.account_id
+            resource = classes[planned.kind](planned.name, opts=pulumi.ResourceOptions(
+                parent=self, protect=planned.protect), **props)
+            if planned.kind == "SubAccount":
+                self.account = resource
+            elif planned.kind == "AccountFeatures":
+                self.features = resource
+            else:
+                self.domains[domain_key(planned.props["domain"])] = resource
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})
