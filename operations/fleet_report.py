@@ -32,6 +32,7 @@ class FleetReport(BaseModel):
     parallel: int
     exit_status: int
     customers: list[CustomerResult] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="how the run went about it (e.g. `fleet drift`'s sweep)")
 
     @property
     def failed(self) -> list[CustomerResult]:
@@ -60,6 +61,9 @@ def drift_text(result: CustomerResult) -> str:
             lines.append(f"{d.type} {d.resource}: gone")
         else:
             lines.append(f"{d.type} {d.resource} {d.field}: {json.dumps(d.recorded)} -> {json.dumps(d.actual)}")
+    for d in result.code_differs:  # the code against the state: what `up` would change
+        what = f"{d.recorded} -> {d.actual}" if d.field is None else f"{json.dumps(d.recorded)} -> {json.dumps(d.actual)}"
+        lines.append(f"code: {d.type} {d.resource}{' ' + d.field if d.field else ''}: {what}")
     return "\n".join(lines) or "none"
 
 
@@ -86,6 +90,8 @@ def summary_line(report: FleetReport) -> str:
 def print_report(report: FleetReport, console: Console) -> None:
     console.print(result_table(report))
     console.print(summary_line(report))
+    for note in report.notes:
+        console.print(escape(note))
 
 
 def write_json(report: FleetReport, target: str) -> None:
