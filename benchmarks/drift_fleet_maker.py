@@ -61,8 +61,7 @@ class DriftFleet:
         (root / "home").mkdir()
         (root / "state").mkdir()
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        for src in (REPO / "stacks").glob("*.py"):
-            shutil.copy(src, root / "stacks" / src.name)
+        self.use_program()
         cakemail = {"username": f"drift-{os.getpid()}-{id(self)}@partner.example", "password": "drift-Secr3t!"}
         control.post("/cakemail/partners", cakemail)
         signupto = control.post("/signupto/partners", {})
@@ -79,6 +78,13 @@ class DriftFleet:
         self.templates: dict[str, dict[str, Any]] = {}
         self.stacks: list[str] = []
         self.platform_of: dict[str, str] = {}
+
+    def use_program(self, customer_module: Optional[Path] = None) -> None:
+        """The project's program; `customer_module` stands in for stacks/customer.py (an older composition)."""
+        for src in (REPO / "stacks").glob("*.py"):
+            shutil.copy(src, self.root / "stacks" / src.name)
+        if customer_module is not None:
+            shutil.copy(customer_module, self.root / "stacks" / "customer.py")
 
     # --- the real engine ------------------------------------------------------------------------------
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -22,6 +22,7 @@ from providers.cakemail.models import PatchAccount
 
 from ..conftest import Control
 
+BEFORE_PLAN = Path(__file__).parent / "programs" / "customer_before_plan.py"
 BUDGET = {"concurrency": 2, "per_second": 40}
 RETRY_AFTER = 0.4
 
@@ -30,7 +31,9 @@ RETRY_AFTER = 0.4
 def drift_fleet(tmp_path_factory, pulumi_bin, emulator):
     control = Control(emulator.url)
     fleet = DriftFleet(tmp_path_factory.mktemp("drift-sweep") / "project", emulator.url, control, pulumi_bin)
+    fleet.use_program(BEFORE_PLAN)  # the templates' state is written by the program as it was
     fleet.make_templates()
+    fleet.use_program()
     fleet.add_customers(15)
     (fleet.root / "stacks" / "environments").mkdir()
     (fleet.root / "stacks" / "environments" / "bench.yaml").write_text(yaml.safe_dump(
@@ -49,6 +52,16 @@ def drift(fleet: DriftFleet, *args: str, expect: int, env: dict | None = None) -
     report = json.loads(out.read_text())
     report["text"] = proc.stdout + proc.stderr
     return report
+
+
+def test_the_program_is_unchanged_and_written_state_is_the_state_up_writes(drift_fleet):
+    """State written by the program before its composition became data previews with no change under
+    the current one; so does a sample of the written customers (what the benchmark relies on)."""
+    templates = [s for s in drift_fleet.stacks if s.startswith("tpl-")]
+    written = [next(s for s in drift_fleet.stacks if not s.startswith("tpl-") and drift_fleet.platform_of[s] == p)
+               for p in ("cakemail", "signupto", "ciirus")]
+    summaries = drift_fleet.previews_clean(templates + written)
+    assert {stack: set(summary) for stack, summary in summaries.items()} == {s: {"same"} for s in templates + written}
 
 
 def _when(entry: dict) -> tuple[float, float]:
@@ -107,7 +120,8 @@ def test_state_the_sweep_cannot_read_never_deployed_and_an_unreachable_backend(d
     results = {c["stack"]: c for c in report["customers"]}
     assert results["fresh.bench"]["result"] == "not deployed"
     assert results[odd]["result"] == "failed" and results[odd]["error"]  # the engine's own refusal, in one line
-    assert any(note.startswith(f"{odd}: checked by the engine (checkpoint version 9") for note in report["notes"])
+    assert any(note.startswith("checked by the engine (checkpoint version 9") and note.endswith(f"): {odd}")
+               for note in report["notes"])
     assert {c["result"] for s, c in results.items() if s not in (odd, "fresh.bench")} == {"no changes"}
 
     unreachable = "postgres://nobody:hunter2@127.0.0.1:9/pulumi?sslmode=disable"
