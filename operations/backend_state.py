@@ -116,13 +116,16 @@ def read_stacks(backend: Backend, project: str, names: Sequence[str]) -> dict[st
         return {n: RecordedStack(name=n, status="engine", reason=reason) for n in names}
     blobs = _file_blobs(backend.url, project, names) if backend.kind == "file" else _postgres_blobs(backend.url, project, names)
     layout, problem = _layout(blobs.pop(META_KEY, None), bool(blobs))
+    by_base: dict[str, list[Blob]] = {}
+    for key, blob in blobs.items():
+        base = next((key[:-len(ext)] for ext in VARIANTS if key.endswith(ext)), key)
+        by_base.setdefault(base, []).append(blob)
     stacks = {}
     for name in names:
         if problem:
             stacks[name] = RecordedStack(name=name, status="engine", reason=problem)
             continue
-        candidates = {key: blob for key, blob in blobs.items() if key.startswith(_stack_base(layout, project, name) + ".")}
-        stacks[name] = _parse(name, _latest(candidates))
+        stacks[name] = _parse(name, _latest(by_base.get(_stack_base(layout, project, name), [])))
     return stacks
 
 
@@ -208,10 +211,10 @@ def _layout(meta: Optional[Blob], any_stack: bool) -> tuple[int, Optional[str]]:
     return version, None
 
 
-def _latest(candidates: dict[str, Blob]) -> Optional[Blob]:
+def _latest(candidates: list[Blob]) -> Optional[Blob]:
     """Of the stack's variants (.json, .json.gz, .json.zst), the most recently written, as the engine picks."""
     best = None
-    for blob in candidates.values():
+    for blob in candidates:
         if best is None or blob[1] >= best[1]:
             best = blob
     return best

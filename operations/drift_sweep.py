@@ -120,7 +120,8 @@ class Sweep:
         vendors = {(g.identity.environment, g.identity.platform) for g in groups}
         workers = max(4, min(64, sum(self.budgets.spec(*v).concurrency for v in vendors)))
         results: dict[str, CustomerResult] = {}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="identity") as identities, \
+        # A decryption is an engine process, mostly CPU with a little waiting: two per core keep the cores busy.
+        with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities, \
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as readers:
             pending = [identities.submit(self._identity, g, states, readers, display) for g in groups]
             for future in pending:
