@@ -213,6 +213,7 @@ class HttpClient:
                         method, url, params=params, json=json, data=data, headers=headers,
                         timeout=(self.retry.connect_timeout, self.retry.read_timeout),
                     )
+                    self._hold_budget(response)  # before the slot is free: nothing may slip in between
             except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
                 if _refused(exc) and not self._reached:
@@ -241,8 +242,6 @@ class HttpClient:
                 # 429 means the server refused the request without acting on it.
                 failure = _Failure(status, self.error_parser(response),
                                    parse_retry_after(response.headers.get("Retry-After")), maybe_applied=status != 429)
-                if status == 429 and failure.retry_after is not None and self.budget is not None:
-                    self.budget.hold(failure.retry_after)
 
             give_up = attempt >= self.retry.max_attempts or (
                 failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after)
@@ -267,6 +266,13 @@ class HttpClient:
             if give_up:
                 raise ApiError(self.vendor, method, path, failure.status, failure.final_message(attempt))
             self._sleep(delay)
+
+    def _hold_budget(self, response: requests.Response) -> None:
+        """A 429 with Retry-After holds every request of the budget, not only this one's retry."""
+        if self.budget is not None and response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                self.budget.hold(retry_after)
 
     def _turn(self, method: str, path: str):
         """The budget's slot for one attempt, or nothing when the client has no budget."""
