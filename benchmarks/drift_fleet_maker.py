@@ -8,6 +8,12 @@ engine records the checked inputs and the created outputs (top-level nulls dropp
 is written into a copy of the template checkpoint, with the stack's name in its URNs. A sample of
 the written stacks is previewed through the real CLI: it must show no change.
 
+Each Ciirus customer has its own API user (one sub-account per user) with its password encrypted
+in its stack file, as `pulumi config set --secret` leaves it; the written stacks copy the
+template's salt and ciphertext (every bench user has the same password). That changes no cost:
+`fleet drift` decrypts each identity's settings through the engine all the same (one `pulumi
+config --show-secrets` each: the passphrase's key derivation is paid per process).
+
 Used by `python -m benchmarks fleet-drift` and by the tests of `fleet drift`'s sweep.
 """
 
