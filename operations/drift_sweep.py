@@ -117,17 +117,25 @@ class Sweep:
         groups = group_by_identity(stacks, self.env)
         # Identities needing no decryption start first; each decryption is one engine process (CPU-bound).
         groups.sort(key=lambda g: g.identity.secrets_from is not None)
-        vendors = {(g.identity.environment, g.identity.platform) for g in groups}
-        workers = max(4, min(64, sum(self.budgets.spec(*v).concurrency for v in vendors)))
+        # One pool of readers per budget, as many as it lets through at once: a reader waiting for one
+        # vendor's turn never holds up another vendor's customers.
+        readers = {(g.identity.environment, g.identity.platform): ThreadPoolExecutor(
+            max_workers=self.budgets.spec(g.identity.environment, g.identity.platform).concurrency,
+            thread_name_prefix=f"read-{g.identity.platform}") for g in groups}
         results: dict[str, CustomerResult] = {}
-        # A decryption is an engine process, mostly CPU with a little waiting: two per core keep the cores busy.
-        with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities, \
-                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as readers:
-            pending = [identities.submit(self._identity, g, states, readers, display) for g in groups]
-            for future in pending:
-                for customer in future.result():
-                    result = customer.result()
-                    results[result.stack] = result
+        try:
+            # A decryption is an engine process, mostly CPU with a little waiting: two per core keep them busy.
+            with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities:
+                pending = [identities.submit(self._identity, g, states,
+                                             readers[(g.identity.environment, g.identity.platform)], display)
+                           for g in groups]
+                for future in pending:
+                    for customer in future.result():
+                        result = customer.result()
+                        results[result.stack] = result
+        finally:
+            for pool in readers.values():
+                pool.shutdown(wait=True)
         return results
 
     def _identity(self, group: IdentityGroup, states: dict[str, RecordedStack], readers: ThreadPoolExecutor,
