@@ -121,12 +121,22 @@ class CopyRules(BaseModel):
         return value
 
 
+class RequestBudgetSpec(BaseModel):
+    """How hard `fleet drift` may read one vendor: requests in flight, and started per second."""
+
+    model_config = ConfigDict(extra="forbid")
+    concurrency: int = Field(4, ge=1, le=64)
+    per_second: float = Field(10.0, gt=0, le=1000)
+
+
 class EnvironmentFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
     providers: Providers
     copies: CopyRules = Field(default_factory=CopyRules)
+    request_budgets: dict[Literal["cakemail", "signupto", "ciirus"], RequestBudgetSpec] = Field(
+        default_factory=dict, description="per vendor; a vendor not listed gets RequestBudgetSpec's defaults")
 
     @model_validator(mode="after")
     def _catch_all_address(self):

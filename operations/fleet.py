@@ -118,7 +118,8 @@ def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Contex
 
 def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
-                  no_policy: bool = False, shard: Optional[str] = None) -> None:
+                  no_policy: bool = False, shard: Optional[str] = None, engine: bool = True,
+                  confirm: bool = False) -> None:
     try:
         the_shard = parse_shard(shard) if shard else None
     except ShardError as exc:
@@ -145,8 +146,14 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
             raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
                                    f"no terminal to ask on: pass --yes to go ahead without asking")
         stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh, no_policy)
-    report = (run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh, no_policy=no_policy)
-              if stacks else None)
+    if operation == "drift" and not engine and stacks:  # one pass over the whole fleet: operations/drift_sweep.py
+        from .drift_sweep import sweep
+
+        report = sweep(stacks, ctx.project_dir, console, confirm=confirm, parallel=parallel)
+        report.exit_status = exit_status(report)
+    else:
+        report = (run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh,
+                            no_policy=no_policy) if stacks else None)
     if settled or report is None:
         customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
         report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
@@ -213,9 +220,14 @@ def refresh(ctx: "Context", **options) -> None:
     fleet_command("refresh", ctx, **options)
 
 
-@fleet.command(help="What changed outside the code, per customer and field (a refresh in preview mode: only "
-                    f"reads, changes nothing). Exit status {EXIT_DRIFT} when drift is found.")
+@fleet.command(help="What changed outside the code, per customer and field: the recorded state of the whole "
+                    "fleet read from the backend, every vendor read in one pass under a request budget, judged by "
+                    "the providers' own read code; also what `up` would change. Only reads, changes nothing. "
+                    f"Exit status {EXIT_DRIFT} when drift is found.")
 @_options
+@click.option("--engine", is_flag=True, help="A `pulumi preview --refresh` per customer instead (the engine path).")
+@click.option("--confirm", is_flag=True, help="Check the drifted customers with the engine too (preview only); "
+                                              "a verdict that differs is reported as an error.")
 @click.pass_obj
 def drift(ctx: "Context", **options) -> None:
     fleet_command("drift", ctx, yes=True, **options)

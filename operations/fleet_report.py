@@ -35,6 +35,7 @@ class FleetReport(BaseModel):
     missing_shards: list[str] = Field(default_factory=list,
                                       description="merged reports (`fleet report`): the shards with no report")
     customers: list[CustomerResult] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="how the run went about it (e.g. `fleet drift`'s sweep)")
 
     @property
     def failed(self) -> list[CustomerResult]:
@@ -111,6 +112,8 @@ def summary_line(report: FleetReport) -> str:
 def print_report(report: FleetReport, console: Console) -> None:
     console.print(result_table(report))
     console.print(summary_line(report))
+    for note in report.notes:
+        console.print(escape(note))
 
 
 def write_json(report: FleetReport, target: str) -> None:

@@ -71,13 +71,16 @@ class CustomerResult(BaseModel):
 
 
 def _mask(value: Any) -> Any:
-    """Secrets as `[secret]`, nulls dropped (the engine drops them too, so they are never drift)."""
+    """Secrets as `[secret]`, nulls dropped (the engine drops them too, so they are never drift),
+    whole numbers as integers (the engine's numbers are floats: 1000.0 is shown as it shows it, 1000)."""
     if isinstance(value, dict):
         if SECRET_SIG in value:
             return "[secret]"
         return {k: _mask(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_mask(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -94,6 +97,21 @@ def field_differences(old: dict, new: dict, prefix: str = "") -> list[tuple[str,
         elif a != b:
             found.append((path, a, b))
     return found
+
+
+def resource_drift(name: str, type_: str, old_inputs: Optional[dict], old_outputs: Optional[dict],
+                   new_inputs: Optional[dict], new_outputs: Optional[dict]) -> list[FieldDrift]:
+    """The per-field verdict on one resource a refresh found changed (new outputs None: gone).
+
+    The one comparison behind every drift report: the engine path feeds it the refresh events'
+    old and new state, `fleet drift`'s sweep the recorded state and the providers' own read."""
+    if new_outputs is None:
+        return [FieldDrift(resource=name, type=type_, field=None, recorded="present", actual="gone")]
+    # The declared inputs say what the code controls; outputs cover resources without inputs in a read.
+    differences = (field_differences(_mask(old_inputs or {}), _mask(new_inputs or {}))
+                   or field_differences(_mask(old_outputs or {}), _mask(new_outputs or {})))
+    return [FieldDrift(resource=name, type=type_, field=path, recorded=recorded, actual=actual)
+            for path, recorded, actual in differences]
 
 
 def _type_name(type_token: str) -> str:
@@ -160,13 +178,9 @@ class EventCollector:
                                                                              _mask(md.new.outputs or {})):
             return  # as the engine judges a refresh: by what the platform reports, the outputs
         if op == "delete" or md.new is None:
-            self.drift.append(FieldDrift(resource=name, type=type_, field=None, recorded="present", actual="gone"))
-            return
-        # The declared inputs say what the code controls; outputs cover resources without inputs in a read.
-        differences = (field_differences(_mask(md.old.inputs or {}), _mask(md.new.inputs or {}))
-                       or field_differences(_mask(md.old.outputs or {}), _mask(md.new.outputs or {})))
-        for path, recorded, actual in differences:
-            self.drift.append(FieldDrift(resource=name, type=type_, field=path, recorded=recorded, actual=actual))
+            self.drift.extend(resource_drift(name, type_, md.old.inputs, md.old.outputs, None, None))
+        else:
+            self.drift.extend(resource_drift(name, type_, md.old.inputs, md.old.outputs, md.new.inputs, md.new.outputs))
 
 
 def _op(op) -> str:

@@ -10,13 +10,20 @@ only if nothing is found. After a timeout or a lost answer the server may still 
 it: the request is never re-sent; the look-up is repeated over a bounded window, then the call
 fails with OutcomeUnknownError (the next run's create recognises the object). This is how a
 create is never duplicated.
+
+A RequestBudget, when a caller hands one to its clients (`fleet drift` reads a whole fleet at
+once), bounds the requests to one vendor: at most N in flight and R started per second, and a
+429's Retry-After holds every request under that budget, not only the one refused, so that no
+request leaves earlier than the vendor allowed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
+import threading
 import time
 from urllib.parse import urlsplit
 from dataclasses import dataclass
@@ -77,6 +84,54 @@ class RetryPolicy:
         return self.settle_window if self.settle_window is not None else 2 * self.read_timeout
 
 
+class RequestBudget:
+    """A vendor's share of a bulk job: at most `concurrency` requests in flight, at most
+    `per_second` started per second, and none before a Retry-After the vendor gave any of them.
+
+    Shared by every client the caller hands it to (one per identity of that vendor)."""
+
+    def __init__(self, concurrency: int, per_second: float, clock: Callable[[], float] = time.monotonic):
+        if concurrency < 1 or not per_second > 0:
+            raise ValueError("a request budget needs concurrency >= 1 and per_second > 0")
+        self.concurrency, self.per_second = concurrency, per_second
+        self._clock = clock
+        self._ready = threading.Condition()
+        self._in_flight = 0
+        self._next_start = 0.0   # the earliest start the rate allows
+        self._held_until = 0.0   # the end of the longest Retry-After seen
+        self.started = 0
+
+    @contextlib.contextmanager
+    def slot(self, vendor: str, method: str, path: str, max_wait: float):
+        """Wait for a request's turn; give up (ApiError) when the vendor asked to wait longer than
+        `max_wait` seconds from now."""
+        with self._ready:
+            while True:
+                now = self._clock()
+                if self._held_until - now > max_wait:
+                    raise ApiError(vendor, method, path, 429, f"rate-limited: {vendor} asked to wait "
+                                                              f"{self._held_until - now:.0f}s, more than {max_wait:g}s")
+                start = max(self._next_start, self._held_until)
+                if self._in_flight < self.concurrency and now >= start:
+                    break
+                self._ready.wait(None if self._in_flight >= self.concurrency else start - now)
+            self._in_flight += 1
+            self._next_start = max(now, self._next_start) + 1.0 / self.per_second
+            self.started += 1
+        try:
+            yield
+        finally:
+            with self._ready:
+                self._in_flight -= 1
+                self._ready.notify_all()
+
+    def hold(self, seconds: float) -> None:
+        """The vendor answered 429 with Retry-After: no request under this budget starts before then."""
+        with self._ready:
+            self._held_until = max(self._held_until, self._clock() + seconds)
+            self._ready.notify_all()
+
+
 ErrorParser = Callable[[requests.Response], str]
 Reconcile = Callable[[], Optional[Any]]
 
@@ -115,11 +170,13 @@ class HttpClient:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         credentials_hint: str = "",
+        budget: Optional[RequestBudget] = None,
     ):
         self.vendor = vendor
         # The settings to check when the vendor refuses the credentials (the vendor's own words name none).
         self.credentials_hint = credentials_hint
         self._succeeded = False  # whether this endpoint ever answered a request successfully
+        self.budget = budget  # None: no bound beyond the caller's own (see RequestBudget)
         self.base_url = base_url.rstrip("/")
         self._path_prefix = urlsplit(self.base_url).path.rstrip("/")
         self.authenticator = authenticator
@@ -160,10 +217,12 @@ class HttpClient:
             headers = (self.authenticator.headers(method, self._path_prefix + path, auth_scope)
                        if (authenticated and self.authenticator) else {})
             try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=headers,
-                    timeout=(self.retry.connect_timeout, self.retry.read_timeout),
-                )
+                with self._turn(method, path):
+                    response = self.session.request(
+                        method, url, params=params, json=json, data=data, headers=headers,
+                        timeout=(self.retry.connect_timeout, self.retry.read_timeout),
+                    )
+                    self._hold_budget(response)  # before the slot is free: nothing may slip in between
             except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
                 if _refused(exc) and not self._reached:
@@ -227,6 +286,19 @@ class HttpClient:
             return (f"{self.base_url} may not be the {self.vendor} API: check {self.vendor}:apiUrl "
                     f"(or {self.vendor.upper()}_API_URL)")
         return ""
+
+    def _hold_budget(self, response: requests.Response) -> None:
+        """A 429 with Retry-After holds every request of the budget, not only this one's retry."""
+        if self.budget is not None and response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                self.budget.hold(retry_after)
+
+    def _turn(self, method: str, path: str):
+        """The budget's slot for one attempt, or nothing when the client has no budget."""
+        if self.budget is None:
+            return contextlib.nullcontext()
+        return self.budget.slot(self.vendor, method, path, self.retry.max_retry_after)
 
     def _settle(self, method: str, path: str, failure: "_Failure", reconcile: Reconcile,
                 lookup_error: Optional[ApiError]) -> Any:

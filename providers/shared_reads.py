@@ -13,6 +13,9 @@ What keeps a shared answer from being stale:
   while a write landed is not kept;
 - an entry is never served after `max_age` seconds, whatever happened.
 Only refresh reads go through here: create, update and delete always read the server.
+
+A bulk job (`fleet drift`) may `prime` answers from a listing that carries every field a single
+GET does: each reader kind is then served that answer once, as if one of them had fetched it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import functools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, TypeVar
+from typing import Any, Callable, Hashable, Optional, TypeVar
 
 T = TypeVar("T")
 
@@ -31,6 +34,7 @@ class _Entry:
     value: Any
     fetched_at: float
     served: set[str] = field(default_factory=set)
+    max_age: Optional[float] = None  # a primed answer's own window (None: the SharedReads' max_age)
 
 
 @dataclass
@@ -55,8 +59,9 @@ class SharedReads:
         while True:
             with self._lock:
                 entry = self._entries.get(key)
+                max_age = self.max_age if entry is None or entry.max_age is None else entry.max_age
                 if entry is not None and reader not in entry.served \
-                        and self._clock() - entry.fetched_at <= self.max_age:
+                        and self._clock() - entry.fetched_at <= max_age:
                     entry.served.add(reader)
                     return entry.value
                 running = self._fetching.get(key)
@@ -79,6 +84,14 @@ class SharedReads:
                 self._entries.pop(key, None)
         mine.done.set()
         return value
+
+    def prime(self, key: Hashable, value: Any, max_age: Optional[float] = None) -> None:
+        """Store an answer fetched by other means (a listing), unserved: the next reader of each kind
+        takes it, within `max_age` seconds (default: this SharedReads' own). Not kept if a fetch of the
+        object is under way."""
+        with self._lock:
+            if key not in self._fetching:
+                self._entries[key] = _Entry(value, self._clock(), max_age=max_age)
 
     def forget(self, key: Hashable) -> None:
         """After a write (failed or not) to the object: its next read goes to the server."""

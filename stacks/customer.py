@@ -16,6 +16,7 @@ deletes the stack file too).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
 import pulumi
@@ -138,6 +139,60 @@ def _warn_unprotected(stack: str, declaration: CustomerDeclaration) -> None:
                     f"`email-partners retire {stack}` (or `pulumi destroy`) {fate}. Remove the line to protect it again.")
 
 
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource of a customer, as data: what the `Customer` component registers, and what a
+    reader of the fleet (`fleet drift`'s sweep) compares with the recorded state without running
+    the program."""
+
+    kind: Literal["SubAccount", "AccountFeatures", "SendingDomain", "DomainVerification"]
+    name: str                              # the resource name in the stack (the last part of its URN)
+    props: dict[str, Any]                  # the keyword arguments of the resource class
+    # props that take another resource's value: prop -> (that resource's name, "id" or an output's name)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    protect: Optional[bool] = None         # Pulumi's `protect` option; None leaves the engine's default
+
+
+def plan(name: str, declaration: CustomerDeclaration) -> list[PlannedResource]:
+    """The customer's resources, in registration order: a pure function of the stack name and
+    the declaration (no engine, no request)."""
+    # Protected unless retired on purpose (`protect: false`). A replacement acknowledged with
+    # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
+    # already refused it unless acknowledged (see the module docstring).
+    protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
+    account = f"{name}-account"
+    # Dependents take the account's id, not its `account_id` output: the same value, but known during a
+    # preview of an in-place update of the account (unknown only when it is replaced), so a preview after
+    # a refresh plans nothing on them.
+    of_account = {"account_id": (account, "id")}
+    resources = [PlannedResource("SubAccount", account, {"platform": declaration.platform,
+                                                         **account_settings(declaration)}, protect=bool(protect))]
+    if declaration.features is not None:
+        resources.append(PlannedResource("AccountFeatures", f"{name}-features",
+                                         {"platform": declaration.platform, "features": declaration.features},
+                                         links=of_account))
+    for spec in declaration.sending_domains:
+        settings = dict(spec)
+        domain = settings.pop("domain", None)
+        timeout = settings.pop("verification_timeout_seconds", None)
+        # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
+        resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{domain_key(domain)}"
+        resources.append(PlannedResource("SendingDomain", resource_name,
+                                         {"platform": declaration.platform, "domain": domain, **settings},
+                                         links=of_account))
+        if timeout:  # the wait is a resource of its own, after the domain's records are in state
+            resources.append(PlannedResource(
+                "DomainVerification", f"{resource_name}-verification",
+                {"platform": declaration.platform, "timeout_seconds": timeout},
+                links={**of_account, "domain": (resource_name, "domain"), "sending_domain_id": (resource_name, "id")}))
+    return resources
+
+
+def domain_key(domain: Any) -> str:
+    """The resource keeps its name when only the case of its domain changes."""
+    return str(domain).strip().lower()
+
+
 class Customer(pulumi.ComponentResource):
     account: SubAccount
     features: Optional[AccountFeatures] = None
@@ -146,33 +201,25 @@ class Customer(pulumi.ComponentResource):
 
     def __init__(self, name: str, declaration: CustomerDeclaration, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("emailpartners:index:Customer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # Protected unless retired on purpose (`protect: false`). A replacement acknowledged with
-        # `allow_replace: true` is not blocked by the engine's protection: the provider's check has
-        # already refused it unless acknowledged (see the module docstring).
-        protect = declaration.account.get("protect", True) and not declaration.account.get("allow_replace", False)
         if declaration.account.get("protect") is False:
             _warn_unprotected(name, declaration)
-        self.account = SubAccount(f"{name}-account", platform=declaration.platform,
-                                  opts=pulumi.ResourceOptions(parent=self, protect=protect),
-                                  **account_settings(declaration))
-        if declaration.features is not None:
-            self.features = AccountFeatures(f"{name}-features", platform=declaration.platform,
-                                            account_id=self.account.id, features=declaration.features, opts=child)
+        classes = {"SubAccount": SubAccount, "AccountFeatures": AccountFeatures, "SendingDomain": SendingDomain,
+                   "DomainVerification": DomainVerification}
+        made: dict[str, pulumi.CustomResource] = {}
         self.domains, self.verifications = {}, {}
-        for spec in declaration.sending_domains:
-            settings = dict(spec)
-            domain = settings.pop("domain", None)
-            timeout = settings.pop("verification_timeout_seconds", None)
-            key = str(domain).strip().lower()  # the resource keeps its name when only the case changes
-            # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
-            resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{key}"
-            self.domains[key] = SendingDomain(resource_name, platform=declaration.platform,
-                                                      account_id=self.account.id, domain=domain,
-                                                      opts=child, **settings)
-            if timeout:  # the wait is a resource of its own, after the domain's records are in state
-                sending = self.domains[key]
-                self.verifications[key] = DomainVerification(
-                    f"{resource_name}-verification", platform=declaration.platform, account_id=self.account.id,
-                    domain=sending.domain, sending_domain_id=sending.id, timeout_seconds=timeout, opts=child)
+        for planned in plan(name, declaration):
+            props = dict(planned.props)
+            for key, (source, attribute) in planned.links.items():
+                props[key] = getattr(made[source], attribute)
+            resource = made[planned.name] = classes[planned.kind](planned.name, opts=pulumi.ResourceOptions(
+                parent=self, protect=planned.protect), **props)
+            if planned.kind == "SubAccount":
+                self.account = resource
+            elif planned.kind == "AccountFeatures":
+                self.features = resource
+            elif planned.kind == "SendingDomain":
+                self.domains[domain_key(planned.props["domain"])] = resource
+            else:  # a DomainVerification: keyed like the domain it waits for
+                self.verifications[next(k for k, d in self.domains.items() if d is made[planned.links["domain"][0]])] \
+                    = resource
         self.register_outputs({"account_id": self.account.account_id, "status": self.account.status})

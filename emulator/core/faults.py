@@ -65,7 +65,10 @@ def parse_spec(payload: Any) -> dict[str, Any]:
         "retry_after": _number(payload, "retry_after", float, 0),
         "latency_ms": _number(payload, "latency_ms", int, 0, 600_000),
         "count": _number(payload, "count", int, 1) or 1,
+        "share": _number(payload, "share", float, 0) if payload.get("share") is not None else 1.0,
     }
+    if not 0 < spec["share"] <= 1:
+        raise FaultSpecError("'share' must be above 0 and at most 1 (the fraction of matching requests hit)")
     if spec["status"] is None and spec["latency_ms"] is None and not drop:
         raise FaultSpecError("a fault needs at least one of 'status', 'latency_ms' or 'drop'")
     if after_processing and spec["status"] is None and not drop:
@@ -76,9 +79,10 @@ def parse_spec(payload: Any) -> dict[str, Any]:
 def add(store: Store, spec: dict[str, Any]) -> int:
     cur = store.execute(
         "INSERT INTO faults (method, path, status, retry_after, latency_ms, drop_conn, after_processing,"
-        " remaining, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " remaining, created, share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (spec["method"], spec["path"], spec["status"], spec["retry_after"], spec["latency_ms"],
-         int(spec["drop"]), int(spec["after_processing"]), spec["count"], datetime.now(timezone.utc).isoformat()))
+         int(spec["drop"]), int(spec["after_processing"]), spec["count"], datetime.now(timezone.utc).isoformat(),
+         spec.get("share", 1.0)))
     return int(cur.lastrowid)
 
 
@@ -87,7 +91,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
             "status": row["status"], "retry_after": row["retry_after"],
             "latency_ms": row["latency_ms"], "drop": bool(row["drop_conn"]),
             "after_processing": bool(row["after_processing"]),
-            "remaining": row["remaining"]}
+            "remaining": row["remaining"], "share": row["share"]}
 
 
 def pending(store: Store) -> list[dict[str, Any]]:
@@ -99,13 +103,21 @@ def clear(store: Store) -> None:
 
 
 def take(store: Store, method: str, path: str) -> dict[str, Any] | None:
-    """Consume one use of the oldest fault matching this request, if any."""
+    """Consume one use of the oldest fault matching this request, if any.
+
+    A fault with a `share` below 1 hits that fraction of its matching requests, spread evenly (the
+    k-th match is hit when floor(k * share) grows); the others go on to the next fault."""
     with store.transaction() as conn:
         for row in conn.execute("SELECT * FROM faults ORDER BY id").fetchall():
             if row["method"] and row["method"] != method.upper():
                 continue
             if not re.search(row["path"], path):
                 continue
+            if row["share"] < 1:
+                seen = row["seen"] + 1
+                conn.execute("UPDATE faults SET seen = ? WHERE id = ?", (seen, row["id"]))
+                if int(seen * row["share"]) == int((seen - 1) * row["share"]):
+                    continue
             if row["remaining"] <= 1:
                 conn.execute("DELETE FROM faults WHERE id = ?", (row["id"],))
             else:

@@ -50,7 +50,9 @@ CREATE TABLE IF NOT EXISTS faults (
     drop_conn   INTEGER NOT NULL DEFAULT 0,
     after_processing INTEGER NOT NULL DEFAULT 0,  -- 1: the request is served, then its answer is lost
     remaining   INTEGER NOT NULL,
-    created     TEXT NOT NULL
+    created     TEXT NOT NULL,
+    share       REAL NOT NULL DEFAULT 1,     -- the fraction of matching requests it hits, spread evenly
+    seen        INTEGER NOT NULL DEFAULT 0   -- matching requests so far (for share)
 );
 CREATE TABLE IF NOT EXISTS dns_records (
     name    TEXT NOT NULL,              -- lower-case, no trailing dot
@@ -81,6 +83,10 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(faults)")}
+            for column, ddl in (("share", "REAL NOT NULL DEFAULT 1"), ("seen", "INTEGER NOT NULL DEFAULT 0")):
+                if column not in columns:  # a database made before the column existed
+                    self._conn.execute(f"ALTER TABLE faults ADD COLUMN {column} {ddl}")
             for vendor in self.vendors:
                 if vendor.schema:
                     self._conn.executescript(vendor.schema)

@@ -82,6 +82,18 @@ class CakemailClient:
                 return
             page += 1
 
+    def prime_accounts(self, max_age: Optional[float] = None) -> int:
+        """Every sub-account, listed page by page, kept as the per-pass answers; how many.
+
+        A listing's AccountSummary carries every field a refresh reads (name, status, partner,
+        usage_limits, created_on, lineage, the owner's user id); only `metadata` is missing, which
+        no read uses (the creation marker matters to create and delete, which always GET)."""
+        count = 0
+        for account in self.iter_accounts():
+            self.shared_reads.prime(account.id, account, max_age)
+            count += 1
+        return count
+
     def accounts_named(self, name: str) -> list[Account]:
         # The filter syntax has no escaping: a name with its separators is matched here instead.
         server_filter = None if (";" in name or "==" in name) else f"name=={name}"

@@ -9,6 +9,7 @@ import requests
 
 from ..http import ApiError, Authenticator, HttpClient, RetryPolicy
 from . import DEFAULT_API_URL
+from ..shared_reads import SharedReads
 from .auth import PartnerHashAuth
 from .models import Account, CreateAccount, CreditTransfer
 
@@ -31,6 +32,7 @@ class SignupToClient:
         self.http = HttpClient(VENDOR, api_url, authenticator=authenticator, error_parser=signupto_error_message,
                                retry=retry, credentials_hint="signupto:partnerId and signupto:partnerKey (or "
                                                              "SIGNUPTO_PARTNER_ID and SIGNUPTO_PARTNER_KEY)")
+        self.shared_reads = SharedReads()  # accounts, by id (a string); the API cannot write them
 
     @classmethod
     def as_partner(cls, api_url: str, partner_id: int | str, partner_key: str, **kwargs) -> "SignupToClient":
@@ -61,6 +63,18 @@ class SignupToClient:
             raise
         rows = data if isinstance(data, list) else [data]
         return Account.model_validate(rows[0]) if rows else None
+
+    def get_account_shared(self, account_id: int | str, reader: str) -> Optional[Account]:
+        """`get_account` for a refresh: a primed listing (the partner-level GET of every company, whose
+        rows are the ones `?id=` answers) serves it without a request."""
+        return self.shared_reads.get(str(account_id), reader, lambda: self.get_account(account_id))
+
+    def prime_accounts(self, max_age: Optional[float] = None) -> int:
+        """One partner-level GET of every managed company, kept as the per-pass answers; how many."""
+        accounts = self.list_accounts()
+        for account in accounts:
+            self.shared_reads.prime(str(account.id), account, max_age)
+        return len(accounts)
 
     def create_account(self, body: CreateAccount) -> Account:
         """Create exactly once: after an ambiguous failure, adopt the account that landed, if any."""

@@ -102,6 +102,21 @@ def test_fault_count_method_and_listing(emulator, cm):
     assert cm.get("/accounts").status_code == 200
 
 
+def test_share_fault_hits_that_fraction_and_lets_the_rest_through(emulator, cm):
+    _fault(emulator, path="^/cakemail/accounts$", method="GET", status=429, retry_after=0.5, share=0.25, count=100)
+    _fault(emulator, path="^/cakemail/accounts$", method="GET", latency_ms=1, count=100)  # the others reach it
+    before = _log(emulator, vendor="cakemail")
+    statuses = [cm.get("/accounts").status_code for _ in range(8)]
+    assert statuses == [200, 200, 200, 429, 200, 200, 200, 429]
+    log = _log(emulator, vendor="cakemail")[len(before):]
+    assert [e["fault"] for e in log] == [True] * 8  # the latency fault served the other six
+    pending = {f["status"]: f for f in _control(emulator, "GET", "/faults").json()["faults"]}
+    assert pending[429]["remaining"] == 98 and pending[429]["share"] == 0.25
+    for bad in (0, 1.5, "half"):
+        assert _control(emulator, "POST", "/faults", json={"path": "x", "status": 429, "share": bad}).status_code == 400
+    _control(emulator, "DELETE", "/faults")
+
+
 def test_control_api_is_never_faulted(emulator, cm):
     _fault(emulator, path=".", status=500, count=100)
     assert _control(emulator, "GET", "/health").status_code == 200

@@ -208,6 +208,10 @@ def test_every_fleet_subcommand_runs_only_its_shard(project, monkeypatch, tmp_pa
                            parallel=parallel, exit_status=0, customers=[_result(s.name, operation=operation)
                                                                          for s in stacks])
     monkeypatch.setattr(fleet_module, "run_fleet", fake_run_fleet)
+
+    def fake_sweep(stacks, project_dir, console, confirm=False, parallel=None):  # `fleet drift`'s default path
+        return fake_run_fleet(stacks, "drift", project_dir, parallel, console)
+    monkeypatch.setattr("operations.drift_sweep.sweep", fake_sweep)
     covered = []
     for k in (1, 2, 3):
         out = tmp_path / f"{operation}-{k}.json"

@@ -101,3 +101,17 @@ def test_a_fetch_overtaken_by_a_write_is_not_shared():
 
     assert reads.get("a", "SubAccount", fetch_while_written) == 1
     assert reads.get("a", "AccountFeatures", remote.fetch) == 2
+
+
+def test_a_primed_answer_serves_each_reader_once_within_its_own_window():
+    clock = [0.0]
+    shared = SharedReads(max_age=30, clock=lambda: clock[0])
+    shared.prime("acct-1", "listed", max_age=600)
+    clock[0] = 100.0  # past the SharedReads' own max_age, within the primed window
+    fetch = lambda: "fetched"  # noqa: E731
+    assert shared.get("acct-1", "SubAccount", fetch) == "listed"
+    assert shared.get("acct-1", "AccountFeatures", fetch) == "listed"
+    assert shared.get("acct-1", "SubAccount", fetch) == "fetched"  # a reader coming back: a new pass
+    shared.prime("acct-2", "listed")
+    clock[0] = 200.0
+    assert shared.get("acct-2", "SubAccount", fetch) == "fetched"  # default window: expired

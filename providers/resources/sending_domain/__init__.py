@@ -81,6 +81,10 @@ class SendingDomain(pulumi.dynamic.Resource, module="partners", name="SendingDom
 
     def __init__(self, resource_name: str, *, platform: pulumi.Input[str], account_id: pulumi.Input[str],
                  domain: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None, **settings: Any):
-        props = {"platform": platform, "account_id": account_id, "domain": domain, **settings,
-                 **{k: None for k in OUTPUT_KEYS}}
+        props = sending_domain_props(platform=platform, account_id=account_id, domain=domain, **settings)
         super().__init__(SendingDomainProvider(), resource_name, props, opts)
+
+
+def sending_domain_props(**declared: Any) -> dict[str, Any]:
+    """What a SendingDomain hands the engine: the declared settings and the output placeholders."""
+    return {**declared, **{k: None for k in OUTPUT_KEYS}}

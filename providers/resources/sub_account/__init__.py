@@ -107,7 +107,13 @@ class SubAccount(pulumi.dynamic.Resource, module="partners", name="SubAccount"):
     def __init__(self, resource_name: str, *, platform: pulumi.Input[str], name: Optional[pulumi.Input[str]] = None,
                  owner: Optional[pulumi.Input[dict]] = None, opts: Optional[pulumi.ResourceOptions] = None,
                  **settings: Any):
-        marker = creation_marker(pulumi.get_project(), pulumi.get_stack(), "partners:SubAccount", resource_name)
-        props = {"platform": platform, "name": name, "owner": owner, **settings, MARKER_KEY: marker,
-                 **{k: None for k in OUTPUT_KEYS}}
+        props = sub_account_props(pulumi.get_project(), pulumi.get_stack(), resource_name,
+                                  platform=platform, name=name, owner=owner, **settings)
         super().__init__(SubAccountProvider(), resource_name, props, opts)
+
+
+def sub_account_props(project: str, stack: str, resource_name: str, **declared: Any) -> dict[str, Any]:
+    """What a SubAccount hands the engine: the declared settings, its creation marker and the
+    output placeholders (also what `fleet drift` checks a declaration with, outside any program)."""
+    marker = creation_marker(project, stack, "partners:SubAccount", resource_name)
+    return {"name": None, "owner": None, **declared, MARKER_KEY: marker, **{k: None for k in OUTPUT_KEYS}}

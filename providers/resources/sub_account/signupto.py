@@ -149,7 +149,7 @@ class SignupToSubAccount(PlatformHandler):
         return str(account.id), self._outputs(declared, account)
 
     def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
-        account = self.client.get_account(account_id)
+        account = self.client.get_account_shared(account_id, reader="SubAccount")
         if account is None:
             return None
         recorded = {k: olds.get(k) for k in SignupToSubAccountInputs.model_fields}

@@ -1,0 +1,129 @@
+"""Who `fleet drift`'s sweep reads as: customers grouped by partner identity, credentials per identity.
+
+An identity is (environment, platform, API URL, API user): its customers share one authenticated
+session (the clients are cached per identity, providers/settings.py) and one request budget per
+environment and vendor. The provider config an identity reads with is what the engine hands the
+providers of each of its stacks: the stack file's own settings, secrets decrypted through the
+engine (`pulumi config --show-secrets`, once per identity, in memory only), and otherwise the
+environment variables the providers fall back to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from providers.http import RequestBudget
+
+from . import automation
+from .environments import EnvironmentError_, RequestBudgetSpec, load_environment
+from .project import CustomerStack
+
+# The settings that tell one identity from another (the secret itself never does: see `secret_in`).
+IDENTITY_KEYS = {"cakemail": ("apiUrl", "username"), "signupto": ("apiUrl", "partnerId"),
+                 "ciirus": ("apiUrl", "apiVersion", "username")}
+ENV_VARS = {"apiUrl": "API_URL", "username": "USERNAME", "partnerId": "PARTNER_ID", "apiVersion": "API_VERSION"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    environment: Optional[str]
+    platform: str
+    settings: tuple[tuple[str, str], ...]  # IDENTITY_KEYS' values as the stack or the environment gives them
+    secrets_from: Optional[str] = None     # a stack whose own config holds encrypted settings: decrypted once
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k} {v}" for k, v in self.settings if k != "apiUrl")
+        return f"{self.platform} ({shown or 'from the environment'}, environment {self.environment or '-'})"
+
+
+@dataclass
+class IdentityGroup:
+    identity: Identity
+    stacks: list[CustomerStack] = field(default_factory=list)
+
+
+def _plain(value: Any) -> Optional[str]:
+    """A stack file value as the engine gives it (None for an encrypted one)."""
+    if isinstance(value, dict):
+        return None
+    return None if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+
+
+def identity_of(stack: CustomerStack, environ: Mapping[str, str]) -> Identity:
+    platform = stack.platform or "?"
+    prefix = f"{platform}:"
+    own = {k: v for k, v in stack.config.items() if k.startswith(prefix)}
+    values, user_hidden = [], False
+    for key in IDENTITY_KEYS.get(platform, ()):
+        raw = own.get(prefix + key)
+        if isinstance(raw, dict):
+            user_hidden = True
+            continue
+        values.append((key, _plain(raw) or environ.get(f"{platform.upper()}_{ENV_VARS[key]}") or ""))
+    # Secrets kept in the stacks' own config are decrypted once per identity; a stack whose user itself is
+    # encrypted is an identity of its own (who it is, only the engine can say).
+    encrypted = any(isinstance(v, dict) for v in own.values())
+    secrets_from = stack.name if user_hidden else ("stack config" if encrypted else None)
+    return Identity(stack.environment, platform, tuple(values), secrets_from)
+
+
+def group_by_identity(stacks: list[CustomerStack], environ: Mapping[str, str]) -> list[IdentityGroup]:
+    groups: dict[Identity, IdentityGroup] = {}
+    for stack in stacks:
+        identity = identity_of(stack, environ)
+        groups.setdefault(identity, IdentityGroup(identity)).stacks.append(stack)
+    return list(groups.values())
+
+
+class CredentialsError(Exception):
+    """The identity's settings cannot be had (the message names the stack and never a value)."""
+
+
+def provider_config(group: IdentityGroup, project_dir: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The config the engine would hand these stacks' providers: the vendor's keys of the first stack,
+    decrypted through the engine when any is encrypted. Held in memory only."""
+    stack = group.stacks[0]
+    platform = group.identity.platform
+    if group.identity.secrets_from is None:
+        return {k: _plain(v) for k, v in stack.config.items() if k.startswith(f"{platform}:")}
+    try:
+        config = automation.stack_config(stack.name, project_dir, env)
+    except RuntimeError:
+        # Its message is the engine's (a wrong passphrase, a missing stack); never a secret value.
+        raise CredentialsError(f"cannot decrypt the {platform} settings of stack {stack.name} through the engine "
+                               f"(is PULUMI_CONFIG_PASSPHRASE set, and the stack created in this backend?)") from None
+    return {k: (v if isinstance(v, str) else _plain(v)) for k, v in config.items() if k.startswith(f"{platform}:")}
+
+
+class Budgets:
+    """One RequestBudget per (environment, vendor): the environment file's `request_budgets`, else defaults."""
+
+    def __init__(self, project_dir: Path):
+        self._project_dir = project_dir
+        self._budgets: dict[tuple[Optional[str], str], RequestBudget] = {}
+
+    def spec(self, environment: Optional[str], platform: str) -> RequestBudgetSpec:
+        if environment is None:
+            return RequestBudgetSpec()
+        try:
+            return load_environment(self._project_dir, environment).spec.request_budgets.get(platform) \
+                or RequestBudgetSpec()
+        except EnvironmentError_:
+            return RequestBudgetSpec()  # a stack whose environment has no file: the defaults
+
+    def for_identity(self, identity: Identity) -> RequestBudget:
+        key = (identity.environment, identity.platform)
+        if key not in self._budgets:
+            spec = self.spec(*key)
+            self._budgets[key] = RequestBudget(spec.concurrency, spec.per_second)
+        return self._budgets[key]
+
+    @property
+    def all(self) -> list[RequestBudget]:
+        return list(self._budgets.values())
+
+    @property
+    def requests(self) -> int:
+        return sum(b.started for b in self._budgets.values())

@@ -1,0 +1,181 @@
+"""One customer's drift from its recorded state, by the providers' own code, as a refresh runs it.
+
+For each recorded resource the engine's refresh (pkg/resource/deploy/step.go, RefreshStep) calls
+the provider's `read(id, recorded outputs)` (the Python dynamic-provider server hands the state's
+outputs over as `props`); a result without an id means gone. Otherwise the new state is the read's
+outputs and inputs (the recorded inputs when the read gives none), and the verdict is the
+provider's own `diff(id, new outputs, recorded inputs)`: the diff an `up` of an unchanged program
+would make right after that refresh, inverted. The per-field report is `fleet_run.resource_drift`,
+the function behind the engine path's report too.
+
+The second question, whether the code differs from what is recorded (after a `fleet refresh` the
+state is the platform, so only this shows it), is answered as a preview would: the program's plan
+(`stacks/customer.py`), each resource's declared props normalised by the provider's `check` and
+compared by its `diff`, in this process.
+
+Values pass through the same conversion the engine's wire applies (numbers as floats, nulls in
+objects dropped), so the providers see exactly what they see in a refresh.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Optional
+
+from google.protobuf import struct_pb2
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import rpc
+
+from providers.resources.account_features import AccountFeaturesProvider
+from providers.resources.common import PROVIDER_KEY
+from providers.resources.domain_verification import DomainVerificationProvider
+from providers.resources.sending_domain import SendingDomainProvider, sending_domain_props
+from providers.resources.sub_account import SubAccountProvider, sub_account_props
+
+from .backend_state import RecordedResource, holds_secret
+from .fleet_run import CodeDifference, FieldDrift, _mask, field_differences, resource_drift
+
+TYPE_PREFIX = "pulumi-python:dynamic/partners:"
+PROVIDERS = {"SubAccount": SubAccountProvider, "AccountFeatures": AccountFeaturesProvider,
+             "SendingDomain": SendingDomainProvider, "DomainVerification": DomainVerificationProvider}
+
+
+class NeedsEngine(Exception):
+    """The recorded state holds something only the engine can read (the reason is the message)."""
+
+
+def as_engine_passes(value: dict[str, Any]) -> dict[str, Any]:
+    """A property map as a provider receives it over gRPC: through a protobuf Struct and the SDK's own
+    deserialisation (every number a float, nulls inside objects dropped)."""
+    struct = struct_pb2.Struct()
+    struct.update(_lists(value))
+    return rpc.deserialize_properties(struct)
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
+
+
+def kind_of(resource: RecordedResource) -> Optional[str]:
+    kind = resource.type[len(TYPE_PREFIX):] if resource.type.startswith(TYPE_PREFIX) else None
+    return kind if kind in PROVIDERS else None
+
+
+def engine_only(resources: list[RecordedResource]) -> Optional[str]:
+    """Why this state needs the engine's own refresh, if it does."""
+    for r in resources:
+        if not r.custom or r.type.startswith("pulumi:providers:"):
+            continue
+        if kind_of(r) is None:
+            return f"resource {r.name} is a {r.type}, which only the engine reads"
+        if r.delete or r.pending_replacement or r.external or r.init_errors:
+            return f"resource {r.name} is pending deletion, replacement or initialisation"
+        if holds_secret(r.inputs) or holds_secret(r.outputs):
+            return f"resource {r.name} holds encrypted values"
+    return None
+
+
+def configured(kind: str, config: dict[str, Any], project: str):
+    """A provider as the dynamic-provider server makes it: configured with the stack's config."""
+    provider = PROVIDERS[kind]()
+    provider.configure(ConfigureRequest(Config(raw_config=config, project_name=project)))
+    return provider
+
+
+def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
+                    project: str) -> tuple[list[FieldDrift], Optional[RecordedResource]]:
+    """What a refresh of this one resource records, field by field (empty: nothing changed), and the
+    resource as the refresh leaves it in state (None: gone from the platform)."""
+    kind = kind_of(resource)
+    provider = configured(kind, config, project)
+    old_inputs, old_outputs = as_engine_passes(resource.inputs), as_engine_passes(resource.outputs)
+    result = provider.read(resource.id, old_outputs)
+    if not result.id:
+        return resource_drift(resource.name, kind, resource.inputs, resource.outputs, None, None), None
+    new_outputs = as_engine_passes({**(result.outs or {}), PROVIDER_KEY: old_outputs.get(PROVIDER_KEY)})
+    new_inputs = (as_engine_passes({**result.inputs, PROVIDER_KEY: old_outputs.get(PROVIDER_KEY)})
+                  if result.inputs is not None else old_inputs)
+    refreshed = resource.model_copy(update={"id": result.id, "inputs": new_inputs, "outputs": new_outputs})
+    diff = provider.diff(result.id, new_outputs, old_inputs)
+    changed = diff.changes if diff.changes is not None else _mask(new_inputs) != _mask(old_inputs)
+    if not changed:
+        return [], refreshed
+    return resource_drift(resource.name, kind, resource.inputs, resource.outputs, new_inputs, new_outputs), refreshed
+
+
+# --- the code against the state ------------------------------------------------------------------------
+
+def load_composition(project_dir: Path) -> Optional[ModuleType]:
+    """The project's own stacks/customer.py (its `plan`), loaded under a private name."""
+    path = project_dir / "stacks" / "customer.py"
+    if not path.exists():
+        return None
+    name = f"_email_partners_customer_{abs(hash(str(path)))}"
+    with _loading:
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses look their module up while it runs
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return sys.modules[name]
+
+
+_loading = threading.Lock()
+
+
+def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any],
+                 resources: list[RecordedResource], config: dict[str, Any], project: str) -> list[CodeDifference]:
+    """What `up` would change, field by field: the declaration (checked and diffed by the providers)
+    against `resources` as a refresh leaves them (the platform), as the plan of a `preview --refresh`
+    says it. `declared` is the code's value, `actual` the platform's."""
+    try:
+        planned = composition.plan(stack, composition.CustomerDeclaration.model_validate(declaration))
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        return [CodeDifference(resource=stack, type="Customer", op="update", field="customer",
+                               declared=f"invalid declaration: {first}")]
+    recorded = {(kind_of(r), r.name): r for r in resources if kind_of(r)}
+    by_name = {r.name: r for r in recorded.values()}
+    found: list[FieldDrift] = []
+    for item in planned:
+        old = recorded.pop((item.kind, item.name), None)
+        if old is None:
+            found.append(CodeDifference(resource=item.name, type=item.kind, op="create"))
+            continue
+        props = dict(item.props)
+        for key, (source, attribute) in item.links.items():
+            linked = by_name.get(source)
+            props[key] = None if linked is None else (linked.id if attribute == "id" else linked.outputs.get(attribute))
+        if item.kind == "SubAccount":
+            props = sub_account_props(project, stack, item.name, **props)
+        elif item.kind == "SendingDomain":
+            props = sending_domain_props(**props)
+        provider = configured(item.kind, config, project)
+        news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)})
+        checked = provider.check(as_engine_passes(old.inputs), news)
+        if checked.failures:
+            found += [CodeDifference(resource=item.name, type=item.kind, op="update", field=f.property or None,
+                                     declared=f"refused at check: {f.reason}") for f in checked.failures]
+            continue
+        inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)})
+        diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
+        if diff.changes:
+            op = "replace" if diff.replaces else "update"
+            found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=declared, actual=was)
+                      for path, was, declared in field_differences(_mask(old.inputs), _mask(inputs))
+                      or [(None, None, None)]]
+    for (kind, name), old in recorded.items():
+        found.append(CodeDifference(resource=name, type=kind, op="delete"))
+    return found

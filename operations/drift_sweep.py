@@ -1,0 +1,270 @@
+"""`fleet drift` in one pass: every selected customer's recorded state read from the backend at once,
+the vendors read concurrently under a request budget, each resource judged by the providers' own
+read and diff (operations/drift_read.py), in this process: no engine run per customer.
+
+- State: one read of the backend (operations/backend_state.py); a stack it cannot interpret
+  (another checkpoint version, pending operations, values only the engine decrypts) is checked by
+  the engine path instead, and the result says so.
+- Identities (operations/drift_identities.py): one session and one credential look-up per partner
+  identity; a budget per environment and vendor bounds concurrency and rate, Retry-After included.
+- Bulk reads: one listing of a partner's Cakemail accounts, or of its Sign-Up.to companies, primes
+  the clients' per-pass answers, so the providers' reads of those accounts make no request.
+- `confirm`: the customers found drifted are refreshed by the engine (preview only) too; a verdict
+  that differs is an error of this tool, reported on that customer.
+Only GET requests (and Cakemail's token exchange) are made.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Optional, Sequence
+
+from rich.console import Console
+
+from providers import settings
+from providers.http import ApiError
+from providers.settings import InvalidSetting, MissingCredentials
+
+from . import automation
+from .backend_state import Backend, BackendError, RecordedStack, current_backend, read_stacks
+from .drift_identities import Budgets, CredentialsError, IdentityGroup, group_by_identity, provider_config
+from .drift_read import code_verdict, engine_only, kind_of, load_composition, refresh_verdict
+from .fleet_report import FleetReport, Progress, now_utc
+from .fleet_run import CodeDifference, CustomerResult, FieldDrift, one_line_error, run_customer
+from .project import CustomerStack
+
+# A primed listing stays usable for the whole sweep: its answers count as read when listed.
+PRIMED_FOR_SECONDS = 600.0
+CLIENTS = {"cakemail": settings.cakemail_client, "signupto": settings.signupto_client,
+           "ciirus": settings.ciirus_client}
+
+
+class Sweep:
+    def __init__(self, stacks: Sequence[CustomerStack], project_dir: Path, console: Console,
+                 progress: Optional[bool] = None, env: Optional[dict[str, str]] = None):
+        self.stacks, self.project_dir, self.console = list(stacks), project_dir, console
+        self.progress = progress
+        self.env = env if env is not None else automation.engine_env()
+        self.project = project_name(project_dir)
+        self.budgets = Budgets(project_dir)
+        self.composition = load_composition(project_dir)
+        self.notes: list[str] = []
+        self._decrypted, self._decrypt_seconds, self._lock = 0, 0.0, threading.Lock()
+
+    # --- the whole pass -----------------------------------------------------------------------------
+    def run(self, confirm: bool = False, parallel: Optional[int] = None) -> FleetReport:
+        started, started_at = time.monotonic(), now_utc()
+        results: dict[str, CustomerResult] = {}
+        states, backend_problem = self._states()
+        to_engine: list[tuple[CustomerStack, str]] = []
+        to_read: list[CustomerStack] = []
+        for stack in self.stacks:
+            state = states.get(stack.name)
+            if backend_problem is not None:
+                results[stack.name] = self._result(stack, "failed", error=backend_problem)
+            elif state.status == "not deployed":
+                results[stack.name] = self._result(stack, "not deployed")
+            elif state.status == "unreadable":
+                results[stack.name] = self._result(stack, "failed", error=state.reason)
+            elif state.status == "engine" or engine_only(state.resources):
+                to_engine.append((stack, state.reason or engine_only(state.resources)))
+            else:
+                to_read.append(stack)
+
+        with Progress(self.console, "drift", len(self.stacks), enabled=self.progress) as display:
+            for stack in self.stacks:
+                if stack.name in results:
+                    display.finish(results[stack.name])
+            results.update(self._read_all(to_read, states, display))
+            engine = self._engine([s for s, _ in to_engine], display, parallel)
+            by_reason: dict[str, list[str]] = {}
+            for stack, reason in to_engine:
+                results[stack.name] = engine[stack.name]
+                by_reason.setdefault(reason, []).append(stack.name)
+            for reason, names in by_reason.items():
+                more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+                self.notes.append(f"checked by the engine ({reason}): {', '.join(names[:10])}{more}")
+        if confirm:
+            self._confirm(results, parallel)
+        ordered = [results[s.name] for s in self.stacks]
+        concurrency = sum(b.concurrency for b in self.budgets.all) or 1
+        report = FleetReport(operation="drift", started_at=started_at, parallel=concurrency, exit_status=0,
+                             duration_seconds=round(time.monotonic() - started, 2), customers=ordered)
+        self.notes.insert(0, f"sweep: {len(to_read)} customer(s) read in one pass with {self.budgets.requests} "
+                             f"API request(s), {len(to_engine)} by the engine")
+        if self._decrypted:
+            self.notes.insert(1, f"credentials: {self._decrypted} identit{'y' if self._decrypted == 1 else 'ies'} "
+                                 f"decrypted through the engine ({self._decrypt_seconds:.1f} s of engine runs)")
+        return report
+
+    def _states(self) -> tuple[dict[str, RecordedStack], Optional[str]]:
+        backend: Optional[Backend] = current_backend(self.env)
+        if backend is None:
+            reason = "no state backend configured (PULUMI_BACKEND_URL or `pulumi login`): read by the engine"
+            return {s.name: RecordedStack(name=s.name, status="engine", reason=reason) for s in self.stacks}, None
+        try:
+            return read_stacks(backend, self.project, [s.name for s in self.stacks]), None
+        except BackendError as exc:
+            return {}, str(exc)
+
+    # --- reading, identity by identity ------------------------------------------------------------------
+    def _read_all(self, stacks: list[CustomerStack], states: dict[str, RecordedStack],
+                  display: Progress) -> dict[str, CustomerResult]:
+        groups = group_by_identity(stacks, self.env)
+        # Identities needing no decryption start first; each decryption is one engine process (CPU-bound).
+        groups.sort(key=lambda g: g.identity.secrets_from is not None)
+        # One pool of readers per budget, as many as it lets through at once: a reader waiting for one
+        # vendor's turn never holds up another vendor's customers.
+        readers = {(g.identity.environment, g.identity.platform): ThreadPoolExecutor(
+            max_workers=self.budgets.spec(g.identity.environment, g.identity.platform).concurrency,
+            thread_name_prefix=f"read-{g.identity.platform}") for g in groups}
+        results: dict[str, CustomerResult] = {}
+        try:
+            # A decryption is an engine process, mostly CPU with a little waiting: two per core keep them busy.
+            with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities:
+                pending = [identities.submit(self._identity, g, states,
+                                             readers[(g.identity.environment, g.identity.platform)], display)
+                           for g in groups]
+                for future in pending:
+                    for customer in future.result():
+                        result = customer.result()
+                        results[result.stack] = result
+        finally:
+            for pool in readers.values():
+                pool.shutdown(wait=True)
+        return results
+
+    def _identity(self, group: IdentityGroup, states: dict[str, RecordedStack], readers: ThreadPoolExecutor,
+                  display: Progress) -> list[Future]:
+        """Credentials once, the bulk listing once, then every customer of the identity."""
+        try:
+            began = time.monotonic()
+            config = provider_config(group, self.project_dir, self.env)
+            if group.identity.secrets_from is not None:
+                with self._lock:
+                    self._decrypted += 1
+                    self._decrypt_seconds += time.monotonic() - began
+            client = CLIENTS[group.identity.platform](config)
+        except (CredentialsError, MissingCredentials, InvalidSetting, ValueError, KeyError) as exc:
+            return [self._done(self._result(s, "failed", error=str(exc)), display) for s in group.stacks]
+        client.http.budget = self.budgets.for_identity(group.identity)
+        if hasattr(client, "prime_accounts"):
+            try:
+                client.prime_accounts(max_age=PRIMED_FOR_SECONDS)
+            except ApiError as exc:
+                if exc.status in (401, 403):  # refused credentials: every customer of this identity, one request
+                    return [self._done(self._result(s, "failed", error=str(exc)), display)
+                            for s in group.stacks]
+                self.notes.append(f"{group.identity.describe()}: the bulk listing failed ({exc}); read one by one")
+        return [readers.submit(self._customer, s, states[s.name], config, display) for s in group.stacks]
+
+    @staticmethod
+    def _done(result: CustomerResult, display: Progress) -> Future:
+        display.finish(result)
+        future: Future = Future()
+        future.set_result(result)
+        return future
+
+    def _customer(self, stack: CustomerStack, state: RecordedStack, config: dict, display: Progress) -> CustomerResult:
+        started = time.monotonic()
+        display.start(stack.name)
+        drift: list[FieldDrift] = []
+        refreshed = []  # the state as a refresh would leave it: what the code is compared with
+        try:
+            for resource in state.resources:
+                if kind_of(resource):
+                    display.step(stack.name, f"read {kind_of(resource)} {resource.name}")
+                    found, after = refresh_verdict(resource, config, self.project)
+                    drift += found
+                    if after is not None:
+                        refreshed.append(after)
+            code = (code_verdict(self.composition, stack.name, stack.declaration, refreshed, config, self.project)
+                    if self.composition is not None else None)
+        except Exception as exc:  # noqa: BLE001 - one customer's failure is that customer's only
+            result = self._result(stack, "failed", drift=drift, error=one_line_error(exc, []), started=started)
+        else:
+            result = self._result(stack, "drift" if drift or code else "no changes", drift=drift,
+                                  differs_from_code=code, started=started)
+        display.finish(result)
+        return result
+
+    # --- the engine path, for what the sweep leaves to it --------------------------------------------
+    def _engine(self, stacks: list[CustomerStack], display: Optional[Progress],
+                parallel: Optional[int]) -> dict[str, CustomerResult]:
+        if not stacks:
+            return {}
+        try:
+            workspace = automation.project_workspace(self.project_dir, self.env)
+        except automation.EngineNotFound as exc:
+            return {s.name: self._result(s, "failed", error=str(exc)) for s in stacks}
+
+        def one(stack: CustomerStack) -> CustomerResult:
+            if display is not None:
+                display.start(stack.name)
+            result = run_customer(stack, "drift", workspace,
+                                  on_step=(lambda text: display.step(stack.name, text)) if display else lambda _: None)
+            if display is not None:
+                display.finish(result)
+            return result
+
+        with ThreadPoolExecutor(max_workers=parallel or os.cpu_count() or 1, thread_name_prefix="engine") as pool:
+            return {r.stack: r for r in pool.map(one, stacks)}
+
+    def _confirm(self, results: dict[str, CustomerResult], parallel: Optional[int]) -> None:
+        """The drifted customers again, by the engine's refresh in preview mode; any other verdict is our error."""
+        drifted = [s for s in self.stacks if results[s.name].drift and results[s.name].result == "drift"]
+        engine = self._engine(drifted, None, parallel)
+        for stack in drifted:
+            mine, theirs = results[stack.name], engine[stack.name]
+            if theirs.result == "failed":
+                mine.error = f"--confirm: the engine's refresh failed: {theirs.error}"
+                mine.result = "failed"
+            elif verdict(mine.drift) != verdict(theirs.drift) or (
+                    mine.differs_from_code is not None and theirs.differs_from_code is not None
+                    and code_verdict_facts(mine.differs_from_code) != code_verdict_facts(theirs.differs_from_code)):
+                mine.error = (f"error of email-partners: the sweep and the engine disagree on this customer: sweep "
+                              f"{describe(mine.drift)}; engine {describe(theirs.drift)}")
+                mine.result, mine.drift, mine.differs_from_code = "failed", theirs.drift, theirs.differs_from_code
+        self.notes.append(f"--confirm: {len(drifted)} drifted customer(s) refreshed by the engine (preview only)")
+
+    def _result(self, stack: CustomerStack, result: str, drift: Optional[list[FieldDrift]] = None,
+                differs_from_code: Optional[list[CodeDifference]] = None, error: Optional[str] = None,
+                started: Optional[float] = None) -> CustomerResult:
+        return CustomerResult(stack=stack.name, customer=stack.customer, platform=stack.platform,
+                              environment=stack.environment, operation="drift", result=result, drift=drift or [],
+                              differs_from_code=differs_from_code, error=error,
+                              duration_seconds=round(time.monotonic() - started, 2) if started else 0.0)
+
+
+def verdict(drift: list[FieldDrift]) -> list[tuple]:
+    """A drift list as comparable facts (order-free)."""
+    return sorted((d.type, d.resource, d.field or "", repr(d.recorded), repr(d.actual)) for d in drift)
+
+
+def code_verdict_facts(differences: list[CodeDifference]) -> list[tuple]:
+    """Where the code differs from the platform, as comparable facts (order-free)."""
+    return sorted((d.type, d.resource, d.op, d.field or "", repr(d.declared), repr(d.actual)) for d in differences)
+
+
+def describe(drift: list[FieldDrift]) -> str:
+    return "; ".join(f"{d.type} {d.resource} {d.field or '(gone)'}: {d.recorded!r} -> {d.actual!r}"
+                     for d in drift) or "no drift"
+
+
+def project_name(project_dir: Path) -> str:
+    import yaml
+
+    return (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("name", "project")
+
+
+def sweep(stacks: Sequence[CustomerStack], project_dir: Path, console: Console, confirm: bool = False,
+          parallel: Optional[int] = None, progress: Optional[bool] = None) -> FleetReport:
+    """`fleet drift` without `--engine`: the report, and the notes printed under the table."""
+    runner = Sweep(stacks, project_dir, console, progress=progress)
+    report = runner.run(confirm=confirm, parallel=parallel)
+    report.notes = runner.notes
+    return report
