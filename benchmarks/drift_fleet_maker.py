@@ -85,19 +85,17 @@ class DriftFleet:
         self.stacks: list[str] = []
         self.platform_of: dict[str, str] = {}
 
-    def use_program(self, customer_module: Optional[Path] = None) -> None:
-        """The project's program; `customer_module` stands in for stacks/customer.py (an older composition)."""
-        for src in (REPO / "stacks").glob("*.py"):
+    def use_program(self, program_dir: Optional[Path] = None) -> None:
+        """The project's program, or the one in `program_dir` (an older release's stacks/*.py)."""
+        for src in ((program_dir or REPO / "stacks")).glob("*.py"):
             shutil.copy(src, self.root / "stacks" / src.name)
-        if customer_module is not None:
-            shutil.copy(customer_module, self.root / "stacks" / "customer.py")
 
     # --- the real engine ------------------------------------------------------------------------------
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.root, env=self.env,
                                 capture_output=True, text=True, timeout=300)
         if check and result.returncode != 0:
-            raise RuntimeError(f"pulumi {' '.join(args)}: {result.stderr[-2000:]}")
+            raise RuntimeError(f"pulumi {' '.join(args)}: {(result.stderr or result.stdout)[-2000:]}")
         return result
 
     def ciirus_user(self, stack: str) -> str:

@@ -22,7 +22,7 @@ from providers.cakemail.models import PatchAccount
 
 from ..conftest import Control
 
-BEFORE_PLAN = Path(__file__).parent / "programs" / "customer_before_plan.py"
+PREVIOUS_RELEASE = Path(__file__).parent / "programs" / "previous_release"  # stacks/*.py at 778eaeb
 BUDGET = {"concurrency": 2, "per_second": 40}
 RETRY_AFTER = 0.4
 
@@ -31,7 +31,7 @@ RETRY_AFTER = 0.4
 def drift_fleet(tmp_path_factory, pulumi_bin, emulator):
     control = Control(emulator.url)
     fleet = DriftFleet(tmp_path_factory.mktemp("drift-sweep") / "project", emulator.url, control, pulumi_bin)
-    fleet.use_program(BEFORE_PLAN)  # the templates' state is written by the program as it was
+    fleet.use_program(PREVIOUS_RELEASE)  # the templates' state is written by the program as it was
     fleet.make_templates()
     fleet.use_program()
     fleet.add_customers(15)

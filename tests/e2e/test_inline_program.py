@@ -5,8 +5,6 @@ both give the same state and the same outputs, whichever path comes first."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 
@@ -15,6 +13,7 @@ import requests
 from providers.cakemail import CakemailClient
 
 from ..conftest import Control
+from ..processes import kill_session
 from .test_fleet import (FAST_RETRY, Fleet, by_customer, cakemail_customer, ciirus_customer, ciirus_user,
                          new_partners, signupto_customer)
 
@@ -126,7 +125,7 @@ def test_a_fleet_up_killed_during_a_create_is_recovered_with_one_account(tmp_pat
         assert time.monotonic() < deadline and proc.poll() is None, "the create never reached the emulator"
         time.sleep(0.05)
     time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
+    kill_session(proc.pid)  # the tool, the engine and every plugin (each in a process group of its own)
     proc.wait()
     time.sleep(2)  # the vendor finishes the create after the client is gone
     posts = [r for r in control.requests(since_id=before) if r["method"] == "POST" and r["path"] == "/cakemail/accounts"]

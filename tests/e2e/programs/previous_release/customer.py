@@ -1,4 +1,4 @@
-# The program's composition as it was before it became data (stacks/customer.py at 778eaeb): state
+# The program's composition as it was in the previous release (stacks/customer.py at 778eaeb): state
 # written by it must preview with no change under the current program (tests/e2e/test_drift_sweep.py).
 """A customer: its declaration in stack config, and the component that builds it.
 
