@@ -59,6 +59,10 @@ def _register() -> None:
     main.add_command(new)
     from .discover import discover
     main.add_command(discover)
+    from .history import history
+    main.add_command(history)
+    from .status import status
+    main.add_command(status)
 
 
 _register()

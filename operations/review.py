@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from . import automation
+from . import automation, history
+from .fleet_report import now_utc
 from .project import ProjectError, load_stack
 from .review_plan import KINDS, Problem, StackReview, lowered_limits, review_of, usage_dangers
 from .review_render import as_json, markdown
@@ -114,12 +116,15 @@ def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, outp
         raise click.UsageError(str(exc)) from None
     pack = project_dir / "policies"
     policy_pack = pack if pack.is_dir() and not no_policy else None
-    reviews = []
+    reviews, durations, started_at = [], [], now_utc()
     for name in names:
         if sys.stderr.isatty():
             click.echo(f"previewing {name} ...", err=True)
+        started = time.monotonic()
         reviews.append(review_stack(name, project_dir, policy_pack, set(acknowledged), check_credentials))
+        durations.append(time.monotonic() - started)
     status = exit_status(reviews)
+    history.record_reviews(reviews, durations, status, started_at, project_dir)
     text = as_json(reviews, status) if format_ == "json" else markdown(reviews)
     if output:
         output.write_text(text)
