@@ -68,9 +68,9 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
         notes.append(f"locks not shown: {exc}")
     store = store_for(env)
     try:
-        history, latest = store.latest_per_stack(names, RUNS_SHOWN), store.latest_per_operation(names)
+        recent, latest = store.latest_per_stack(names, RUNS_SHOWN), store.latest_per_operation(names)
     except HistoryError as exc:
-        history, latest = {}, {}
+        recent, latest = {}, {}
         notes.append(f"run history not shown: {exc}")
     composition = load_composition(project_dir)
 
@@ -80,8 +80,8 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
         return code_verdict(composition, stack.name, stack.declaration, state.resources, comparison_config(stack),
                             project)
 
-    return build_page(stacks, states, history, latest, locks, needs_up, project,
-                      backend=backend.shown if backend else None, history=store.location.shown,
+    return build_page(stacks, states, recent, latest, locks, needs_up, project,
+                      backend=backend.shown if backend else None, history_store=store.location.shown,
                       selection=selection or {}, notes=notes)
 
 

@@ -7,7 +7,8 @@ asked anything. "Needs up" is the sweep's own code-against-state verdict (drift_
 the declaration checked and diffed by the providers, in this process).
 
 Health, per customer (a customer can have several):
-- failed: its last run (any operation, or a review) failed;
+- failed: its last run (any operation, or a review) failed; a drift check or refresh that found the
+  stack not deployed ran nothing, so it is not the last run;
 - drifted: the last drift check (`fleet drift`, the sweep, or `fleet refresh`) found drift, and no
   `up` succeeded after it (an `up` puts the code's values back);
 - dns pending: a sending domain's records are not all validated, as last recorded;
@@ -122,8 +123,8 @@ class StatusPage(BaseModel):
 
     generated_at: str
     project: str
-    backend: Optional[str] = None
-    history: Optional[str] = None
+    backend: Optional[str] = Field(None, description="the state backend read (no password)")
+    history_store: Optional[str] = Field(None, description="where the run history was read")
     selection: dict[str, Any] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
     customers: list[CustomerStatus] = Field(default_factory=list)
@@ -209,6 +210,12 @@ def policy_of(latest: Mapping[str, RunEntry]) -> tuple[list[PolicyFinding], Opti
 
 # --- one customer, and the page ----------------------------------------------------------------------------
 
+def last_run(runs: Sequence[RunEntry]) -> Optional[RunView]:
+    """The newest run that did something (see the module docstring); the newest of all else."""
+    ran = [e for e in runs if e.result != "not deployed"] or list(runs)
+    return RunView.of(ran[0]) if ran else None
+
+
 def customer_status(stack: CustomerStack, state: RecordedStack, runs: Sequence[RunEntry],
                     latest: Mapping[str, RunEntry], lock: Optional[LockView], needs_up: NeedsUp) -> CustomerStatus:
     resources = managed(state.resources)
@@ -218,7 +225,7 @@ def customer_status(stack: CustomerStack, state: RecordedStack, runs: Sequence[R
         stack=stack.name, customer=stack.customer, platform=stack.platform, environment=stack.environment,
         account_name=name if name is not None else stack.declaration.get("account", {}).get("name"),
         account_id=account_id, account_status=status, state=state.status, state_reason=state.reason,
-        resources_in_state=len(resources), last_run=RunView.of(runs[0]) if runs else None, drift=drift_view(latest),
+        resources_in_state=len(resources), last_run=last_run(runs), drift=drift_view(latest),
         dns_pending=dns_pending(state.resources), policy=policy, policy_checked_at=policy_at, lock=lock,
         resources=resource_views(state.resources), runs=[RunView.of(e) for e in runs[:RUNS_SHOWN]])
     if state.status == "recorded":
@@ -261,14 +268,14 @@ def counts_of(rows: Sequence[CustomerStatus]) -> dict[str, int]:
 
 
 def build_page(stacks: Sequence[CustomerStack], states: Mapping[str, RecordedStack],
-               history: Mapping[str, Sequence[RunEntry]], latest: Mapping[str, Mapping[str, RunEntry]],
+               recent: Mapping[str, Sequence[RunEntry]], latest: Mapping[str, Mapping[str, RunEntry]],
                locks: Mapping[str, LockView], needs_up: NeedsUp, project: str, **about: Any) -> StatusPage:
-    """The page from what was read: `history` holds each stack's newest entries (newest first),
+    """The page from what was read: `recent` holds each stack's newest entries (newest first),
     `latest` each stack's newest entry per operation."""
     rows = []
     for stack in stacks:
         state = states.get(stack.name) or RecordedStack(name=stack.name, status="not deployed")
-        rows.append(customer_status(stack, state, history.get(stack.name, ()), latest.get(stack.name, {}),
+        rows.append(customer_status(stack, state, recent.get(stack.name, ()), latest.get(stack.name, {}),
                                     locks.get(stack.name), needs_up))
     return StatusPage(generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), project=project,
                       counts=counts_of(rows), customers=rows, **about)

@@ -19,7 +19,7 @@ from importlib import resources
 
 from .status_data import StatusPage
 
-_SCRIPT = re.compile(r"<script>\n(.*?)</script>", re.S)
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)  # the hash covers all between the tags
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
