@@ -27,7 +27,7 @@ from .fleet_run import FieldDrift
 from .history import record_fleet_report, store_for
 from .history_store import HistoryError
 from .project import CustomerStack, ProjectError, customer_stacks
-from .status_data import RUNS_SHOWN, LockView, StatusPage, build_page
+from .status_data import RUNS_SHOWN, LockView, NeedsUp, StatusPage, build_page
 from .status_page import render
 
 # The settings a provider's check requires before it compares anything. The page compares
@@ -44,6 +44,18 @@ def comparison_config(stack: CustomerStack) -> dict[str, Any]:
     for key in REQUIRED_SETTINGS.get(platform, ()):
         config.setdefault(f"{platform}:{key}", STAND_IN)
     return config
+
+
+def needs_up_check(project_dir: Path, project: str) -> NeedsUp:
+    """What `up` would change on a stack, by `fleet drift`'s own code-against-state comparison."""
+    composition = load_composition(project_dir)
+
+    def needs_up(stack: CustomerStack, state: RecordedStack) -> list[FieldDrift]:
+        if composition is None:
+            return []
+        return code_verdict(composition, stack.name, stack.declaration, state.resources, comparison_config(stack),
+                            project)
+    return needs_up
 
 
 def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping[str, str],
@@ -72,15 +84,7 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
     except HistoryError as exc:
         recent, latest = {}, {}
         notes.append(f"run history not shown: {exc}")
-    composition = load_composition(project_dir)
-
-    def needs_up(stack: CustomerStack, state: RecordedStack) -> list[FieldDrift]:
-        if composition is None:
-            return []
-        return code_verdict(composition, stack.name, stack.declaration, state.resources, comparison_config(stack),
-                            project)
-
-    return build_page(stacks, states, recent, latest, locks, needs_up, project,
+    return build_page(stacks, states, recent, latest, locks, needs_up_check(project_dir, project), project,
                       backend=backend.shown if backend else None, history_store=store.location.shown,
                       selection=selection or {}, notes=notes)
 
