@@ -5,7 +5,7 @@ version (0: `.pulumi/stacks/<stack>.json`; 1: project-scoped, `.pulumi/stacks/<p
 each checkpoint may be plain, gzipped (`.json.gz`) or zstd-compressed (`.json.zst`), and of the
 variants present the most recently written one is the stack's. The file backend keeps these as
 files under its directory; the PostgreSQL backend as rows of its one table (`pulumi_state`, or
-the URL's `?table=`): key TEXT (the path), data JSON (`{"data": <base64 of the bytes>}`),
+the URL's `?table=`): key TEXT (the path, under the URL's own path: `<database>/.pulumi/...`), data JSON (`{"data": <base64 of the bytes>}`),
 updated_at. One query fetches every selected stack's checkpoint.
 
 Anything this reader does not know (another layout or checkpoint version, zstd, another kind of
@@ -104,7 +104,7 @@ def current_backend(env: Mapping[str, str]) -> Optional[Backend]:
     if not url:
         return None
     scheme = urlsplit(url).scheme
-    kind = "file" if scheme == "file" else "postgres" if scheme in ("postgres", "postgresql") else "other"
+    kind = "file" if scheme == "file" else "postgres" if scheme == "postgres" else "other"
     return Backend(url=url, kind=kind)
 
 
@@ -116,13 +116,16 @@ def read_stacks(backend: Backend, project: str, names: Sequence[str]) -> dict[st
         return {n: RecordedStack(name=n, status="engine", reason=reason) for n in names}
     blobs = _file_blobs(backend.url, project, names) if backend.kind == "file" else _postgres_blobs(backend.url, project, names)
     layout, problem = _layout(blobs.pop(META_KEY, None), bool(blobs))
+    by_base: dict[str, list[Blob]] = {}
+    for key, blob in blobs.items():
+        base = next((key[:-len(ext)] for ext in VARIANTS if key.endswith(ext)), key)
+        by_base.setdefault(base, []).append(blob)
     stacks = {}
     for name in names:
         if problem:
             stacks[name] = RecordedStack(name=name, status="engine", reason=problem)
             continue
-        candidates = {key: blob for key, blob in blobs.items() if key.startswith(_stack_base(layout, project, name) + ".")}
-        stacks[name] = _parse(name, _latest(candidates))
+        stacks[name] = _parse(name, _latest(by_base.get(_stack_base(layout, project, name), [])))
     return stacks
 
 
@@ -176,18 +179,21 @@ def _postgres_blobs(url: str, project: str, names: Sequence[str]) -> dict[str, B
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise BackendError(f"the state backend {redacted(url)} names table {table!r}, which is not a plain table name")
     conninfo = urlunsplit(parts._replace(query=urlencode(query)))
+    # The engine keeps the bucket's keys under the URL's path (postgres://host/db: "db/.pulumi/...").
+    prefix = parts.path.strip("/") + "/" if parts.path.strip("/") else ""
+    keys = [prefix + key for key in _candidate_keys(project, names)]
     try:
         with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=False) as conn:
             conn.read_only = True
             rows = conn.execute(sql.SQL("SELECT key, data->>'data', updated_at FROM {} WHERE key = ANY(%s)")
-                                .format(sql.Identifier(table)), (_candidate_keys(project, names),)).fetchall()
+                                .format(sql.Identifier(table)), (keys,)).fetchall()
             conn.rollback()
     except psycopg.errors.UndefinedTable:
         return {}  # the engine creates its table on first use: nothing was ever deployed here
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split())[:300]
         raise BackendError(f"cannot read the state backend {redacted(url)}: {reason}") from None
-    return {key: (base64.b64decode(data), updated, key) for key, data, updated in rows}
+    return {key[len(prefix):]: (base64.b64decode(data), updated, key[len(prefix):]) for key, data, updated in rows}
 
 
 # --- what the blobs say --------------------------------------------------------------------------------
@@ -205,10 +211,10 @@ def _layout(meta: Optional[Blob], any_stack: bool) -> tuple[int, Optional[str]]:
     return version, None
 
 
-def _latest(candidates: dict[str, Blob]) -> Optional[Blob]:
+def _latest(candidates: list[Blob]) -> Optional[Blob]:
     """Of the stack's variants (.json, .json.gz, .json.zst), the most recently written, as the engine picks."""
     best = None
-    for blob in candidates.values():
+    for blob in candidates:
         if best is None or blob[1] >= best[1]:
             best = blob
     return best

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
@@ -114,12 +115,20 @@ def load_composition(project_dir: Path) -> Optional[ModuleType]:
     if not path.exists():
         return None
     name = f"_email_partners_customer_{abs(hash(str(path)))}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    with _loading:
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses look their module up while it runs
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return sys.modules[name]
+
+
+_loading = threading.Lock()
 
 
 def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any],

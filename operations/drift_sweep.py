@@ -17,6 +17,7 @@ Only GET requests (and Cakemail's token exchange) are made.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -52,6 +53,7 @@ class Sweep:
         self.budgets = Budgets(project_dir)
         self.composition = load_composition(project_dir)
         self.notes: list[str] = []
+        self._decrypted, self._decrypt_seconds, self._lock = 0, 0.0, threading.Lock()
 
     # --- the whole pass -----------------------------------------------------------------------------
     def run(self, confirm: bool = False, parallel: Optional[int] = None) -> FleetReport:
@@ -79,9 +81,13 @@ class Sweep:
                     display.finish(results[stack.name])
             results.update(self._read_all(to_read, states, display))
             engine = self._engine([s for s, _ in to_engine], display, parallel)
+            by_reason: dict[str, list[str]] = {}
             for stack, reason in to_engine:
                 results[stack.name] = engine[stack.name]
-                self.notes.append(f"{stack.name}: checked by the engine ({reason})")
+                by_reason.setdefault(reason, []).append(stack.name)
+            for reason, names in by_reason.items():
+                more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+                self.notes.append(f"checked by the engine ({reason}): {', '.join(names[:10])}{more}")
         if confirm:
             self._confirm(results, parallel)
         ordered = [results[s.name] for s in self.stacks]
@@ -90,6 +96,9 @@ class Sweep:
                              duration_seconds=round(time.monotonic() - started, 2), customers=ordered)
         self.notes.insert(0, f"sweep: {len(to_read)} customer(s) read in one pass with {self.budgets.requests} "
                              f"API request(s), {len(to_engine)} by the engine")
+        if self._decrypted:
+            self.notes.insert(1, f"credentials: {self._decrypted} identit{'y' if self._decrypted == 1 else 'ies'} "
+                                 f"decrypted through the engine ({self._decrypt_seconds:.1f} s of engine runs)")
         return report
 
     def _states(self) -> tuple[dict[str, RecordedStack], Optional[str]]:
@@ -111,7 +120,8 @@ class Sweep:
         vendors = {(g.identity.environment, g.identity.platform) for g in groups}
         workers = max(4, min(64, sum(self.budgets.spec(*v).concurrency for v in vendors)))
         results: dict[str, CustomerResult] = {}
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="identity") as identities, \
+        # A decryption is an engine process, mostly CPU with a little waiting: two per core keep the cores busy.
+        with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities, \
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as readers:
             pending = [identities.submit(self._identity, g, states, readers, display) for g in groups]
             for future in pending:
@@ -124,7 +134,12 @@ class Sweep:
                   display: Progress) -> list[Future]:
         """Credentials once, the bulk listing once, then every customer of the identity."""
         try:
+            began = time.monotonic()
             config = provider_config(group, self.project_dir, self.env)
+            if group.identity.secrets_from is not None:
+                with self._lock:
+                    self._decrypted += 1
+                    self._decrypt_seconds += time.monotonic() - began
             client = CLIENTS[group.identity.platform](config)
         except (CredentialsError, MissingCredentials, InvalidSetting, ValueError, KeyError) as exc:
             return [self._done(self._result(s, "failed", error=str(exc)), display) for s in group.stacks]

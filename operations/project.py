@@ -14,6 +14,7 @@ from typing import Any, Optional
 import yaml
 
 CUSTOMER_KEY = "email-partners:customer"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet has many files
 ENVIRONMENT_KEY = "email-partners:environment"
 
 
@@ -65,7 +66,7 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 def read_stack_file(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ProjectError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -210,6 +210,71 @@ def test_fleet_on_postgres_up_preview_drift_repair(fleet):
     assert hotel.get().daily_send_limit == 1000
 
 
+def verdicts(report: dict) -> dict[str, list]:
+    """Each customer's drift as comparable facts, order-free."""
+    return {c["customer"]: sorted((d["type"], d["resource"], d["field"] or "", repr(d["recorded"]), repr(d["actual"]))
+                                  for d in c["drift"]) for c in report["customers"]}
+
+
+def test_sweep_and_engine_agree_field_by_field_then_code_against_state(fleet):
+    """Every out-of-band change the end-to-end tests make, plus a clean customer per platform: the
+    one-pass sweep and the engine's `refresh --preview-only` give the same per-field verdict."""
+    from providers.signupto import SignupToClient
+
+    control, env = fleet.control, fleet.env
+    fleet.add("deli.production", cakemail_customer("Fleet Deli"))
+    fleet.add("outlet.production", cakemail_customer("Fleet Outlet"))
+    fleet.add("studio.production", cakemail_customer("Fleet Studio"))
+    fleet.add("press.production", {**signupto_customer("Fleet Press"),
+                                   "features": {"list_limit": 250, "enablesms": False}})
+    inn = ciirus_user(control, "fleet-inn")
+    fleet.add("inn.production", ciirus_customer("mail.fleet-inn.example"),
+              plain={"ciirus:username": inn["username"]}, secrets={"ciirus:password": inn["password"]})
+    report = fleet.fleet("up", "--yes", "--environment", "production", "--parallel", "2", expect=0)
+    assert {c["result"] for c in report["customers"]} <= {"changes", "no changes"}, report["text"]
+
+    cakemail = fleet.cakemail
+    signupto = SignupToClient.as_partner(env["SIGNUPTO_API_URL"], env["SIGNUPTO_PARTNER_ID"], env["SIGNUPTO_PARTNER_KEY"],
+                                         retry=FAST_RETRY)
+    account = {name: cakemail.accounts_named(f"Fleet {name.title()}")[0].id
+               for name in ("bakery", "florist", "deli", "outlet")}
+    cakemail.patch_account(account["bakery"], PatchAccount(name="Bakery Renamed", usage_limits={"per_month": 777}))
+    cakemail.delete_dkim_key(account["bakery"], cakemail.list_dkim_keys(account["bakery"])[0].id)
+    cakemail.patch_account(account["florist"], PatchAccount(trial=True))
+    cakemail.set_suspended(account["deli"], True)
+    cakemail.delete_account(account["outlet"])
+    companies = {a.name: a.id for a in signupto.list_accounts()}
+    signupto.update_features(companies["Fleet Books"], {"list_limit": 99})
+    signupto.update_features(companies["Fleet Press"], {"enablesms": True})
+    hotel, cafe = fleet.ciirus["hotel"], fleet.ciirus["cafe"]
+    hotel.update(hotel.get().subaccount_id, daily_send_limit=5000)
+    cafe.update(cafe.get().subaccount_id, approved=False, sending_domain="moved.fleet-cafe.example")
+
+    before = control.last_request_id()
+    sweep = fleet.fleet("drift", "--environment", "production", expect=4)
+    served = control.requests(since_id=before)
+    assert {(r["method"], r["path"].endswith("/token")) for r in served} <= {("GET", False), ("POST", True)}
+    engine = fleet.fleet("drift", "--engine", "--environment", "production", expect=4)
+    mine, theirs = verdicts(sweep), verdicts(engine)
+    assert mine == theirs
+    drifted = {name for name, facts in mine.items() if facts}
+    assert drifted == {"bakery", "florist", "deli", "outlet", "books", "press", "hotel", "cafe"}
+    assert {f[2] for f in mine["bakery"]} == {"name", "features.per_month", ""}  # "": the DKIM key is gone
+    assert {f[2] for f in mine["outlet"]} == {""} and len(mine["outlet"]) == 2  # account and features gone
+    assert {f[2] for f in mine["cafe"]} == {"domain", "features.approved"}
+    assert all(c["code_differs"] == [] for c in sweep["customers"]), "the code matches the recorded state"
+    assert sweep["notes"][0].startswith("sweep: 11 customer(s) read in one pass")
+
+    # After a refresh the state is the platform: only the code against the state still shows the drift.
+    fleet.fleet("refresh", "--yes", "--select", "hotel", expect=0)
+    report = fleet.fleet("drift", "--select", "hotel", expect=4)
+    hotel_result = by_customer(report)["hotel"]
+    assert hotel_result["drift"] == [] and hotel_result["result"] == "drift"
+    assert [(d["type"], d["field"], d["recorded"], d["actual"]) for d in hotel_result["code_differs"]] == [
+        ("AccountFeatures", "features.daily_send_limit", 5000, 1000)]
+    assert "code: AccountFeatures hotel.production-features features.daily_send_limit: 5000 -> 1000" in report["text"]
+
+
 def test_two_operators_on_one_customer_second_is_refused_by_the_lock(tmp_path, pulumi_bin, emulator, postgres_url):
     """Same customer at once: the second `up` gets the engine's lock message and changes nothing;
     another customer's `up` at the same moment proceeds."""

@@ -1,0 +1,230 @@
+"""A deployed fleet of N customers without N `pulumi up` runs: the state a real `up` writes, written directly.
+
+One real `pulumi up` per platform gives the template (its checkpoint and stack file: URNs, parents,
+the default provider with the stack's config, secrets provider, dependencies). Each further
+customer is then made by the providers' own code in this process, exactly as the engine drives
+it in an `up`: `check(olds={}, news=<the program's props>)`, then `create(<checked inputs>)`; the
+engine records the checked inputs and the created outputs (top-level nulls dropped), which is what
+is written into a copy of the template checkpoint, with the stack's name in its URNs. A sample of
+the written stacks is previewed through the real CLI: it must show no change.
+
+Used by `python -m benchmarks fleet-drift` and by the tests of `fleet drift`'s sweep.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT = "email-partners"
+PLATFORMS = ("cakemail", "signupto", "ciirus")
+CIIRUS_PASSWORD = "drift-bench-Ciirus-pw!"  # every bench API user has it: one ciphertext serves all stacks
+
+
+def declaration(platform: str, n: int, tag: str) -> dict[str, Any]:
+    if platform == "cakemail":
+        return {"platform": "cakemail", "features": {"per_month": 20000},
+                "account": {"name": f"Drift {tag} {n:04d}", "owner": {"email": "owner@drift.example",
+                                                                       "first_name": "D", "last_name": "B"}},
+                "sending_domains": [{"domain": f"news.{tag}{n:04d}.drift.example"}]}
+    if platform == "signupto":
+        return {"platform": "signupto", "features": {"list_limit": 250, "enablesms": False},
+                "account": {"name": f"Drift {tag} {n:04d}", "owner": {"email": "owner@drift.example",
+                                                                       "timezone": "Europe/London"},
+                            "on_destroy": "keep"}}
+    return {"platform": "ciirus", "account": {}, "features": {"daily_send_limit": 1000, "approved": True},
+            "sending_domains": [{"domain": f"mail.{tag}{n:04d}.drift.example"}]}
+
+
+def engine_json(props: dict[str, Any]) -> dict[str, Any]:
+    """A property map as the engine records it: nulls at the top level dropped (the SDK never sends them)."""
+    return json.loads(json.dumps({k: v for k, v in props.items() if v is not None}))
+
+
+class DriftFleet:
+    """A project copy on a file backend, with template stacks and written customers."""
+
+    def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass"):
+        self.root, self.url, self.control = root, emulator_url, control
+        (root / "stacks").mkdir(parents=True)
+        (root / "home").mkdir()
+        (root / "state").mkdir()
+        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+        self.use_program()
+        cakemail = {"username": f"drift-{os.getpid()}-{id(self)}@partner.example", "password": "drift-Secr3t!"}
+        control.post("/cakemail/partners", cakemail)
+        signupto = control.post("/signupto/partners", {})
+        self.vendor_env = {"CAKEMAIL_API_URL": emulator_url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
+                           "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": emulator_url + "/signupto",
+                           "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]),
+                           "SIGNUPTO_PARTNER_KEY": signupto["partner_key"], "CIIRUS_API_URL": emulator_url + "/ciirus"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+                   PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=(root / "state").as_uri(),
+                   PULUMI_CONFIG_PASSPHRASE=passphrase, PULUMI_SKIP_UPDATE_CHECK="true",
+                   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true", PULUMI_BIN_DIR=str(bin_dir), **self.vendor_env)
+        self.env = env
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.stacks: list[str] = []
+        self.platform_of: dict[str, str] = {}
+
+    def use_program(self, customer_module: Optional[Path] = None) -> None:
+        """The project's program; `customer_module` stands in for stacks/customer.py (an older composition)."""
+        for src in (REPO / "stacks").glob("*.py"):
+            shutil.copy(src, self.root / "stacks" / src.name)
+        if customer_module is not None:
+            shutil.copy(customer_module, self.root / "stacks" / "customer.py")
+
+    # --- the real engine ------------------------------------------------------------------------------
+    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.root, env=self.env,
+                                capture_output=True, text=True, timeout=300)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)}: {result.stderr[-2000:]}")
+        return result
+
+    def ciirus_user(self, stack: str) -> str:
+        username = f"{stack.split('.')[0]}-{os.getpid()}"
+        self.control.post("/ciirus/users", {"username": username, "password": CIIRUS_PASSWORD})
+        return username
+
+    def make_templates(self) -> None:
+        """One real `pulumi up` per platform: the shape every written customer copies."""
+        for platform in PLATFORMS:
+            stack = f"tpl-{platform}.bench"
+            config: dict[str, Any] = {"email-partners:customer": declaration(platform, 0, "tpl")}
+            self.stack_file(stack).write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+            self.pulumi("stack", "init", stack, "--no-select")
+            if platform == "ciirus":
+                self.pulumi("config", "set-all", "--stack", stack, "--plaintext",
+                            f"ciirus:username={self.ciirus_user(stack)}", "--secret", f"ciirus:password={CIIRUS_PASSWORD}")
+            self.pulumi("up", "--yes", "--skip-preview", "--stack", stack)
+            history = next((self.root / "state" / ".pulumi" / "history" / PROJECT / stack).glob("*.history.json"))
+            self.templates[platform] = {"checkpoint": json.loads(self.checkpoint_path(stack).read_text()),
+                                        "file": yaml.safe_load(self.stack_file(stack).read_text()), "stack": stack,
+                                        "history": json.loads(history.read_text())}
+            self.stacks.append(stack)
+            self.platform_of[stack] = platform
+
+    def stack_file(self, stack: str) -> Path:
+        return self.root / "stacks" / f"Pulumi.{stack}.yaml"
+
+    def checkpoint_path(self, stack: str) -> Path:
+        return self.root / "state" / ".pulumi" / "stacks" / PROJECT / f"{stack}.json"
+
+    # --- written customers ----------------------------------------------------------------------------
+    def add_customers(self, count: int, tag: str = "c", workers: int = 4) -> list[str]:
+        names = [f"{tag}{n:04d}-{PLATFORMS[n % 3]}.bench" for n in range(count)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda item: self._write(item[1], PLATFORMS[item[0] % 3], item[0], tag), enumerate(names)))
+        self.stacks += names
+        return names
+
+    def _write(self, stack: str, platform: str, n: int, tag: str) -> None:
+        from operations.drift_read import as_engine_passes, configured, load_composition
+        from providers.resources.common import PROVIDER_KEY
+        from providers.resources.sending_domain import sending_domain_props
+        from providers.resources.sub_account import sub_account_props
+
+        template = self.templates[platform]
+        customer = declaration(platform, n, tag)
+        config: dict[str, Any] = {"email-partners:customer": customer}
+        provider_config: dict[str, Any] = {}
+        if platform == "ciirus":
+            username = self.ciirus_user(stack)
+            config["ciirus:username"] = username
+            config["ciirus:password"] = template["file"]["config"]["ciirus:password"]
+            provider_config = {"ciirus:username": username, "ciirus:password": CIIRUS_PASSWORD}
+        old_name = template["stack"]
+        deployment = json.loads(json.dumps(template["checkpoint"]).replace(old_name, stack))
+        resources = deployment["checkpoint"]["latest"]["resources"]
+        by_kind = {r["type"].rsplit(":", 1)[-1]: r for r in resources if r["type"].startswith("pulumi-python:dynamic/")}
+        composition = load_composition(self.root)
+        account_id: Optional[str] = None
+        outputs_by_kind: dict[str, dict] = {}
+        for item in composition.plan(stack, composition.CustomerDeclaration.model_validate(customer)):
+            record = by_kind[item.kind]
+            record["urn"] = f"{record['urn'].rsplit('::', 1)[0]}::{item.name}"  # a domain's name follows its domain
+            props = dict(item.props)
+            for key in item.from_account_id:
+                props[key] = account_id
+            if item.kind == "SubAccount":
+                props = sub_account_props(PROJECT, stack, item.name, **props)
+            elif item.kind == "SendingDomain":
+                props = sending_domain_props(**props)
+            provider = configured(item.kind, {**self._env_config(), **provider_config}, PROJECT)
+            blob = {PROVIDER_KEY: record["inputs"][PROVIDER_KEY]}
+            checked = provider.check({}, as_engine_passes({**props, **blob}))
+            if checked.failures:
+                raise RuntimeError(f"{stack}: {[(f.property, f.reason) for f in checked.failures]}")
+            created = provider.create(as_engine_passes({**checked.inputs, **blob}))
+            record["id"] = created.id
+            record["inputs"] = engine_json({**checked.inputs, **blob})
+            record["outputs"] = engine_json({**created.outs, **blob})
+            outputs_by_kind[item.kind] = record["outputs"]
+            if item.kind == "SubAccount":
+                account_id = record["outputs"]["account_id"]
+        for record in resources:
+            if record["type"] == "pulumi:providers:pulumi-python":
+                encoded = json.dumps(customer, sort_keys=True, separators=(",", ":"))
+                for side in ("inputs", "outputs"):
+                    record[side]["email-partners:customer"] = encoded
+                    if platform == "ciirus":
+                        record[side]["ciirus:username"] = config["ciirus:username"]
+            elif record["type"] == "pulumi:pulumi:Stack":
+                record["outputs"] = self._stack_outputs(platform, outputs_by_kind)
+        file = copy.deepcopy(template["file"])
+        file["config"] = config
+        self.stack_file(stack).write_text(yaml.safe_dump(file, sort_keys=False))
+        path = self.checkpoint_path(stack)
+        path.write_text(json.dumps(deployment, indent=4))
+        # The update's record, as `up` leaves it (the Automation API reads the last one after a refresh).
+        history = self.root / "state" / ".pulumi" / "history" / PROJECT / stack
+        history.mkdir(parents=True, exist_ok=True)
+        record = {**template["history"], "config": {k: v for k, v in config.items() if not isinstance(v, dict)
+                                                     or k == "email-partners:customer"}}
+        (history / f"{stack}-{time.time_ns()}.history.json").write_text(json.dumps(record))
+        self.platform_of[stack] = platform
+
+    def _env_config(self) -> dict[str, str]:
+        keys = {"CAKEMAIL_API_URL": "cakemail:apiUrl", "CAKEMAIL_USERNAME": "cakemail:username",
+                "CAKEMAIL_PASSWORD": "cakemail:password", "SIGNUPTO_API_URL": "signupto:apiUrl",
+                "SIGNUPTO_PARTNER_ID": "signupto:partnerId", "SIGNUPTO_PARTNER_KEY": "signupto:partnerKey",
+                "CIIRUS_API_URL": "ciirus:apiUrl"}
+        return {key: self.vendor_env[var] for var, key in keys.items()}
+
+    @staticmethod
+    def _stack_outputs(platform: str, outputs: dict[str, dict]) -> dict[str, Any]:
+        """The program's exports (stacks/__main__.py) from the resources' outputs."""
+        account = outputs["SubAccount"]
+        result: dict[str, Any] = {"platform": platform, "account_id": account["account_id"]}
+        if account.get("status") is not None:
+            result["account_status"] = account["status"]
+        if account.get("created_at") is not None:
+            result["account_created_at"] = account["created_at"]
+        if "AccountFeatures" in outputs:
+            result["features"] = outputs["AccountFeatures"]["features"]
+        if "SendingDomain" in outputs:
+            domain = outputs["SendingDomain"]
+            result["dns_records"] = domain["records"]
+            result["domains_verified"] = {domain["domain"]: domain["verified"]}
+        return result
+
+    def previews_clean(self, stacks: list[str]) -> dict[str, dict]:
+        """`pulumi preview --json` of each: its change summary (the engine's own word on the written state)."""
+        summaries = {}
+        for stack in stacks:
+            result = self.pulumi("preview", "--json", "--stack", stack)
+            summaries[stack] = json.loads(result.stdout).get("changeSummary", {})
+        return summaries
