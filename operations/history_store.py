@@ -230,8 +230,9 @@ class HistoryStore:
             else:
                 conn.executemany(statement, rows)
 
-    def _query(self, text: str, params: Sequence[Any]) -> list[RunEntry]:
-        """Entries of a SELECT of FIELDS; none when the store or its table does not exist yet."""
+    def _query(self, text: str, params: Sequence[Any], extra: int = 0) -> list:
+        """Entries of a SELECT of FIELDS (with `extra` columns after them: (entry, *extras) each);
+        none when the store or its table does not exist yet."""
         with self._connect(create=False) as conn:
             if conn is None:
                 return []
@@ -240,6 +241,8 @@ class HistoryStore:
             if version is None:
                 return []
             rows = self._rows(conn, text, params)
+        if extra:
+            return [(_entry(row[:-extra]), *row[-extra:]) for row in rows]
         return [_entry(row) for row in rows]
 
     def entries(self, stacks: Optional[Sequence[str]] = None, last: Optional[int] = None) -> list[RunEntry]:
@@ -254,28 +257,28 @@ class HistoryStore:
         return self._query(f"SELECT {', '.join(FIELDS)} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}",
                            params)
 
-    def latest_per_stack(self, stacks: Sequence[str], per_stack: int) -> dict[str, list[RunEntry]]:
-        """Each stack's newest `per_stack` entries, newest first: one query for the whole fleet."""
-        found: dict[str, list[RunEntry]] = {}
-        for entry in self._ranked(stacks, "stack", per_stack):
-            found.setdefault(entry.stack, []).append(entry)
-        return found
-
-    def latest_per_operation(self, stacks: Sequence[str]) -> dict[str, dict[str, RunEntry]]:
-        """Each stack's newest entry of each operation: one query for the whole fleet."""
-        found: dict[str, dict[str, RunEntry]] = {}
-        for entry in self._ranked(stacks, "stack, operation", 1):
-            found.setdefault(entry.stack, {})[entry.operation] = entry
-        return found
-
-    def _ranked(self, stacks: Sequence[str], partition: str, per_group: int) -> list[RunEntry]:
+    def latest(self, stacks: Sequence[str], per_stack: int) -> tuple[dict[str, list[RunEntry]],
+                                                                     dict[str, dict[str, RunEntry]]]:
+        """For the whole fleet in one query: each stack's newest `per_stack` entries (newest first),
+        and each stack's newest entry of each operation."""
+        recent: dict[str, list[RunEntry]] = {}
+        by_operation: dict[str, dict[str, RunEntry]] = {}
         if not stacks:
-            return []
+            return recent, by_operation
         clause, value = self._in("stack", stacks)
-        inner = (f"SELECT {', '.join(FIELDS)}, id, ROW_NUMBER() OVER (PARTITION BY {partition} "
-                 f"ORDER BY started_at DESC, id DESC) AS position FROM {TABLE} WHERE {clause}")
-        return self._query(f"SELECT {', '.join(FIELDS)} FROM ({inner}) AS ranked WHERE position <= ? "
-                           f"ORDER BY stack, started_at DESC, id DESC", [value, per_group])
+        order = "ORDER BY started_at DESC, id DESC"
+        inner = (f"SELECT {', '.join(FIELDS)}, ROW_NUMBER() OVER (PARTITION BY stack {order}) AS in_stack, "
+                 f"ROW_NUMBER() OVER (PARTITION BY stack, operation {order}) AS in_operation, id "
+                 f"FROM {TABLE} WHERE {clause}")
+        entries = self._query(f"SELECT {', '.join(FIELDS)}, in_stack, in_operation FROM ({inner}) AS ranked "
+                              f"WHERE in_stack <= ? OR in_operation = 1 ORDER BY stack, started_at DESC, id DESC",
+                              [value, per_stack], extra=2)
+        for entry, in_stack, in_operation in entries:
+            if in_stack <= per_stack:
+                recent.setdefault(entry.stack, []).append(entry)
+            if in_operation == 1:
+                by_operation.setdefault(entry.stack, {})[entry.operation] = entry
+        return recent, by_operation
 
 
 def _now() -> str:

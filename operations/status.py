@@ -80,7 +80,7 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
         notes.append(f"locks not shown: {exc}")
     store = store_for(env)
     try:
-        recent, latest = store.latest_per_stack(names, RUNS_SHOWN), store.latest_per_operation(names)
+        recent, latest = store.latest(names, RUNS_SHOWN)
     except HistoryError as exc:
         recent, latest = {}, {}
         notes.append(f"run history not shown: {exc}")

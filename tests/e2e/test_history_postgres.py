@@ -58,9 +58,10 @@ def test_two_first_runs_at_once_make_the_schema_once(database):
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     assert {TABLE, SCHEMA_TABLE} <= tables
     assert len(store.entries()) == 8
-    recent = store.latest_per_stack(["s1.prod", "t2.prod"], 5)
-    assert {k: [e.run_id for e in v] for k, v in recent.items()} == {"s1.prod": ["run-1"], "t2.prod": ["run-2"]}
-    assert store.latest_per_operation(["s3.prod"])["s3.prod"]["up"].changes == {"create": 3}
+    recent, latest = store.latest(["s1.prod", "t2.prod", "s3.prod"], 5)
+    assert {k: [e.run_id for e in v] for k, v in recent.items()} == {"s1.prod": ["run-1"], "t2.prod": ["run-2"],
+                                                                      "s3.prod": ["run-3"]}
+    assert latest["s3.prod"]["up"].changes == {"create": 3}
 
 
 def test_a_run_that_fails_to_record_leaves_nothing(database):

@@ -26,7 +26,7 @@ def entry(stack: str, when: str, operation: str = "up", **fields) -> RunEntry:
 
 def test_reading_creates_nothing_and_the_first_write_applies_the_migrations(tmp_path):
     s = store(tmp_path)
-    assert s.entries() == [] and s.latest_per_stack(["a"], 3) == {} and s.schema_version() is None
+    assert s.entries() == [] and s.latest(["a"], 3) == ({}, {}) and s.schema_version() is None
     assert not (tmp_path / "h").exists()
     s.record([entry("a.prod", "01")])
     assert s.schema_version() == SCHEMA_VERSION
@@ -70,13 +70,14 @@ def test_queries_newest_first_per_stack_and_per_operation(tmp_path):
         s.record([entry("a.prod", day), entry("b.prod", day, operation="drift" if day == "02" else "up")])
     assert [e.started_at[:10] for e in s.entries(["a.prod"])] == ["2026-11-03", "2026-11-02", "2026-11-01"]
     assert len(s.entries(last=4)) == 4 and s.entries([]) == []
-    recent = s.latest_per_stack(["a.prod", "b.prod", "gone.prod"], 2)
+    recent, latest = s.latest(["a.prod", "b.prod", "gone.prod"], 2)
     assert {k: [e.started_at[8:10] for e in v] for k, v in recent.items()} == {"a.prod": ["03", "02"],
                                                                                "b.prod": ["03", "02"]}
-    latest = s.latest_per_operation(["b.prod"])
     assert {op: e.started_at[8:10] for op, e in latest["b.prod"].items()} == {"up": "03", "drift": "02"}
+    recent, latest = s.latest(["b.prod"], 1)  # an older operation's newest entry comes too
+    assert len(recent["b.prod"]) == 1 and latest["b.prod"]["drift"].started_at[8:10] == "02"
     many = [f"s{i}.prod" for i in range(1500)]  # one parameter, whatever the fleet's size
-    assert s.latest_per_stack(many + ["a.prod"], 1)["a.prod"][0].started_at[8:10] == "03"
+    assert s.latest(many + ["a.prod"], 1)[0]["a.prod"][0].started_at[8:10] == "03"
 
 
 def test_record_fleet_report_one_entry_per_customer_masked(tmp_path, monkeypatch):
