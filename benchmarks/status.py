@@ -7,8 +7,8 @@ among them; a few stack files edited after their `up`, so they need one). Then, 
 - build: `email-partners status --output page.html` (the whole command, Python start included:
   wall time, and CPU time, which is what it takes on an idle machine), and in this process the read (state, locks, history, needs-up) and the render, against a
   baseline of the same run: reading and parsing the N checkpoints alone;
-- load: the page opened in Debian's Chromium until its table is drawn (and the page's own clock
-  from navigation to drawn), against a page of the same size that draws nothing (its data in a <pre>);
+- load: the page opened in Debian's Chromium until its table is drawn, as the driver sees it (and
+  by the page's own clock, from navigation to the first paint of the drawn table), against a page of the same size that draws nothing (its data in a <pre>);
 - vendor requests while building and loading (the emulator's log) and the browser's requests.
 Targets at N=1000: build_seconds <= 2, load_seconds <= 1, vendor_requests 0.
 """
@@ -144,13 +144,14 @@ def load_in_chromium(pages: dict[str, Path], repeat: int) -> dict[str, object]:
                     timings[name].append(time.monotonic() - started)
                     if name == "page":
                         rows = page.locator("#rows tr.row").count()
-                        drawn.append(float(page.evaluate("document.body.dataset.readyMs")) / 1000)
+                        page.wait_for_selector("body[data-painted-ms]", state="attached", timeout=60_000)
+                        drawn.append(float(page.evaluate("document.body.dataset.paintedMs")) / 1000)
                     page.close()
         finally:
             browser.close()
     own = {p.as_uri() for p in pages.values()}
     return {"load": {k: statistics.median(v) for k, v in timings.items()}, "rows_drawn": rows,
-            "drawn": statistics.median(drawn),
+            "painted": statistics.median(drawn),
             "other_requests": len([u for u in requests if u not in own])}
 
 
@@ -201,7 +202,7 @@ def main(argv: list[str]) -> int:
         figures["read_vs_raw_checkpoints"] = round(figures["read_seconds"] / figures["baseline_raw_checkpoints_seconds"], 2)
         loaded = load_in_chromium({"page": output, "blank": blank_twin(output, root / "blank.html")}, args.repeat)
         figures["load_seconds"] = round(loaded["load"]["page"], 3)
-        figures["drawn_seconds"] = round(loaded["drawn"], 3)
+        figures["painted_seconds"] = round(loaded["painted"], 3)
         figures["baseline_blank_load_seconds"] = round(loaded["load"]["blank"], 3)
         figures["load_vs_blank"] = round(figures["load_seconds"] / figures["baseline_blank_load_seconds"], 2)
         figures["rows_drawn"] = loaded["rows_drawn"]
@@ -217,7 +218,7 @@ def main(argv: list[str]) -> int:
           f"{args.repeat}; {figures['machine']}; load average {figures['load_before']} before, "
           f"{figures['load_after']} after")
     for key in ("build_seconds", "build_cpu_seconds", "read_seconds", "render_seconds", "baseline_raw_checkpoints_seconds",
-                "read_vs_raw_checkpoints", "page_mib", "load_seconds", "drawn_seconds", "baseline_blank_load_seconds", "load_vs_blank",
+                "read_vs_raw_checkpoints", "page_mib", "load_seconds", "painted_seconds", "baseline_blank_load_seconds", "load_vs_blank",
                 "rows_drawn", "vendor_requests", "browser_other_requests", "counts"):
         verdict = ""
         if key in TARGETS:

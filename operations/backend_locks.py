@@ -88,14 +88,18 @@ def _lock_blobs(backend: Backend) -> list[tuple[str, bytes]]:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise BackendError(f"the state backend {redacted(backend.url)} names table {table!r}, which is not a plain "
                            f"table name")
+    # The engine keeps the bucket's keys under the URL's path (postgres://host/db: "db/.pulumi/..."),
+    # as operations/backend_state.py reads them.
+    prefix = parts.path.strip("/") + "/" if parts.path.strip("/") else ""
     try:
         with psycopg.connect(urlunsplit(parts._replace(query=urlencode(query))),
                              connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            rows = conn.execute(sql.SQL("SELECT key, data->>'data' FROM {} WHERE key LIKE %s")
-                                .format(sql.Identifier(table)), (LOCKS + "%",)).fetchall()
+            conn.read_only = True
+            rows = conn.execute(sql.SQL("SELECT key, data->>'data' FROM {} WHERE starts_with(key, %s)")
+                                .format(sql.Identifier(table)), (prefix + LOCKS,)).fetchall()
     except psycopg.errors.UndefinedTable:
         return []
     except psycopg.Error as exc:
         raise BackendError(f"cannot read the locks in {redacted(backend.url)}: {' '.join(str(exc).split())[:300]}") \
             from None
-    return [(key, base64.b64decode(data or "")) for key, data in rows]
+    return [(key[len(prefix):], base64.b64decode(data or "")) for key, data in rows]

@@ -82,3 +82,41 @@ def test_no_password_in_messages(postgres_url):
     with pytest.raises(HistoryError) as raised:
         store.record([entry("a.prod", "run-1")])
     assert "sekrit-pw" not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_status_on_postgres_shows_a_lock_held_and_the_history_recorded(tmp_path, pulumi_bin, emulator, postgres_url):
+    """A real engine lock on the PostgreSQL backend, seen by `status` while an `up` holds it; the
+    finished run then in the history beside the engine's table."""
+    import json
+    import subprocess
+    import time
+
+    import requests
+
+    from ..conftest import Control
+    from .test_fleet import Fleet, new_partners, signupto_customer
+
+    control = Control(emulator.url)
+    vendor_env, _, _ = new_partners(control, "status-pg")
+    project = Fleet(tmp_path / "pg", pulumi_bin, postgres_url, vendor_env)
+    project.add("held.qa", signupto_customer("Status Held"))
+    control.fault("^/signupto/v1/account$", method="POST", latency_ms=5000)
+    try:
+        up = subprocess.Popen(project.command("up", "--yes"), env=project.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while requests.get(control.url + "/_control/faults", timeout=5).json()["faults"]:
+            assert time.monotonic() < deadline and up.poll() is None, "the up never reached the API"
+            time.sleep(0.2)
+        status = [*project.command()[:-1], "status", "--format", "json"]
+        during = json.loads(subprocess.run(status, env=project.env, capture_output=True, text=True, check=True).stdout)
+        assert up.wait(timeout=120) == 0, up.stdout.read()
+    finally:
+        control.clear_faults()
+    held = during["customers"][0]
+    assert held["lock"] and held["lock"]["pid"] and held["lock"]["since"] and "locked" in held["health"]
+    after = json.loads(subprocess.run(status, env=project.env, capture_output=True, text=True, check=True).stdout)
+    row = after["customers"][0]
+    assert row["lock"] is None and row["state"] == "recorded" and row["resources_in_state"] == 2
+    assert row["last_run"]["operation"] == "up" and row["last_run"]["result"] == "changes"
+    assert after["history_store"].startswith("postgres://") and "email_partners" not in after["backend"]

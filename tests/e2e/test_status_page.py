@@ -255,3 +255,18 @@ def test_served_page_is_built_on_each_load(status_fleet, chromium_browser):
         context.close()
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_check_drift_runs_the_sweep_first_and_records_it(status_fleet):
+    """Last in this file: it adds a run to the shared fleet's history."""
+    before = status_fleet.control.last_request_id()
+    checked = status_fleet.tool("status", "--check-drift", "--format", "json")
+    assert status_fleet.control.requests(since_id=before)  # the sweep read the vendors
+    page = json.loads(checked.stdout)
+    rows = {c["customer"]: c for c in page["customers"]}
+    assert rows["bakery"]["drift"]["checked_at"] > status_fleet.drift["started_at"]  # this sweep's, not the first
+    assert rows["bakery"]["health"] == ["drifted", "dns pending"]
+    drift_runs = {e["run_id"] for e in json.loads(status_fleet.tool("history", "--format", "json", "--last", "100")
+                                                  .stdout)["entries"] if e["operation"] == "drift"}
+    assert len(drift_runs) == 2
+    assert "fleet drift" in checked.stderr or "drift:" in checked.stderr  # the sweep's table, on stderr
