@@ -7,7 +7,8 @@ among them; a few stack files edited after their `up`, so they need one). Then, 
 - build: `email-partners status --output page.html` (the whole command, Python start included:
   wall time, and CPU time, which is what it takes on an idle machine), and in this process the read (state, locks, history, needs-up) and the render, against a
   baseline of the same run: reading and parsing the N checkpoints alone;
-- load: the page opened in Debian's Chromium until its table is drawn, as the driver sees it (and
+- load: the page opened in Debian's Chromium until its table is drawn (a page of 200 rows; the
+  counts, filter and sorting cover every customer), as the driver sees it (and
   by the page's own clock, from navigation to the first paint of the drawn table), against a page of the same size that draws nothing (its data in a <pre>);
 - vendor requests while building and loading (the emulator's log) and the browser's requests.
 Targets at N=1000: build_seconds <= 2, load_seconds <= 1, vendor_requests 0.
@@ -150,7 +151,7 @@ def load_in_chromium(pages: dict[str, Path], repeat: int) -> dict[str, object]:
         finally:
             browser.close()
     own = {p.as_uri() for p in pages.values()}
-    return {"load": {k: statistics.median(v) for k, v in timings.items()}, "rows_drawn": rows,
+    return {"load": {k: statistics.median(v) for k, v in timings.items()}, "rows_in_table": rows,
             "painted": statistics.median(drawn),
             "other_requests": len([u for u in requests if u not in own])}
 
@@ -205,7 +206,7 @@ def main(argv: list[str]) -> int:
         figures["painted_seconds"] = round(loaded["painted"], 3)
         figures["baseline_blank_load_seconds"] = round(loaded["load"]["blank"], 3)
         figures["load_vs_blank"] = round(figures["load_seconds"] / figures["baseline_blank_load_seconds"], 2)
-        figures["rows_drawn"] = loaded["rows_drawn"]
+        figures["rows_in_table"] = loaded["rows_in_table"]
         figures["browser_other_requests"] = loaded["other_requests"]
         figures["vendor_requests"] = emulator.requests_since(before)
         figures["load_after"] = load_average()
@@ -217,9 +218,10 @@ def main(argv: list[str]) -> int:
     print(f"status benchmark: {n} customers (+3 templates), {args.runs} fleet runs of history, medians of "
           f"{args.repeat}; {figures['machine']}; load average {figures['load_before']} before, "
           f"{figures['load_after']} after")
-    for key in ("build_seconds", "build_cpu_seconds", "read_seconds", "render_seconds", "baseline_raw_checkpoints_seconds",
-                "read_vs_raw_checkpoints", "page_mib", "load_seconds", "painted_seconds", "baseline_blank_load_seconds", "load_vs_blank",
-                "rows_drawn", "vendor_requests", "browser_other_requests", "counts"):
+    for key in ("build_seconds", "build_cpu_seconds", "read_seconds", "render_seconds",
+                "baseline_raw_checkpoints_seconds", "read_vs_raw_checkpoints", "page_mib", "load_seconds",
+                "painted_seconds", "baseline_blank_load_seconds", "load_vs_blank", "rows_in_table", "vendor_requests",
+                "browser_other_requests", "counts"):
         verdict = ""
         if key in TARGETS:
             met = figures[key] <= TARGETS[key]

@@ -230,6 +230,43 @@ def test_page_in_chromium_rows_counts_filter_copy(status_fleet, status_page, chr
         context.close()
 
 
+def test_a_large_fleet_is_shown_a_page_at_a_time_and_filtered_across_pages(chromium_browser, tmp_path):
+    """450 customers (made as data, no fleet needed): 200 rows at a time; the filter and the counts
+    search all of them."""
+    from operations.status_data import CustomerStatus, StatusPage, counts_of
+    from operations.status_page import render
+
+    customers = [CustomerStatus(stack=f"cust-{n:04d}.production", customer=f"cust-{n:04d}", platform="cakemail",
+                                environment="production", state="recorded", resources_in_state=3,
+                                health=["failed"] if n % 100 == 7 else ["healthy"]) for n in range(450)]
+    target = tmp_path / "large.html"
+    target.write_text(render(StatusPage(generated_at="2026-11-05T10:00:00+00:00", project="email-partners",
+                                        counts=counts_of(customers), customers=customers)))
+    page = chromium_browser.new_page()
+    try:
+        page.goto(target.as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        rows = page.locator("#rows tr.row")
+
+        def stacks() -> list[str]:
+            return rows.evaluate_all("rs => rs.map(r => r.dataset.stack)")
+        assert len(stacks()) == 200 and stacks()[0] == "cust-0000.production"
+        assert page.locator("#shown").inner_text() == "showing 1–200 of 450" and page.locator("#prev").is_disabled()
+        page.click("#next")
+        page.click("#next")
+        assert stacks()[-1] == "cust-0449.production" and len(stacks()) == 50 and page.locator("#next").is_disabled()
+        page.fill("#filter", "cust-0123")  # on the first page, found from the last
+        assert stacks() == ["cust-0123.production"]
+        page.fill("#filter", "")
+        page.click('#counts .count[data-tag="failed"]')
+        assert stacks() == [f"cust-{n:04d}.production" for n in (7, 107, 207, 307, 407)]
+        page.click('#counts .count[data-tag="failed"]')
+        page.select_option("#size", "0")
+        assert len(stacks()) == 450
+    finally:
+        page.close()
+
+
 def test_served_page_is_built_on_each_load(status_fleet, chromium_browser):
     import re
     import time
