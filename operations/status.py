@@ -127,7 +127,11 @@ def serve(build, port: int) -> None:
         def log_message(self, format: str, *args) -> None:  # noqa: A002 - the library's signature
             print(f"status: {self.address_string()} {format % args}", file=sys.stderr)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc} (choose another "
+                                   f"with --port, or --port 0 for any free one)") from None
     click.echo(f"serving the status page on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
     try:
         server.serve_forever()
@@ -161,14 +165,17 @@ def status(ctx, select: tuple[str, ...], environment: Optional[str], output: Opt
         run_drift_check(project_dir, stacks)
 
     def build() -> StatusPage:
-        # Each build reads the stack files again, so a served page follows edits too.
-        chosen = select_stacks(customer_stacks(project_dir), select, environment)
+        # Each served page reads the stack files again, so it follows edits too.
+        try:
+            chosen = select_stacks(customer_stacks(project_dir), select, environment)
+        except ProjectError as exc:
+            raise click.ClickException(str(exc)) from None
         return read_status(project_dir, chosen, os.environ, selection)
 
     if serve_:
         serve(build, port)
         return
-    page = build()
+    page = read_status(project_dir, stacks, os.environ, selection)
     text = page.model_dump_json(indent=2) + "\n" if format_ == "json" else render(page)
     target = output or ("status.html" if format_ == "html" else "-")
     if target == "-":
