@@ -132,9 +132,15 @@ def history_table(entries: list[RunEntry], title: str) -> Table:
         policy = ", ".join(f"{p.policy} ({p.enforcement})" for p in e.policy)
         table.add_row(e.started_at.replace("+00:00", "").replace("T", " "), escape(e.stack), e.operation, e.result,
                       changes_text(e.changes), escape(drift_summary(e)), escape(policy), f"{e.duration_seconds:.1f}s",
-                      escape(e.actor or ""), (e.git_commit or "")[:12] + ("-dirty" if (e.git_commit or "").endswith(
-                          "-dirty") else ""), escape(e.error or ""))
+                      escape(e.actor or ""), short_commit(e.git_commit), escape(e.error or ""))
     return table
+
+
+def short_commit(commit: Optional[str]) -> str:
+    """`0123456789ab` (and `-dirty` when it was)."""
+    if not commit:
+        return ""
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
 @click.command("history", help="The runs recorded per customer (every fleet operation and every review), newest "
