@@ -83,6 +83,10 @@ def _register() -> None:
     main.add_command(recover)
     from .retire import retire
     main.add_command(retire)
+    from .history import history
+    main.add_command(history)
+    from .status import status
+    main.add_command(status)
 
 
 _register()

@@ -165,9 +165,12 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
         provider = configured(item.kind, config, project)
         news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)})
         checked = provider.check(as_engine_passes(old.inputs), news)
-        if checked.failures:
+        # Provider settings (`cakemail:username`...) are the credentials' business, not the declaration's:
+        # the reads that use them say what is wrong with them.
+        refused = [f for f in checked.failures if ":" not in (f.property or "")]
+        if refused:
             found += [CodeDifference(resource=item.name, type=item.kind, op="update", field=f.property or None,
-                                     declared=f"refused at check: {f.reason}") for f in checked.failures]
+                                     declared=f"refused at check: {f.reason}") for f in refused]
             continue
         inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)})
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)

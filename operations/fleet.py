@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import click
 from rich.console import Console
 
-from . import automation
+from . import automation, history
 from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
 from .fleet_run import CustomerResult, run_customer
 from .project import CustomerStack, ProjectError, customer_stacks
@@ -163,6 +163,7 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
     print_report(report, console)
     if json_file:
         write_json(report, json_file)
+    history.record_fleet_report(report, ctx.project_dir)
     raise SystemExit(report.exit_status)
 
 

@@ -11,12 +11,14 @@ failed preview (a mandatory policy, an invalid declaration, missing or refused c
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from . import automation
+from . import automation, history
+from .fleet_report import now_utc
 from .project import ProjectError, load_stack, split_stack_name
 from .review_files import stack_file_changes
 from .review_plan import KINDS, Problem, StackReview, lowered_limits, removed_review, review_of, usage_dangers
@@ -109,13 +111,17 @@ def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, outp
     # Removed stacks first: the one danger no preview shows.
     reviews = [removed_review(r.name, split_stack_name(r.name)[0], r.platform, r.renamed_to, set(acknowledged))
                for r in removed]
+    durations, started_at = [0.0] * len(reviews), now_utc()
     for name in names:
         if sys.stderr.isatty():
             click.echo(f"previewing {name} ...", err=True)
+        started = time.monotonic()
         review = review_stack(name, project_dir, policy_pack, set(acknowledged), check_credentials)
         review.renamed_from = renamed_from.get(name)
         reviews.append(review)
+        durations.append(time.monotonic() - started)
     status = exit_status(reviews)
+    history.record_reviews(reviews, durations, status, started_at, project_dir)
     text = as_json(reviews, status) if format_ == "json" else markdown(reviews)
     if output:
         output.write_text(text)

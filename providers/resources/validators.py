@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from functools import lru_cache
 from typing import Optional
 
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -21,10 +22,16 @@ def email_address(value: Optional[str]) -> Optional[str]:
     return f"{local}@{domain.lower()}"
 
 
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    """Listing them walks the tz database on disk (~70 ms): once per process is enough."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def timezone_name(value: Optional[str]) -> Optional[str]:
     if value is None:  # optional fields: absence is checked by the model, not here
         return None
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValueError(f"{value!r} is not a tz database time zone (for example America/Montreal)")
     return value
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from .browser import chromium_browser, chromium_devtools  # noqa: F401 - the session's one browser (tests/e2e/browser.py)
 from .pulumi_cli import PulumiProject, engine_bin_dir
 
 

@@ -1,0 +1,135 @@
+"""What the run history records: one entry per customer per run, and who and what ran it.
+
+An entry is built from a fleet operation's result (`fleet_run.CustomerResult`, the engine path's and
+the drift sweep's alike) or from a `review` of one stack. Nothing secret gets in: drift values are
+masked by the run already (`[secret]`) and again here by field name, and any URL's password is
+cut from error text before it is stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from pydantic import BaseModel, Field
+
+from .fleet_run import CodeDifference, FieldDrift
+from .review_plan import masked
+
+# CI systems' variables naming who started the job, first found wins (after EMAIL_PARTNERS_ACTOR).
+ACTOR_VARIABLES = ("EMAIL_PARTNERS_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR",
+                   "BUILDKITE_BUILD_CREATOR", "CIRCLE_USERNAME", "BITBUCKET_STEP_TRIGGERER_UUID", "JENKINS_USER_ID")
+# The commit a CI job checked out, when git itself cannot say (a tarball, a shallow copy without .git).
+COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
+                    "BITBUCKET_COMMIT", "GIT_COMMIT")
+URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.I)
+
+
+class PolicyFinding(BaseModel):
+    policy: str
+    enforcement: str = Field(description="mandatory, advisory, ...")
+    resource: Optional[str] = None
+    message: str
+
+
+class RunEntry(BaseModel):
+    """One customer in one run. `started_at` is the run's start (ISO 8601, UTC): entries of one run
+    share it and their `run_id`."""
+
+    run_id: str
+    started_at: str
+    operation: str = Field(description="preview, up, refresh, drift, review")
+    stack: str
+    customer: str
+    platform: Optional[str] = None
+    environment: Optional[str] = None
+    result: str = Field(description="no changes, changes, drift, failed, not deployed; review: dangerous too")
+    changes: dict[str, int] = Field(default_factory=dict)
+    drift: list[FieldDrift] = Field(default_factory=list, description="the platform against the state")
+    differs_from_code: list[CodeDifference] = Field(default_factory=list,
+                                                    description="`fleet drift`: where the platform is not the code")
+    policy: list[PolicyFinding] = Field(default_factory=list)
+    duration_seconds: float = 0.0
+    error: Optional[str] = None
+    git_commit: Optional[str] = None
+    actor: Optional[str] = None
+    tool_version: Optional[str] = None
+    run_exit_status: Optional[int] = None
+
+
+def without_url_passwords(text: Optional[str]) -> Optional[str]:
+    """`postgres://team:s3cret@db/x` -> `postgres://team:***@db/x`."""
+    return URL_PASSWORD.sub(r"\g<head>***@", text) if text else text
+
+
+def masked_drift(drift: list[FieldDrift]) -> list[FieldDrift]:
+    """Drift values of secret-named fields as `[secret]`, whatever the run already did."""
+    shown = []
+    for d in drift:
+        name = (d.field or "").rsplit(".", 1)[-1]
+        shown.append(d.model_copy(update={"recorded": masked(name, d.recorded), "actual": masked(name, d.actual)}))
+    return shown
+
+
+def masked_differences(differences: list[CodeDifference]) -> list[CodeDifference]:
+    """The same for the code's differences from the platform."""
+    shown = []
+    for d in differences:
+        name = (d.field or "").rsplit(".", 1)[-1]
+        shown.append(d.model_copy(update={"declared": masked(name, d.declared), "actual": masked(name, d.actual)}))
+    return shown
+
+
+def actor(env: Mapping[str, str]) -> str:
+    """Who ran it: the CI variable naming the job's author, else the OS user."""
+    for variable in ACTOR_VARIABLES:
+        if env.get(variable):
+            return env[variable] if variable == "EMAIL_PARTNERS_ACTOR" else f"{env[variable]} (ci)"
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def git_commit(project_dir: Path, env: Mapping[str, str]) -> Optional[str]:
+    """The project's commit, `-dirty` when tracked files differ from it; else the CI job's commit."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_dir, capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=project_dir,
+                                    capture_output=True, text=True, timeout=10)
+            dirty = status.returncode == 0 and status.stdout.strip()
+            return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return next((env[v] for v in COMMIT_VARIABLES if env.get(v)), None)
+
+
+def tool_version() -> Optional[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("email-partner-iac")
+    except PackageNotFoundError:
+        return None
+
+
+def entry_of_result(result: Any, **run: Any) -> RunEntry:
+    """A fleet `CustomerResult`; policy findings when the result carries them."""
+    findings = [PolicyFinding.model_validate(_policy_dict(v)) for v in getattr(result, "policy_violations", None) or []]
+    return RunEntry(stack=result.stack, customer=result.customer, platform=result.platform,
+                    environment=result.environment, operation=result.operation, result=result.result,
+                    changes=dict(result.changes), drift=masked_drift(list(result.drift)),
+                    differs_from_code=masked_differences(list(result.differs_from_code or [])), policy=findings,
+                    duration_seconds=result.duration_seconds, error=without_url_passwords(result.error), **run)
+
+
+def _policy_dict(violation: Any) -> dict:
+    data = violation.model_dump() if hasattr(violation, "model_dump") else dict(violation)
+    return {"policy": data.get("policy") or data.get("policyName") or "?",
+            "enforcement": data.get("enforcement") or data.get("enforcementLevel") or "advisory",
+            "resource": data.get("resource"), "message": data.get("message") or ""}
