@@ -121,8 +121,8 @@ def test_status_data_from_recorded_state_and_history_without_vendor_requests(sta
     assert bakery["dns_pending"][0]["name"].endswith("._domainkey.news.status-bakery.example")
     assert set(bakery["health"]) == {"drifted", "dns pending"}
     assert rows["books"]["needs_up"] and rows["books"]["health"] == ["needs up"]
-    assert [(d["field"], d["recorded"], d["actual"]) for d in rows["books"]["needs_up"]] == [
-        ("features.list_limit", 250, 300)]
+    assert [(d["op"], d["field"], d["actual"], d["declared"]) for d in rows["books"]["needs_up"]] == [
+        ("update", "features.list_limit", 250, 300)]  # deployed 250, the stack file now says 300
     assert len(rows["cafe"]["dns_pending"]) == 3 and rows["cafe"]["health"] == ["dns pending"]
     florist = rows["florist"]
     assert florist["account_status"] == "suspended" and florist["health"] == ["healthy", "suspended"]
