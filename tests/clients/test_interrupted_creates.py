@@ -8,22 +8,27 @@ import time
 
 import pytest
 
+from providers.handlers.cakemail.sub_account import CakemailSubAccount
+from providers.handlers.ciirus.sub_account import CiirusSubAccount
+from providers.handlers.signupto.sub_account import SignupToSubAccount
 from providers.http import OutcomeUnknownError, RetryPolicy
-from providers.resources.common import creation_marker
-from providers.resources.sub_account.cakemail import CakemailSubAccount
-from providers.resources.sub_account.ciirus import CiirusSubAccount
-from providers.resources.sub_account.signupto import SignupToSubAccount
-from providers.settings import InvalidSetting, cakemail_settings
+from providers.platforms import describe
+from providers.platforms.settings import InvalidSetting, read_settings
+from providers.resources.markers import creation_marker
 
 TIMEOUT = "0.4"  # seconds: the emulator's latency below (1 s) outlasts it, so the answer comes too late
 MARKER = creation_marker("email-partners", "storm", "partners:SubAccount", "acme-account")
+
+
+def cakemail_settings(config):
+    return read_settings(describe("cakemail"), config)
 
 
 def cakemail(partner) -> tuple[CakemailSubAccount, object]:
     config = {"cakemail:apiUrl": partner["api_url"], "cakemail:username": partner["username"],
               "cakemail:password": partner["password"], "cakemail:timeoutSeconds": TIMEOUT}
     handler = CakemailSubAccount(config)
-    inputs = handler.Inputs.model_validate({"platform": "cakemail", "name": "Storm Bakery",
+    inputs = handler.Args.model_validate({"platform": "cakemail", "name": "Storm Bakery",
                                             "owner": {"email": "o@storm.example", "first_name": "O", "last_name": "S"}})
     return handler, inputs
 
@@ -32,7 +37,7 @@ def signupto(partner) -> tuple[SignupToSubAccount, object]:
     config = {"signupto:apiUrl": partner["api_url"], "signupto:partnerId": str(partner["partner_id"]),
               "signupto:partnerKey": partner["partner_key"], "signupto:timeoutSeconds": TIMEOUT}
     handler = SignupToSubAccount(config)
-    inputs = handler.Inputs.model_validate({"platform": "signupto", "name": "Storm Bakery",
+    inputs = handler.Args.model_validate({"platform": "signupto", "name": "Storm Bakery",
                                             "owner": {"email": "o@storm.example"}, "country": "GB"})
     return handler, inputs
 
@@ -42,7 +47,7 @@ def ciirus(user) -> tuple[CiirusSubAccount, object]:
               "ciirus:username": user["username"], "ciirus:password": user["password"],
               "ciirus:timeoutSeconds": TIMEOUT}
     handler = CiirusSubAccount(config)
-    inputs = handler.Inputs.model_validate({"platform": "ciirus", "initial": {
+    inputs = handler.Args.model_validate({"platform": "ciirus", "initial": {
         "sending_domain": "storm.example", "daily_send_limit": 100, "approved": False}})
     return handler, inputs
 
@@ -147,16 +152,16 @@ def test_a_cakemail_replacement_makes_a_new_account_and_deletes_only_the_old_one
     new_inputs = inputs.model_copy(update={"owner": inputs.owner.model_copy(update={"email": "new@storm.example"})})
     new_id, _ = handler.create(new_inputs, MARKER)
     assert new_id != old_id
-    handler.delete(old_id, old_outputs)
+    handler.delete(old_id, old_outputs.recorded())
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [new_id]
 
 
 def test_a_cakemail_account_taken_over_by_another_resource_is_not_deleted_by_the_old_one(cakemail_partner):
     handler, inputs = cakemail(cakemail_partner)
     account_id, outputs = handler.create(inputs, MARKER)
-    handler.delete(account_id, {**outputs, "creation_marker": "ep1-someone-else"})
+    handler.delete(account_id, {**outputs.recorded(), "creation_marker": "ep1-someone-else"})
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
-    handler.delete(account_id, outputs)
+    handler.delete(account_id, outputs.recorded())
     assert handler.client.accounts_named("Storm Bakery") == []
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
-from ...settings import cakemail_client
-from ..common import MARKER_KEY, PlatformHandler, within_window
-from ..validators import email_address, not_blank, timezone_name
+from ...resources.markers import MARKER_KEY, within_window
+from ...validators import email_address, not_blank, timezone_name
+from ..base import CannotAdopt, Gone
+from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
     from ...cakemail.client import CakemailClient
@@ -42,18 +43,19 @@ class Owner(BaseModel):
     _timezone = field_validator("timezone")(timezone_name)
 
 
-class CakemailSubAccountInputs(BaseModel):
+class CakemailSubAccountArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: Literal["cakemail"]
-    name: str = Field(max_length=255)
-    owner: Optional[Owner] = None
+    name: str = Field(max_length=255, description="the account's name, changeable later")
+    owner: Optional[Owner] = Field(None, description="the account's owner user")
     trial: StrictBool = False
     partner: StrictBool = False
     suspended: StrictBool = False
     # Take over this existing account instead of creating one (`pulumi import` does not work for
     # dynamic resources). Its owner is not readable through the API, so `owner` is optional then.
-    adopt_account_id: Optional[str] = None
+    adopt_account_id: Optional[str] = Field(None, description="take over this existing account instead of creating "
+                                                              "one (see `email-partners discover`)")
 
     _name = field_validator("name")(not_blank)
 
@@ -78,19 +80,17 @@ def _iso(timestamp: Optional[int]) -> Optional[str]:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat() if timestamp else None
 
 
-class CakemailSubAccount(PlatformHandler):
-    Inputs = CakemailSubAccountInputs
+class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
+    platform = "cakemail"
+    Args = CakemailSubAccountArgs
+    client: CakemailClient
     # Fields whose change the API cannot apply in place.
     replace_fields = frozenset({"platform", "owner"})
     # adopt_account_id only matters to the create: dropping it later changes nothing.
     compared_fields = ("platform", "name", "owner", "trial", "partner", "suspended")
 
-    @property
-    def client(self) -> CakemailClient:
-        return cakemail_client(self._config)
-
     @classmethod
-    def refuse_changes(cls, olds: Mapping[str, Any], new: CakemailSubAccountInputs) -> list[tuple[str, str]]:
+    def refuse_changes(cls, olds: Mapping[str, Any], new: CakemailSubAccountArgs) -> list[tuple[str, str]]:
         """An adopted account's owner is unknown to us and cannot be patched: a declared change to it
         would replace (delete) a live customer's account, so it is refused instead."""
         adopted = olds.get("adopt_account_id") if olds and olds.get("platform") == new.platform else None
@@ -107,7 +107,7 @@ class CakemailSubAccount(PlatformHandler):
                                                 f"{new.adopt_account_id}, declare it in another stack"))
         return refused
 
-    def create(self, inputs: CakemailSubAccountInputs, marker: Optional[str] = None) -> tuple[str, dict]:
+    def create(self, inputs: CakemailSubAccountArgs, marker: Optional[str]) -> tuple[str, SubAccountState]:
         # A replacement (new owner) is a new account: its marker differs from the old account's.
         from ...http import ApiError
 
@@ -146,7 +146,7 @@ class CakemailSubAccount(PlatformHandler):
                 recorded["suspended"] = False
         return account.id, self._outputs(recorded, account)
 
-    def _recognise(self, inputs: CakemailSubAccountInputs, marker: str) -> tuple[Optional[Account], set[str]]:
+    def _recognise(self, inputs: CakemailSubAccountArgs, marker: str) -> tuple[Optional[Account], set[str]]:
         """The account an interrupted create of this resource made, if any, and the ids of every
         account of that name (what a create must not mistake for its own after a lost answer).
 
@@ -166,7 +166,7 @@ class CakemailSubAccount(PlatformHandler):
         trial_matches = account.status not in ("trial", "active") or (account.status == "trial") == inputs.trial
         return (account if account.partner == inputs.partner and trial_matches else None), known
 
-    def _align(self, account: Account, inputs: CakemailSubAccountInputs) -> Account:
+    def _align(self, account: Account, inputs: CakemailSubAccountArgs) -> Account:
         """A taken-over account gets the declared name and flags (the owner was set by the same create)."""
         changes = {f: getattr(inputs, f) for f in ("trial", "partner")
                    if (account.partner if f == "partner" else account.status == "trial") != getattr(inputs, f)}
@@ -174,13 +174,13 @@ class CakemailSubAccount(PlatformHandler):
             changes["name"] = inputs.name
         return self.client.patch_account(account.id, PatchAccount(**changes)) if changes else account
 
-    def _adopt(self, inputs: CakemailSubAccountInputs) -> tuple[str, dict]:
+    def _adopt(self, inputs: CakemailSubAccountArgs) -> tuple[str, SubAccountState]:
         """Take over an existing account without writing to it: the declaration must match the live values
         (as `pulumi import` requires), so that adopting changes nothing and the next preview is clean."""
         account_id = inputs.adopt_account_id
         account = self.client.get_account(account_id)
         if account is None:
-            raise RuntimeError(f"cannot adopt cakemail account {account_id}: it does not exist, or it belongs to "
+            raise CannotAdopt(f"cannot adopt cakemail account {account_id}: it does not exist, or it belongs to "
                                f"another partner (the API answers the same for both). Nothing was created; check "
                                f"adopt_account_id.")
         live = {"name": account.name, "partner": account.partner, "suspended": account.suspended}
@@ -189,23 +189,23 @@ class CakemailSubAccount(PlatformHandler):
         declared = inputs.model_dump()
         differences = [f"{k}: declared {declared[k]!r}, live {v!r}" for k, v in live.items() if declared[k] != v]
         if differences:
-            raise RuntimeError(f"cannot adopt cakemail account {account_id}: the declaration differs from the live "
+            raise CannotAdopt(f"cannot adopt cakemail account {account_id}: the declaration differs from the live "
                                f"account ({'; '.join(differences)}). Declare the live values to adopt it (nothing was "
                                f"changed); change them afterwards in a reviewed update.")
         return account.id, self._outputs(declared, account)
 
-    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[dict]:
+    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[SubAccountState]:
         account = self.client.get_account_shared(account_id, reader="SubAccount")
         if account is None:
             return None
-        recorded = {k: olds.get(k) for k in (*CakemailSubAccountInputs.model_fields, MARKER_KEY)}
+        recorded = {k: olds.get(k) for k in (*CakemailSubAccountArgs.model_fields, MARKER_KEY)}
         # The owner's details are not readable back (only its user id): keep what was declared.
         recorded.update(name=account.name, partner=account.partner, suspended=account.suspended)
         if account.status in ("trial", "active"):
             recorded["trial"] = account.status == "trial"
         return self._outputs(recorded, account)
 
-    def update(self, account_id: str, olds: Mapping[str, Any], new: CakemailSubAccountInputs) -> dict:
+    def update(self, account_id: str, olds: Mapping[str, Any], new: CakemailSubAccountArgs) -> SubAccountState:
         changes = {f: getattr(new, f) for f in ("name", "trial", "partner") if olds.get(f) != getattr(new, f)}
         account: Optional[Account] = None
         if changes:
@@ -215,7 +215,7 @@ class CakemailSubAccount(PlatformHandler):
         if account is None:
             account = self.client.get_account(account_id)
             if account is None:
-                raise RuntimeError(f"cakemail account {account_id} no longer exists; run `pulumi refresh` to recreate it")
+                raise Gone(f"cakemail account {account_id} no longer exists; run `pulumi refresh` to recreate it")
         return self._outputs({**new.model_dump(), MARKER_KEY: olds.get(MARKER_KEY)}, account)
 
     def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
@@ -232,12 +232,7 @@ class CakemailSubAccount(PlatformHandler):
         self.client.delete_account(account_id)
 
     @staticmethod
-    def _outputs(inputs: dict, account: Account) -> dict:
-        return {
-            **inputs,
-            "account_id": account.id,
-            "status": account.status,
-            "created_at": _iso(account.created_on),
-            "owner_user_id": account.account_owner.user_id,
-            "lineage": account.lineage,
-        }
+    def _outputs(inputs: dict, account: Account) -> SubAccountState:
+        return SubAccountState(**inputs, account_id=account.id, status=account.status,
+                               created_at=_iso(account.created_on), owner_user_id=account.account_owner.user_id,
+                               lineage=account.lineage)

@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
 from ...cakemail.models import PatchAccount, UsageLimits
-from ...settings import cakemail_client
-from ..common import PlatformHandler
+from ..account_features import FeaturesHandler, features_args
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...cakemail.client import CakemailClient
 
 OWNED_BY_SUB_ACCOUNT = ("trial", "partner", "suspended", "name")
 
@@ -30,21 +32,15 @@ class CakemailFeatures(UsageLimits):
         return data
 
 
-class CakemailFeaturesInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    platform: Literal["cakemail"]
-    account_id: str
-    features: CakemailFeatures
-
-
-class CakemailAccountFeatures(PlatformHandler):
-    Inputs = CakemailFeaturesInputs
+class CakemailAccountFeatures(FeaturesHandler):
+    platform = "cakemail"
+    Args = features_args(platform, CakemailFeatures)
+    client: CakemailClient
 
     def remote(self, account_id: str) -> Optional[dict]:
-        account = cakemail_client(self._config).get_account_shared(account_id, reader="AccountFeatures")
+        """The account's usage_limits, as SubAccount's read of the same account in this pass got them."""
+        account = self.client.get_account_shared(account_id, reader="AccountFeatures")
         return None if account is None else dict(account.usage_limits)
 
     def apply(self, account_id: str, changes: dict[str, Any]) -> dict:
-        patch = PatchAccount(usage_limits=UsageLimits(**changes))
-        return dict(cakemail_client(self._config).patch_account(account_id, patch).usage_limits)
+        return dict(self.client.patch_account(account_id, PatchAccount(usage_limits=UsageLimits(**changes))).usage_limits)

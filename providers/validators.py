@@ -1,11 +1,15 @@
-"""Value checks shared by every platform's inputs, so the same mistake gets the same message."""
+"""Value checks shared by every platform's inputs, so the same mistake gets the same message, and the
+one reading of a pydantic validation error."""
 
 from __future__ import annotations
 
 import re
 import zoneinfo
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional
+
+from pydantic import ValidationError
 
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -72,3 +76,23 @@ def hostname(value: Optional[str]) -> Optional[str]:
         raise ValueError(f"{value!r} is not a valid hostname (labels of letters, digits and inner hyphens, "
                          f"separated by dots, for example mail.example.com)")
     return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One pydantic validation error, as this project words them (one helper for every model's errors)."""
+
+    loc: tuple
+    kind: str       # pydantic's error type: extra_forbidden, missing, value_error...
+    message: str    # pydantic's message, without its "Value error, " prefix
+    value: Any      # the refused input
+
+    @property
+    def path(self) -> str:
+        """`owner.email`: the dotted field, without pydantic's validator names."""
+        return ".".join(str(part) for part in self.loc if not str(part).startswith("function-"))
+
+
+def validation_problems(error: ValidationError) -> list[Problem]:
+    return [Problem(tuple(item["loc"]), item["type"], item["msg"].removeprefix("Value error, "), item.get("input"))
+            for item in error.errors()]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model, model_validator
 
-from ...settings import signupto_client
-from ..common import PlatformHandler
+from ...platforms.signupto import UNLIMITED
 from ...signupto.models import DEPENDENT_SWITCHES, LIMITS, NULLABLE_LIMITS, SWITCHES, CustomMailDomainType
+from ..account_features import FeaturesHandler, features_args
+from ..base import Refused
+
+if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
+    from ...signupto.client import SignupToClient
 
 # Switches are strict (no 0/1 for false/true); limits accept whole numbers (the engine sends floats).
 _fields: dict[str, Any] = {name: (Optional[StrictBool], None) for name in SWITCHES}
 _fields.update({name: (Optional[StrictBool], None) for name in DEPENDENT_SWITCHES})
 _fields.update({name: (Optional[int], Field(None, ge=1)) for name in LIMITS})
-# The API's "no limit" is null, which the engine cannot carry (it drops nulls): users write "unlimited".
-UNLIMITED = "unlimited"
 
 
 def _limit_or_unlimited(minimum: int):
@@ -50,31 +52,27 @@ class SignupToFeatures(_SignupToFeatureFields):
         return self
 
 
-class SignupToFeaturesInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    platform: Literal["signupto"]
-    account_id: str
-    features: SignupToFeatures
+def _as_declared(features: dict[str, Any]) -> dict[str, Any]:
+    """The API's null limits in the vocabulary users declare them with."""
+    return {k: (UNLIMITED if k in NULLABLE_LIMITS and v is None else v) for k, v in features.items()}
 
 
-class SignupToAccountFeatures(PlatformHandler):
-    Inputs = SignupToFeaturesInputs
+class SignupToAccountFeatures(FeaturesHandler):
+    platform = "signupto"
+    Args = features_args(platform, SignupToFeatures)
+    client: SignupToClient
 
     def remote(self, account_id: str) -> Optional[dict]:
-        features = signupto_client(self._config).get_features(account_id)
-        return None if features is None else _as_declared(features)
+        features = self.client.get_features(account_id)  # /accountFeatures: not part of the account's read
+        if features is None:
+            return None  # the company is gone (or no longer this partner's)
+        return _as_declared(features)
 
     def apply(self, account_id: str, changes: dict[str, Any]) -> dict:
         current = self.remote(account_id) or {}
         for child, parent in DEPENDENT_SWITCHES.items():
             if changes.get(child) and not changes.get(parent, current.get(parent)):
-                raise ValueError(f"features.{child}: requires {parent}, which is off on Sign-Up.to account "
-                                 f"{account_id}; declare {parent}: true as well")
+                raise Refused(f"features.{child}: requires {parent}, which is off on Sign-Up.to account "
+                              f"{account_id}; declare {parent}: true as well")
         sent = {k: (None if v == UNLIMITED else v) for k, v in changes.items()}
-        return _as_declared(signupto_client(self._config).update_features(account_id, sent))
-
-
-def _as_declared(features: dict[str, Any]) -> dict[str, Any]:
-    """The API's null limits in the vocabulary users declare them with."""
-    return {k: (UNLIMITED if k in NULLABLE_LIMITS and v is None else v) for k, v in features.items()}
+        return _as_declared(self.client.update_features(account_id, sent))

@@ -9,48 +9,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from ...ciirus.models import SubAccount
-from ...settings import ciirus_client
-from ..common import PlatformHandler
-from ..validators import hostname
+from ..sending_domain import SendingDomainArgs, SendingDomainHandler, SendingDomainState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
     from ...ciirus.client import CiirusClient
 
 
-class CiirusSendingDomainInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CiirusSendingDomainArgs(SendingDomainArgs):
     platform: Literal["ciirus"]
-    account_id: str
-    domain: str
-
-    _domain = field_validator("domain")(hostname)
 
 
-class CiirusSendingDomain(PlatformHandler):
-    Inputs = CiirusSendingDomainInputs
+class CiirusSendingDomain(SendingDomainHandler[CiirusSendingDomainArgs]):
+    platform = "ciirus"
+    Args = CiirusSendingDomainArgs
+    client: CiirusClient
     replace_fields = frozenset({"platform", "account_id"})
 
-    @property
-    def client(self) -> CiirusClient:
-        return ciirus_client(self._config)
-
-    def create(self, inputs: CiirusSendingDomainInputs) -> tuple[str, dict]:
+    def create(self, inputs: CiirusSendingDomainArgs, marker: Optional[str]) -> tuple[str, SendingDomainState]:
         account = self._set_domain(inputs.account_id, inputs.domain)
         return f"{account.subaccount_id}/sending-domain", self._state(inputs.model_dump(), account)
 
-    def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[dict]:
+    def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[SendingDomainState]:
         account = self.client.get_shared(reader="SendingDomain")
         if account is None or account.subaccount_id != olds.get("account_id"):
             return None
-        recorded = {k: olds.get(k) for k in CiirusSendingDomainInputs.model_fields}
+        recorded = {k: olds.get(k) for k in CiirusSendingDomainArgs.model_fields}
         recorded["domain"] = account.sending_domain
         return self._state(recorded, account)
 
-    def update(self, id_: str, olds: Mapping[str, Any], new: CiirusSendingDomainInputs) -> dict:
+    def update(self, id_: str, olds: Mapping[str, Any], new: CiirusSendingDomainArgs) -> SendingDomainState:
         return self._state(new.model_dump(), self._set_domain(new.account_id, new.domain))
 
     def delete(self, id_: str, olds: Mapping[str, Any]) -> None:
@@ -60,7 +48,7 @@ class CiirusSendingDomain(PlatformHandler):
         return self.client.update(account_id, sending_domain=domain)  # keeps daily_send_limit and approval
 
     @staticmethod
-    def _state(inputs: dict, account: SubAccount) -> dict:
+    def _state(inputs: dict, account: SubAccount) -> SendingDomainState:
         domain = account.sending_domain
         records = [
             {"name": domain, "type": "TXT", "value": account.dns_value, "purpose": "verification",
@@ -70,4 +58,4 @@ class CiirusSendingDomain(PlatformHandler):
             {"name": domain, "type": "TXT", "value": account.spf_value, "purpose": "spf",
              "validated": account.spf_validation_status},
         ]
-        return {**inputs, "records": records}
+        return SendingDomainState(**inputs, records=records)
