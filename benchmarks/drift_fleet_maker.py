@@ -137,9 +137,8 @@ class DriftFleet:
 
     def _write(self, stack: str, platform: str, n: int, tag: str) -> None:
         from operations.drift_read import as_engine_passes, configured, load_composition
+        from providers.resources.catalog import engine_props
         from providers.resources.common import PROVIDER_KEY
-        from providers.resources.sending_domain import sending_domain_props
-        from providers.resources.sub_account import sub_account_props
 
         template = self.templates[platform]
         customer = declaration(platform, n, tag)
@@ -163,10 +162,7 @@ class DriftFleet:
             props = dict(item.props)
             for key, (source, attribute) in item.links.items():
                 props[key] = made[source]["id"] if attribute == "id" else made[source]["outputs"].get(attribute)
-            if item.kind == "SubAccount":
-                props = sub_account_props(PROJECT, stack, item.name, **props)
-            elif item.kind == "SendingDomain":
-                props = sending_domain_props(**props)
+            props = engine_props(item.kind, PROJECT, stack, item.name, **props)
             provider = configured(item.kind, {**self._env_config(), **provider_config}, PROJECT)
             blob = {PROVIDER_KEY: record["inputs"][PROVIDER_KEY]}
             checked = provider.check({}, as_engine_passes({**props, **blob}))
