@@ -120,6 +120,17 @@ class PulumiProject:
         return [r for r in self.export()["deployment"].get("resources", []) if r["type"].endswith(type_suffix)]
 
 
+def platform_project(root: Path, bin_dir: Path, platform: str, partner: dict[str, Any]) -> PulumiProject:
+    """A project whose stack config holds a test partner's settings (tests/vendors), secrets as secrets."""
+    from ..vendors import stack_config
+
+    project = PulumiProject(root, bin_dir)
+    plain, secret = stack_config(platform, partner)
+    project.run("config", "set-all", *(a for k, v in plain.items() for a in ("--plaintext", f"{k}={v}")),
+                *(a for k, v in secret.items() for a in ("--secret", f"{k}={v}")))  # one run for them all
+    return project
+
+
 def steps_by_op(preview: dict) -> dict[str, list[str]]:
     """{op: ["SubAccount::name", ...]} from `pulumi preview --json` (type without its package)."""
     ops: dict[str, list[str]] = {}

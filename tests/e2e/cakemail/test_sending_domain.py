@@ -6,9 +6,9 @@ import copy
 import json
 import re
 
-from .pulumi_cli import steps_by_op
-from .test_review import tool
-from .test_cakemail_sub_account import ACME
+from ...vendors.cakemail import ACME
+from ..pulumi_cli import steps_by_op
+from ..test_review import tool
 
 
 def declare(project, *domains, **settings):
@@ -138,15 +138,6 @@ def test_destroy_removes_key_and_account(cakemail_project, cakemail_api):
     cakemail_project.up()
     cakemail_project.destroy()
     assert list(cakemail_api.iter_accounts()) == []
-
-
-def test_sending_domains_are_refused_on_signupto(signupto_project, control):
-    signupto_project.set_customer({"platform": "signupto", "account": {"name": "x", "owner": {"email": "a@b.example"}},
-                                   "sending_domains": [{"domain": "news.x.example"}]})
-    before = control.last_request_id()
-    result = signupto_project.preview(check=False)
-    assert result.returncode != 0 and "Sign-Up.to's API offers no sending domains" in result.output
-    assert control.requests(since_id=before) == []
 
 
 def test_selector_change_replaces_the_key_deleting_the_old_one_first(cakemail_project, cakemail_api):

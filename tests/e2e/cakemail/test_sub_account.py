@@ -1,4 +1,5 @@
-"""SubAccount on Cakemail through the real pulumi CLI against the emulator."""
+"""SubAccount on Cakemail through the real pulumi CLI against the emulator (what every platform
+does, e.g. bad input and a deletion behind the tool's back: tests/e2e/test_every_platform.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,10 @@ import hashlib
 import re
 import sqlite3
 
-import pytest
-
 from providers.cakemail.models import PatchAccount
 
-from .pulumi_cli import resource_summary, steps_by_op
-
-ACME = {
-    "platform": "cakemail",
-    "account": {
-        "name": "Acme Corp",
-        "owner": {"email": "ops@acme.example", "first_name": "Ada", "last_name": "Lovelace",
-                  "language": "en_US", "timezone": "America/Montreal"},
-        "trial": False,
-        "partner": False,
-        "suspended": False,
-    },
-}
+from ...vendors.cakemail import ACME, declare
+from ..pulumi_cli import resource_summary, steps_by_op
 
 
 def leaked_tokens(emulator, *texts: str) -> list[str]:
@@ -35,13 +23,6 @@ def leaked_tokens(emulator, *texts: str) -> list[str]:
     assert issued, "the emulator issued no token: the test would prove nothing"
     candidates = {m for text in texts for m in re.findall(r"[A-Za-z0-9_\-]{32,}", text)}
     return [c for c in candidates if hashlib.sha256(c.encode()).hexdigest() in issued]
-
-
-def declare(project, **account_changes):
-    customer = copy.deepcopy(ACME)
-    customer["account"].update(account_changes)
-    project.set_customer(customer)
-    return customer
 
 
 def test_create_then_noop_preview_makes_no_request(cakemail_project, cakemail_api, control):
@@ -121,54 +102,12 @@ def test_out_of_band_rename_is_reported_and_reverted(cakemail_project, cakemail_
     cakemail_project.preview("--expect-no-changes")
 
 
-def test_out_of_band_delete_is_dropped_by_refresh_and_recreated(cakemail_project, cakemail_api):
-    declare(cakemail_project)
-    cakemail_project.up()
-    old_id = cakemail_project.outputs()["account_id"]
-
-    cakemail_api.delete_account(old_id)
-    refresh = cakemail_project.refresh()
-    assert "deleted" in refresh.output.lower()
-    assert cakemail_project.resources(":SubAccount") == []
-
-    cakemail_project.up()
-    new_id = cakemail_project.outputs()["account_id"]
-    assert new_id != old_id
-    assert [a.id for a in cakemail_api.iter_accounts()] == [new_id]
-
-
 def test_destroy_leaves_nothing_behind(cakemail_project, cakemail_api):
     declare(cakemail_project, suspended=True, protect=False)
     cakemail_project.up()
     assert len(list(cakemail_api.iter_accounts())) == 1
     cakemail_project.destroy()
     assert list(cakemail_api.iter_accounts()) == []
-
-
-@pytest.mark.parametrize("customer_change, field, reason", [
-    ({"name": ""}, "name", "empty"),
-    ({"owner": {**ACME["account"]["owner"], "email": "not-an-email"}}, "owner.email", "not a valid email"),
-    ({"owner": {**ACME["account"]["owner"], "timezone": "Mars/Olympus"}}, "owner.timezone", "time zone"),
-    ({"colour": "blue"}, "colour", "unknown setting"),
-])
-def test_bad_input_fails_at_preview_without_api_calls(cakemail_project, control, customer_change, field, reason):
-    declare(cakemail_project, **customer_change)
-    before = control.last_request_id()
-    result = cakemail_project.preview(check=False)
-    assert result.returncode != 0
-    assert field in result.output and reason in result.output, result.output
-    assert control.requests(since_id=before) == []
-
-
-def test_unknown_platform_fails_at_preview(cakemail_project, control):
-    customer = copy.deepcopy(ACME)
-    customer["platform"] = "mailchimp"
-    cakemail_project.set_customer(customer)
-    before = control.last_request_id()
-    result = cakemail_project.preview(check=False)
-    assert result.returncode != 0
-    assert "platform" in result.output and "cakemail" in result.output, result.output
-    assert control.requests(since_id=before) == []
 
 
 def test_retries_through_503_and_429_create_exactly_one_account(cakemail_project, cakemail_api, control):
