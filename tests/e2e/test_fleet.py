@@ -28,6 +28,7 @@ from providers.http import RetryPolicy
 
 from ..conftest import Control
 from ..processes import kill_session
+from ..vendors import fleet_partners, vendor
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
@@ -122,20 +123,13 @@ def ciirus_customer(domain: str) -> dict:
 
 def new_partners(control: Control, tag: str) -> tuple[dict, dict, dict]:
     """Fresh Cakemail and Sign-Up.to partners (shared by their customers through the environment)."""
-    cakemail = {"username": f"fleet-{tag}-{os.getpid()}@e2e.example", "password": f"fleet-{tag}-Secr3t!"}
-    control.post("/cakemail/partners", cakemail)
-    signupto = control.post("/signupto/partners", {})
-    env = {"CAKEMAIL_API_URL": control.url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
-           "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": control.url + "/signupto",
-           "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]), "SIGNUPTO_PARTNER_KEY": signupto["partner_key"],
-           "CIIRUS_API_URL": control.url + "/ciirus"}
-    return env, cakemail, signupto
+    partners = fleet_partners(control, tag)
+    return partners.env, partners.of["cakemail"], partners.of["signupto"]
 
 
 def ciirus_user(control: Control, name: str) -> dict:
-    user = {"username": f"{name}-{os.getpid()}", "password": f"{name}-ciirus-pw!"}
-    control.post("/ciirus/users", user)
-    return user
+    """A Ciirus API user of its own (one sub-account each): its stack carries the login."""
+    return vendor("ciirus").partner(control, name)
 
 
 @pytest.fixture(scope="module")
