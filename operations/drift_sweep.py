@@ -26,7 +26,7 @@ from typing import Optional, Sequence
 from rich.console import Console
 
 from providers.http import ApiError
-from providers.platforms import describe
+from providers.platforms import describe as describe_platform  # this module's describe() words a drift
 from providers.platforms.clients import shared_client
 from providers.platforms.settings import InvalidSetting, MissingCredentials
 
@@ -147,7 +147,7 @@ class Sweep:
                 with self._lock:
                     self._decrypted += 1
                     self._decrypt_seconds += time.monotonic() - began
-            platform = describe(group.identity.platform)
+            platform = describe_platform(group.identity.platform)
             client = shared_client(platform.name, config)
         except (CredentialsError, MissingCredentials, InvalidSetting, ValueError, KeyError) as exc:
             return [self._done(self._result(s, "failed", error=str(exc)), display) for s in group.stacks]
