@@ -32,7 +32,7 @@ from typing import Any, Optional
 
 import yaml
 
-from tests.vendors import fleet_partners  # the tests' partner set-up (its docstring says why)
+from tests.vendors import fleet_partners, without_platform_settings  # the tests' partner set-up (its docstring says why)
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "email-partners"
@@ -71,7 +71,7 @@ class DriftFleet:
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         self.use_program()
         self.vendor_env = fleet_partners(control, "drift").env
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=(root / "state").as_uri(),
                    PULUMI_CONFIG_PASSPHRASE=passphrase, PULUMI_SKIP_UPDATE_CHECK="true",

@@ -41,7 +41,7 @@ import requests
 import yaml
 
 from tests.processes import kill_session
-from tests.vendors import fleet_partners, vendor  # the tests' partner set-up (its docstring says why)
+from tests.vendors import fleet_partners, vendor, without_platform_settings  # the tests' partner set-up (its docstring says why)
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "benchmark-passphrase"
@@ -103,7 +103,7 @@ class Project:
                 if src.is_file():
                     shutil.copy(src, root / src.name)
         self.stack_dir = root / main_dir if main_dir else root
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{engine_bin()}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",

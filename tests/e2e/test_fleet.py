@@ -28,7 +28,7 @@ from providers.http import RetryPolicy
 
 from ..conftest import Control
 from ..processes import kill_session
-from ..vendors import fleet_partners, vendor
+from ..vendors import fleet_partners, vendor, without_platform_settings
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
@@ -45,7 +45,7 @@ class Fleet:
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         for src in (REPO / "stacks").glob("*.py"):
             shutil.copy(src, root / "stacks" / src.name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",

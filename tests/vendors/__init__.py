@@ -19,7 +19,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Protocol, cast
+from typing import Any, Callable, Mapping, Protocol, cast
 
 from providers.platforms import describe, names
 from providers.platforms.settings import ProviderSetting, provider_settings
@@ -40,12 +40,14 @@ class TestVendor(Protocol):
 
     PLATFORM: str
     CUSTOMER: dict[str, Any]                    # the sample customer declaration
+    CHANGED: dict[str, Any]                     # CUSTOMER with a change the platform makes in place
     BAD_INPUT: list["BadInput"]                 # declarations refused at preview, with what the refusal says
     partner: Callable[[ControlApi, str], dict[str, Any]]  # (control, tag) -> a fresh partner's settings
     client: Callable[[dict[str, Any]], Any]     # the tests' own view of the remote side, as that partner
     account_ids: Callable[[Any], list[str]]     # the accounts that partner's API lists (the customer's)
     remove_account: Callable[[Any, ControlApi, str], None]  # delete it behind the tool's back
     assert_declared: Callable[[Any, str], None]  # the remote account holds CUSTOMER's values
+    leaked: Callable[..., list[str]]            # (partner, emulator, *texts) -> its credentials found in them
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ def serial(tag: str) -> str:
 
 def _settings(platform: str, partner: dict[str, Any]) -> list[tuple[ProviderSetting, str]]:
     return [(s, str(partner[s.name])) for s in provider_settings(describe(platform)) if s.name in partner]
+
+
+def without_platform_settings(environ: Mapping[str, str], *prefixes: str) -> dict[str, str]:
+    """`environ` less every platform's settings (CAKEMAIL_..., one prefix per registered platform) and
+    `prefixes`: a run sees only the partners its test gives it, never the developer's own."""
+    dropped = (*(f"{name.upper()}_" for name in names()), *prefixes)
+    return {k: v for k, v in environ.items() if not k.startswith(dropped)}
 
 
 def stack_config(platform: str, partner: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
