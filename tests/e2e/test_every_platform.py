@@ -4,6 +4,9 @@ customer from tests/vendors/<name>.py. What only one vendor does is in tests/e2e
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 import yaml
 
@@ -89,3 +92,28 @@ def test_an_account_deleted_behind_the_tools_back_is_dropped_by_refresh_and_recr
         assert new_id != old_id
     test_vendor.assert_declared(api, new_id)
     assert test_vendor.account_ids(api) == [new_id]
+
+
+@pytest.mark.parametrize("platform", names())
+def test_no_credential_in_state_logs_or_preview(platform, tmp_path, pulumi_bin, control, emulator):
+    test_vendor = vendor(platform)
+    partner = test_vendor.partner(control, platform)
+    project = platform_project(tmp_path / "project", pulumi_bin, platform, partner)
+    project.set_customer(test_vendor.CUSTOMER)
+    up = project.up()
+    project.set_customer(test_vendor.CHANGED)
+    preview = project.preview("--diff")
+    refresh = project.refresh("--diff")
+    export = project.export()
+    state_files = "".join(p.read_text(errors="replace") for p in (project.root / "state").rglob("*") if p.is_file())
+    logs = "".join(p.read_text(errors="replace") for p in (project.root / "home").rglob("*.log*") if p.is_file())
+    texts = (up.output, preview.output, refresh.output, json.dumps(export), state_files, logs)
+    assert test_vendor.leaked(partner, emulator, *texts) == []
+
+    # The provider objects pickled into state carry no credential either (decrypted, then unpickled bytes).
+    decrypted = project.run("stack", "export", "--show-secrets").json()
+    blobs = [r["outputs"]["__provider"] for r in decrypted["deployment"]["resources"] if "__provider" in r.get("outputs", {})]
+    assert blobs
+    for blob in blobs:
+        raw = base64.b64decode(blob if isinstance(blob, str) else json.loads(blob["plaintext"]))
+        assert test_vendor.leaked(partner, emulator, raw.decode("latin-1")) == []

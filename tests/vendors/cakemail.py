@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
+import sqlite3
 from typing import Any
 
 from providers.cakemail import CakemailClient
@@ -34,6 +37,9 @@ def customer(**account_changes: Any) -> dict[str, Any]:
 
 def with_features(features: dict[str, Any]) -> dict[str, Any]:
     return {**copy.deepcopy(ACME), "features": features}
+
+
+CHANGED = customer(name="Acme Two")  # an update in place: its preview shows a diff
 
 
 BAD_INPUT = [
@@ -87,3 +93,18 @@ def declare(project, **account_changes: Any) -> dict[str, Any]:
     declared = customer(**account_changes)
     project.set_customer(declared)
     return declared
+
+
+def leaked_tokens(emulator, *texts: str) -> list[str]:
+    """Token-shaped strings in `texts` that the emulator really issued (it stores only their sha256)."""
+    with sqlite3.connect(emulator.db_path) as db:
+        issued = {row[0] for row in db.execute("SELECT token_hash FROM cakemail_tokens")}
+    assert issued, "the emulator issued no token: the test would prove nothing"
+    candidates = {m for text in texts for m in re.findall(r"[A-Za-z0-9_\-]{32,}", text)}
+    return [c for c in candidates if hashlib.sha256(c.encode()).hexdigest() in issued]
+
+
+def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
+    """The partner's password, a bearer header, or a token the emulator issued, wherever in `texts`."""
+    found = [c for c in (partner["password"], "Bearer") if any(c in text for text in texts)]
+    return found + leaked_tokens(emulator, *texts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
@@ -34,6 +35,9 @@ def declare(project, account=None, features=None, domain=None, **domain_settings
     declared = customer(account, features, domain, **domain_settings)
     project.set_customer(declared)
     return declared
+
+
+CHANGED = customer(features={"daily_send_limit": 900, "approved": True})  # an update in place
 
 
 BAD_INPUT = [
@@ -81,3 +85,9 @@ def assert_declared(api: CiirusClient, account_id: str) -> None:
     remote = api.get()
     assert remote is not None and remote.subaccount_id == account_id
     assert (remote.sending_domain, remote.daily_send_limit, remote.approved) == ("mail.shop.example", 500, True)
+
+
+def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
+    """The API user's password, or its basic credentials as sent, wherever in `texts`."""
+    basic = base64.b64encode(f"{partner['username']}:{partner['password']}".encode()).decode()
+    return [c for c in (partner["password"], basic) if any(c in text for text in texts)]

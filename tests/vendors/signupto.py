@@ -39,6 +39,9 @@ def declare(project, account=None, features=None, drop_features=False) -> dict[s
     return declared
 
 
+CHANGED = customer(features={**BAKERY["features"], "list_limit": 400})  # an update in place
+
+
 BAD_INPUT = [BadInput(id_, customer(features=features), expected) for id_, features, expected in [
     ("feature-name", {"enablesmss": True}, ("features.enablesmss", "supported: enableanalyse")),
     ("limit-below-one", {"list_limit": 0}, ("features.list_limit", "greater than or equal to 1")),
@@ -79,3 +82,8 @@ def assert_declared(api: SignupToClient, account_id: str) -> None:
     assert (account.name, account.contactemail, account.country) == ("Bakery Ltd", "ops@bakery.example", "GB")
     remote = api.get_features(account_id)
     assert {k: remote[k] for k in BAKERY["features"]} == BAKERY["features"]
+
+
+def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
+    """The partner key, or the scheme of its signed header, wherever in `texts`."""
+    return [c for c in (partner["partner_key"], "SuTPartner") if any(c in text for text in texts)]
