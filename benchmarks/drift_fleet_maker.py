@@ -32,6 +32,8 @@ from typing import Any, Optional
 
 import yaml
 
+from tests.vendors import fleet_partners, without_platform_settings  # the tests' partner set-up (its docstring says why)
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "email-partners"
 PLATFORMS = ("cakemail", "signupto", "ciirus")
@@ -68,14 +70,8 @@ class DriftFleet:
         (root / "state").mkdir()
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         self.use_program()
-        cakemail = {"username": f"drift-{os.getpid()}-{id(self)}@partner.example", "password": "drift-Secr3t!"}
-        control.post("/cakemail/partners", cakemail)
-        signupto = control.post("/signupto/partners", {})
-        self.vendor_env = {"CAKEMAIL_API_URL": emulator_url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
-                           "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": emulator_url + "/signupto",
-                           "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]),
-                           "SIGNUPTO_PARTNER_KEY": signupto["partner_key"], "CIIRUS_API_URL": emulator_url + "/ciirus"}
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        self.vendor_env = fleet_partners(control, "drift").env
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=(root / "state").as_uri(),
                    PULUMI_CONFIG_PASSPHRASE=passphrase, PULUMI_SKIP_UPDATE_CHECK="true",
@@ -137,9 +133,8 @@ class DriftFleet:
 
     def _write(self, stack: str, platform: str, n: int, tag: str) -> None:
         from operations.drift_read import as_engine_passes, configured, load_composition
+        from providers.resources.catalog import engine_props
         from providers.resources.common import PROVIDER_KEY
-        from providers.resources.sending_domain import sending_domain_props
-        from providers.resources.sub_account import sub_account_props
 
         template = self.templates[platform]
         customer = declaration(platform, n, tag)
@@ -163,10 +158,7 @@ class DriftFleet:
             props = dict(item.props)
             for key, (source, attribute) in item.links.items():
                 props[key] = made[source]["id"] if attribute == "id" else made[source]["outputs"].get(attribute)
-            if item.kind == "SubAccount":
-                props = sub_account_props(PROJECT, stack, item.name, **props)
-            elif item.kind == "SendingDomain":
-                props = sending_domain_props(**props)
+            props = engine_props(item.kind, PROJECT, stack, item.name, **props)
             provider = configured(item.kind, {**self._env_config(), **provider_config}, PROJECT)
             blob = {PROVIDER_KEY: record["inputs"][PROVIDER_KEY]}
             checked = provider.check({}, as_engine_passes({**props, **blob}))
@@ -201,11 +193,11 @@ class DriftFleet:
         self.platform_of[stack] = platform
 
     def _env_config(self) -> dict[str, str]:
-        keys = {"CAKEMAIL_API_URL": "cakemail:apiUrl", "CAKEMAIL_USERNAME": "cakemail:username",
-                "CAKEMAIL_PASSWORD": "cakemail:password", "SIGNUPTO_API_URL": "signupto:apiUrl",
-                "SIGNUPTO_PARTNER_ID": "signupto:partnerId", "SIGNUPTO_PARTNER_KEY": "signupto:partnerKey",
-                "CIIRUS_API_URL": "ciirus:apiUrl"}
-        return {key: self.vendor_env[var] for var, key in keys.items()}
+        from providers.platforms import described
+        from providers.platforms.settings import provider_settings
+
+        return {s.config_key: self.vendor_env[s.env_var] for platform in described()
+                for s in provider_settings(platform) if s.env_var in self.vendor_env}
 
     @staticmethod
     def _stack_outputs(platform: str, outputs: dict[str, dict]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ import requests
 import yaml
 
 from tests.processes import kill_session
+from tests.vendors import fleet_partners, vendor, without_platform_settings  # the tests' partner set-up (its docstring says why)
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "benchmark-passphrase"
@@ -102,7 +103,7 @@ class Project:
                 if src.is_file():
                     shutil.copy(src, root / src.name)
         self.stack_dir = root / main_dir if main_dir else root
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{engine_bin()}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",
@@ -211,8 +212,7 @@ def customer_project(root: Path, tag: str, n: int, backend: str, emulator: Emula
         declaration = customer(i, tag)
         secrets = None
         if declaration["platform"] == "ciirus":  # one API user per Ciirus sub-account: credentials per stack
-            user = {"username": f"bench-{tag}{i:02d}-{os.getpid()}", "password": f"bench-{tag}{i:02d}-pw!"}
-            emulator.post("/ciirus/users", user)
+            user = vendor("ciirus").partner(emulator, f"bench-{tag}{i:02d}")
             secrets = {"ciirus:username": user["username"], "ciirus:password": user["password"]}
         project.add(f"{tag}{i:02d}-{declaration['platform']}.bench", {"email-partners:customer": declaration}, secrets)
     return project
@@ -268,13 +268,7 @@ def main(argv: list[str]) -> int:
         print(f"  {label}: {value}", file=sys.stderr, flush=True)
 
     try:
-        cakemail = {"username": "bench@partner.example", "password": "bench-Secr3t!"}
-        emulator.post("/cakemail/partners", cakemail)
-        signupto = emulator.post("/signupto/partners", {})
-        vendor_env = {"CAKEMAIL_API_URL": emulator.url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
-                      "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": emulator.url + "/signupto",
-                      "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]), "SIGNUPTO_PARTNER_KEY": signupto["partner_key"],
-                      "CIIRUS_API_URL": emulator.url + "/ciirus"}
+        vendor_env = fleet_partners(emulator, "bench").env
         emulator.post("/faults", {"path": "^/(cakemail|signupto|ciirus)/", "latency_ms": args.latency_ms,
                                   "count": 10_000_000})
         (root / "state-a").mkdir()

@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
+# A fleet run serves engine events over gRPC in this process (the Automation API) while other threads
+# start `pulumi` processes, which exec at once: gRPC's fork handlers have nothing to do there, so they
+# are off (a precaution against fork-time stalls). Set when this module loads, before grpc is imported
+# (the SDK is imported where used; operations/cli.py imports this module first).
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 # Variables that make the engine log at a level where it prints decrypted provider configuration.
 DEBUG_VARIABLES = ("PULUMI_DEBUG_COMMANDS", "PULUMI_DEBUG_GRPC", "TF_LOG")
 # The DIY backend loads stacks for `pulumi stack ls` with this many workers (engine default 10).

@@ -1,14 +1,4 @@
-"""`email-partners`: operations on many customer stacks. Each subcommand lives in its own module.
-
-Exit statuses (every subcommand):
-
-\b
-  0  success: nothing dangerous, no drift
-  1  an operation failed (a preview, an update, a stack of the fleet)
-  2  bad usage or bad input (unknown stack or environment, invalid file): nothing was changed
-  3  `review`: a dangerous change is planned without its acknowledgement
-  4  `fleet drift`: drift was found
-"""
+"""`email-partners`: operations on many customer stacks. Each subcommand lives in its own module."""
 
 from __future__ import annotations
 
@@ -17,42 +7,57 @@ from typing import Optional
 
 import click
 
-from .automation import EngineSetupError
+from .automation import EngineError, EngineSetupError
+from .check_credentials import check_credentials_command
+from .clone import clone
+from .context import Context
+from .discover import discover
+from .dns import dns
+from .environments import EnvironmentError_
+from .exit_status import MEANINGS, ExitStatus
+from .fleet import fleet
+from .fleet_merge import report
+from .history import history
+from .new import new
 from .orphans import ending_orphans
-from .project import ProjectError, find_project_dir
+from .project import ProjectError
+from .recover import recover
+from .retire import Refused, retire
+from .review import review
+from .status import status
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DANGEROUS, EXIT_DRIFT = 0, 1, 2, 3, 4
+# The tool's typed errors, and the exit status each means: the one place they are mapped (subcommands
+# raise them, or return an ExitStatus). An engine that cannot start at all (no engine, no state
+# backend) is bad set-up, said in one message that names what to set, not a traceback.
+ERROR_STATUS: tuple[tuple[type[Exception], ExitStatus], ...] = (
+    (EngineSetupError, ExitStatus.USAGE),
+    (ProjectError, ExitStatus.USAGE),
+    (EnvironmentError_, ExitStatus.USAGE),
+    (Refused, ExitStatus.USAGE),
+    (EngineError, ExitStatus.FAILED),
+)
 
-
-class Context:
-    """What every subcommand gets: the project directory."""
-
-    def __init__(self, project_dir: Optional[Path]):
-        self._project_dir = project_dir
-
-    @property
-    def project_dir(self) -> Path:
-        try:
-            return self._project_dir or find_project_dir()
-        except ProjectError as exc:
-            raise click.UsageError(str(exc)) from None
+HELP = __doc__ + "\n\nExit statuses (every subcommand):\n\n\b\n" + "\n".join(
+    f"  {status:d}  {meaning}" for status, meaning in MEANINGS.items())
 
 
 class _Group(click.Group):
-    """Every subcommand: an engine that cannot start (no engine, no state backend) is bad set-up,
-    said in one message that names what to set (exit 2), not a traceback or the engine's words;
-    and no engine process outlives the subcommand (operations/orphans.py)."""
+    """Every subcommand: its typed errors become `error: <message>` and their exit status, its
+    returned ExitStatus the process's; and no engine process outlives it (operations/orphans.py)."""
 
     def invoke(self, ctx: click.Context):
         try:
             with ending_orphans():
-                return super().invoke(ctx)
-        except EngineSetupError as exc:
+                result = super().invoke(ctx)
+        except tuple(kind for kind, _ in ERROR_STATUS) as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(next(status for kind, status in ERROR_STATUS if isinstance(exc, kind)))
+        if isinstance(result, ExitStatus):
+            ctx.exit(result)
+        return result
 
 
-@click.group(cls=_Group, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), envvar="EMAIL_PARTNERS_PROJECT_DIR",
               help="The Pulumi project (default: the nearest directory with a Pulumi.yaml).")
 @click.pass_context
@@ -60,33 +65,7 @@ def main(ctx: click.Context, project_dir: Optional[Path]) -> None:
     ctx.obj = Context(project_dir.resolve() if project_dir else None)
 
 
-def _register() -> None:
-    """Each subcommand module adds itself here (one line each)."""
-    from .review import check_credentials_command, review
-    main.add_command(review)
-    main.add_command(check_credentials_command)
-
-    from .fleet import fleet
-    main.add_command(fleet)
-    from .fleet_merge import report
-    fleet.add_command(report)
-
-    from .clone import clone
-    main.add_command(clone)
-    from .new import new
-    main.add_command(new)
-    from .discover import discover
-    main.add_command(discover)
-    from .dns import dns
-    main.add_command(dns)
-    from .recover import recover
-    main.add_command(recover)
-    from .retire import retire
-    main.add_command(retire)
-    from .history import history
-    main.add_command(history)
-    from .status import status
-    main.add_command(status)
-
-
-_register()
+for command in (review, check_credentials_command, fleet, clone, new, discover, dns, recover, retire, history,
+                status):
+    main.add_command(command)
+fleet.add_command(report)

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 import click
 
+from providers.platforms import described
+
 from . import automation
 from .environments import Environment, EnvironmentError_, load_environment
-from .project import CUSTOMER_KEY, ProjectError, load_stack, stack_file
+from .project import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
 from .stack_writer import create_stack, write_declaration
-
-UNLIMITED = ("unlimited", -1)
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,6 @@ def _plus(email: str, tag: str) -> str:
     if local.endswith(f"+{tag}") or f"+{tag}-" in local:
         return email
     return f"{local}{'-' if '+' in local else '+'}{tag}@{domain}"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "customer"
 
 
 def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
@@ -59,7 +54,7 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
     if isinstance(owner, dict) and owner.get("email") and rules.owner_email != "keep":
         old = owner["email"]
         new = (_plus(old, environment.name) if rules.owner_email == "plus"
-               else _plus(rules.catch_all, f"{_slug(customer)}-{environment.name}"))
+               else _plus(rules.catch_all, f"{slug(customer) or 'customer'}-{environment.name}"))
         if new != old:
             owner["email"] = new
             rewrites.append(Rewrite("account.owner.email", old, new))
@@ -73,11 +68,12 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
             rewrites.append(Rewrite(f"sending_domains[{index}].domain", old, spec["domain"]))
 
     features = result.get("features") or {}
+    no_limit = [v for platform in described() for v in platform.no_limit]  # -1, "unlimited": above any cap
     for name, cap in rules.limits_cap.items():
         if name not in features or isinstance(features[name], bool):
             continue
         old = features[name]
-        if old in UNLIMITED or (isinstance(old, (int, float)) and old > cap):
+        if old in no_limit or (isinstance(old, (int, float)) and old > cap):
             features[name] = cap
             rewrites.append(Rewrite(f"features.{name}", old, cap))
     return result, rewrites
@@ -105,24 +101,20 @@ def clone(ctx, stack: str, target: str, new_name: Optional[str], force: bool, ou
     if name == stack:
         raise click.UsageError(f"the copy would be {stack!r} itself: pass --as <new-stack>")
     declaration, rewrites = rewrite_declaration(source.declaration, environment, source.customer)
-    try:
-        in_backend = automation.stack_names(project_dir)
-        if stack not in in_backend:
-            raise click.UsageError(f"stack {stack!r} has a file but no state in this backend (PULUMI_BACKEND_URL): "
-                                   f"select the backend it lives in, or run `pulumi stack init {stack}` first")
-        if (name in in_backend or stack_file(project_dir, name).exists()) and not force:
-            raise click.UsageError(f"stack {name!r} already exists: nothing was changed. Pass --force to overwrite "
-                                   f"its configuration (its state is kept), or choose another name with --as")
-        create_stack(project_dir, name, environment, platform, credentials, copy_config_from=stack,
-                     in_backend=name in in_backend)
-        path = write_declaration(
-            project_dir, name, environment, platform, credentials, declaration,
-            header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
-                   f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
-                   f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
-    except automation.EngineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
+    in_backend = automation.stack_names(project_dir)
+    if stack not in in_backend:
+        raise click.UsageError(f"stack {stack!r} has a file but no state in this backend (PULUMI_BACKEND_URL): "
+                               f"select the backend it lives in, or run `pulumi stack init {stack}` first")
+    if (name in in_backend or stack_file(project_dir, name).exists()) and not force:
+        raise click.UsageError(f"stack {name!r} already exists: nothing was changed. Pass --force to overwrite "
+                               f"its configuration (its state is kept), or choose another name with --as")
+    create_stack(project_dir, name, environment, platform, credentials, copy_config_from=stack,
+                 in_backend=name in in_backend)
+    path = write_declaration(
+        project_dir, name, environment, platform, credentials, declaration,
+        header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
+               f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
+               f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
     secrets = [f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret]
     if output == "json":
         click.echo(json.dumps({"stack": name, "source": stack, "environment": target, "file": str(path),

@@ -15,22 +15,20 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from providers.http import RequestBudget
+from providers.platforms import describe, names
+from providers.platforms.settings import identity_settings
 
 from . import automation
 from .environments import EnvironmentError_, RequestBudgetSpec, load_environment
 from .project import CustomerStack
 
-# The settings that tell one identity from another (the secret itself never does: see `secret_in`).
-IDENTITY_KEYS = {"cakemail": ("apiUrl", "username"), "signupto": ("apiUrl", "partnerId"),
-                 "ciirus": ("apiUrl", "apiVersion", "username")}
-ENV_VARS = {"apiUrl": "API_URL", "username": "USERNAME", "partnerId": "PARTNER_ID", "apiVersion": "API_VERSION"}
 
 
 @dataclass(frozen=True)
 class Identity:
     environment: Optional[str]
     platform: str
-    settings: tuple[tuple[str, str], ...]  # IDENTITY_KEYS' values as the stack or the environment gives them
+    settings: tuple[tuple[str, str], ...]  # the identity settings' values, as the stack or the environment gives them
     secrets_from: Optional[str] = None     # a stack whose own config holds encrypted settings: decrypted once
 
     def describe(self) -> str:
@@ -56,12 +54,13 @@ def identity_of(stack: CustomerStack, environ: Mapping[str, str]) -> Identity:
     prefix = f"{platform}:"
     own = {k: v for k, v in stack.config.items() if k.startswith(prefix)}
     values, user_hidden = [], False
-    for key in IDENTITY_KEYS.get(platform, ()):
-        raw = own.get(prefix + key)
+    # The settings that tell one identity from another (the secret itself never does), per its description.
+    for setting in identity_settings(describe(platform)) if platform in names() else ():
+        raw = own.get(setting.config_key)
         if isinstance(raw, dict):
             user_hidden = True
             continue
-        values.append((key, _plain(raw) or environ.get(f"{platform.upper()}_{ENV_VARS[key]}") or ""))
+        values.append((setting.key, _plain(raw) or environ.get(setting.env_var) or ""))
     # Secrets kept in the stacks' own config are decrypted once per identity; a stack whose user itself is
     # encrypted is an identity of its own (who it is, only the engine can say).
     encrypted = any(isinstance(v, dict) for v in own.values())

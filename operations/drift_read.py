@@ -30,18 +30,11 @@ from google.protobuf import struct_pb2
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
-from providers.resources.account_features import AccountFeaturesProvider
+from providers.resources.catalog import PROVIDERS, TYPE_PREFIX, engine_props
 from providers.resources.common import PROVIDER_KEY
-from providers.resources.domain_verification import DomainVerificationProvider
-from providers.resources.sending_domain import SendingDomainProvider, sending_domain_props
-from providers.resources.sub_account import SubAccountProvider, sub_account_props
 
 from .backend_state import RecordedResource, holds_secret
 from .fleet_run import CodeDifference, FieldDrift, _mask, field_differences, resource_drift
-
-TYPE_PREFIX = "pulumi-python:dynamic/partners:"
-PROVIDERS = {"SubAccount": SubAccountProvider, "AccountFeatures": AccountFeaturesProvider,
-             "SendingDomain": SendingDomainProvider, "DomainVerification": DomainVerificationProvider}
 
 
 class NeedsEngine(Exception):
@@ -158,10 +151,7 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
         for key, (source, attribute) in item.links.items():
             linked = by_name.get(source)
             props[key] = None if linked is None else (linked.id if attribute == "id" else linked.outputs.get(attribute))
-        if item.kind == "SubAccount":
-            props = sub_account_props(project, stack, item.name, **props)
-        elif item.kind == "SendingDomain":
-            props = sending_domain_props(**props)
+        props = engine_props(item.kind, project, stack, item.name, **props)
         provider = configured(item.kind, config, project)
         news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)})
         checked = provider.check(as_engine_passes(old.inputs), news)

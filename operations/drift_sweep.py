@@ -25,9 +25,10 @@ from typing import Optional, Sequence
 
 from rich.console import Console
 
-from providers import settings
 from providers.http import ApiError
-from providers.settings import InvalidSetting, MissingCredentials
+from providers.platforms import describe as describe_platform  # this module's describe() words a drift
+from providers.platforms.clients import shared_client
+from providers.platforms.settings import InvalidSetting, MissingCredentials
 
 from . import automation
 from .backend_state import Backend, BackendError, RecordedStack, current_backend, read_stacks
@@ -39,8 +40,6 @@ from .project import CustomerStack
 
 # A primed listing stays usable for the whole sweep: its answers count as read when listed.
 PRIMED_FOR_SECONDS = 600.0
-CLIENTS = {"cakemail": settings.cakemail_client, "signupto": settings.signupto_client,
-           "ciirus": settings.ciirus_client}
 
 
 class Sweep:
@@ -148,13 +147,14 @@ class Sweep:
                 with self._lock:
                     self._decrypted += 1
                     self._decrypt_seconds += time.monotonic() - began
-            client = CLIENTS[group.identity.platform](config)
+            platform = describe_platform(group.identity.platform)
+            client = shared_client(platform.name, config)
         except (CredentialsError, MissingCredentials, InvalidSetting, ValueError, KeyError) as exc:
             return [self._done(self._result(s, "failed", error=str(exc)), display) for s in group.stacks]
         client.http.budget = self.budgets.for_identity(group.identity)
-        if hasattr(client, "prime_accounts"):
+        if platform.prime_reads is not None:  # the platform's bulk read: one listing serves the pass's reads
             try:
-                client.prime_accounts(max_age=PRIMED_FOR_SECONDS)
+                platform.prime_reads(client, PRIMED_FOR_SECONDS)
             except ApiError as exc:
                 if exc.status in (401, 403):  # refused credentials: every customer of this identity, one request
                     return [self._done(self._result(s, "failed", error=str(exc)), display)

@@ -12,12 +12,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-PLATFORMS = ("cakemail", "signupto", "ciirus")
+from providers.platforms import described, names
+from providers.platforms.settings import provider_settings
+from providers.validators import validation_problems
+
 ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
@@ -46,9 +49,11 @@ def _not_a_secret(value: Any) -> Any:
     return value
 
 
-class _Vendor(BaseModel):
+class VendorSettings(BaseModel):
+    """One platform's provider settings in an environment file (a model per platform, made from its
+    description's settings: every key the provider reads, secrets only as `{env: VARIABLE}`)."""
+
     model_config = ConfigDict(extra="forbid")
-    apiUrl: str
 
     def entries(self, vendor: str) -> list["ConfigEntry"]:
         out = []
@@ -63,33 +68,22 @@ class _Vendor(BaseModel):
         return out
 
 
-class CakemailEnvironment(_Vendor):
-    username: str
-    password: FromEnv
-
-    _secret = field_validator("password", mode="before")(_not_a_secret)
-
-
-class SignupToEnvironment(_Vendor):
-    partnerId: Union[int, str]
-    partnerKey: FromEnv
-
-    _secret = field_validator("partnerKey", mode="before")(_not_a_secret)
-
-
-class CiirusEnvironment(_Vendor):
-    apiVersion: Optional[str] = None
-    username: str
-    password: FromEnv
-
-    _secret = field_validator("password", mode="before")(_not_a_secret)
+def vendor_settings_model(platform) -> type[VendorSettings]:
+    """The environment file's model of one platform's settings: required where an environment must
+    name the setting (its apiUrl, and every setting without a default), optional otherwise."""
+    fields: dict[str, Any] = {}
+    validators = {}
+    for setting in provider_settings(platform):
+        kind = FromEnv if setting.secret else platform.settings.model_fields[setting.name].annotation
+        fields[setting.key] = (kind, ...) if setting.in_environment else (Optional[kind], None)
+        if setting.secret:
+            validators[f"_{setting.key}_not_a_secret"] = field_validator(setting.key, mode="before")(_not_a_secret)
+    return create_model(f"{platform.title.replace('.', '').replace('-', '')}Environment", __base__=VendorSettings,
+                        __validators__=validators, **fields)
 
 
-class Providers(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cakemail: Optional[CakemailEnvironment] = None
-    signupto: Optional[SignupToEnvironment] = None
-    ciirus: Optional[CiirusEnvironment] = None
+Providers = create_model("Providers", __config__=ConfigDict(extra="forbid"),
+                         **{p.name: (Optional[vendor_settings_model(p)], None) for p in described()})
 
 
 class CopyRules(BaseModel):
@@ -135,7 +129,7 @@ class EnvironmentFile(BaseModel):
     description: str = ""
     providers: Providers
     copies: CopyRules = Field(default_factory=CopyRules)
-    request_budgets: dict[Literal["cakemail", "signupto", "ciirus"], RequestBudgetSpec] = Field(
+    request_budgets: dict[Literal[names()], RequestBudgetSpec] = Field(
         default_factory=dict, description="per vendor; a vendor not listed gets RequestBudgetSpec's defaults")
 
     @model_validator(mode="after")
@@ -161,10 +155,10 @@ class Environment:
     file: Path
     spec: EnvironmentFile
 
-    def vendor(self, platform: str) -> _Vendor:
+    def vendor(self, platform: str) -> VendorSettings:
         settings = getattr(self.spec.providers, platform, None)
         if settings is None:
-            offered = [p for p in PLATFORMS if getattr(self.spec.providers, p) is not None]
+            offered = [p for p in names() if getattr(self.spec.providers, p) is not None]
             raise EnvironmentError_(f"environment {self.name!r} ({self.file.name}) has no {platform} settings; "
                                     f"it configures: {', '.join(offered) or 'no platform'}")
         return settings
@@ -202,14 +196,13 @@ def environment_names(project_dir: Path) -> list[str]:
 
 def _describe(error: ValidationError) -> str:
     parts = []
-    for item in error.errors():
-        path = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
-        if item["type"] == "extra_forbidden":
-            parts.append(f"{path}: unknown key")
-        elif item["type"] == "missing":
-            parts.append(f"{path}: is required")
+    for problem in validation_problems(error):
+        if problem.kind == "extra_forbidden":
+            parts.append(f"{problem.path}: unknown key")
+        elif problem.kind == "missing":
+            parts.append(f"{problem.path}: is required")
         else:
-            parts.append(f"{path + ': ' if path else ''}{item['msg'].removeprefix('Value error, ')}")
+            parts.append(f"{problem.path + ': ' if problem.path else ''}{problem.message}")
     return "; ".join(parts)
 
 

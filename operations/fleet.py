@@ -13,27 +13,18 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import click
 from rich.console import Console
 
 from . import automation, history
+from .context import Context
+from .exit_status import ExitStatus
 from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
 from .fleet_run import CustomerResult, run_customer
 from .project import CustomerStack, ProjectError, customer_stacks
 from .shards import Shard, ShardError, parse_shard, shard_selection
-
-if TYPE_CHECKING:
-    from .cli import Context
-
-# cli.py imports this module to register it; these are its exit statuses (see there).
-EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 4
-
-# The Automation API serves engine events over gRPC in this process while other threads start
-# `pulumi` processes, which exec at once: gRPC's fork handlers have nothing to do there, so they
-# are off (a precaution against fork-time stalls; set before grpc is imported).
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 # What each writing operation previews first, to show the plan before the one confirmation.
 PLANNED_BY = {"up": "preview", "refresh": "drift"}
@@ -59,12 +50,12 @@ def can_ask() -> bool:
     return sys.stdin.isatty()
 
 
-def exit_status(report: FleetReport) -> int:
+def exit_status(report: FleetReport) -> ExitStatus:
     if report.failed:
-        return EXIT_FAILED
+        return ExitStatus.FAILED
     if report.operation == "drift" and report.drifted:
-        return EXIT_DRIFT
-    return EXIT_OK
+        return ExitStatus.DRIFT
+    return ExitStatus.OK
 
 
 def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, parallel: int,
@@ -96,11 +87,11 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
     return report
 
 
-def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Context", parallel: int,
+def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: Context, parallel: int,
                        console: Console, refresh: bool,
-                       no_policy: bool = False) -> tuple[list[CustomerStack], list[CustomerResult]]:
+                       no_policy: bool = False) -> Optional[tuple[list[CustomerStack], list[CustomerResult]]]:
     """Preview the whole fleet, show it, ask once. Returns the stacks to run and the results of
-    those that need no run (nothing to do, or their plan failed)."""
+    those that need no run (nothing to do, or their plan failed); None when the answer is no."""
     plan = run_fleet(stacks, PLANNED_BY[operation], ctx.project_dir, parallel, console, refresh=refresh,
                      no_policy=no_policy)
     print_report(plan, console)
@@ -112,14 +103,14 @@ def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: "Contex
         what = "apply these changes to" if operation == "up" else "record what was found in the state of"
         if not click.confirm(f"Do you want to {what} {len(to_run)} customer(s)?", default=False):
             console.print("cancelled: nothing was changed")
-            raise SystemExit(EXIT_OK)
+            return None
     return to_run, settled
 
 
-def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], environment: Optional[str],
+def fleet_command(operation: str, ctx: Context, select: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
                   no_policy: bool = False, shard: Optional[str] = None, engine: bool = True,
-                  confirm: bool = False) -> None:
+                  confirm: bool = False) -> ExitStatus:
     try:
         the_shard = parse_shard(shard) if shard else None
     except ShardError as exc:
@@ -145,7 +136,10 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
         if not can_ask():
             raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
                                    f"no terminal to ask on: pass --yes to go ahead without asking")
-        stacks, settled = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh, no_policy)
+        confirmed = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh, no_policy)
+        if confirmed is None:
+            return ExitStatus.OK
+        stacks, settled = confirmed
     if operation == "drift" and not engine and stacks:  # one pass over the whole fleet: operations/drift_sweep.py
         from .drift_sweep import sweep
 
@@ -164,7 +158,7 @@ def fleet_command(operation: str, ctx: "Context", select: tuple[str, ...], envir
     if json_file:
         write_json(report, json_file)
     history.record_fleet_report(report, ctx.project_dir)
-    raise SystemExit(report.exit_status)
+    return ExitStatus(report.exit_status)
 
 
 def _options(command):
@@ -196,8 +190,8 @@ def fleet() -> None:
 @click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
 @click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
 @click.pass_obj
-def preview(ctx: "Context", **options) -> None:
-    fleet_command("preview", ctx, yes=True, **options)
+def preview(ctx: Context, **options) -> ExitStatus:
+    return fleet_command("preview", ctx, yes=True, **options)
 
 
 @fleet.command(help="Apply every customer's code. Previews the fleet and asks once, unless --yes.")
@@ -208,8 +202,8 @@ def preview(ctx: "Context", **options) -> None:
 @click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/ (its mandatory rules "
                                                   "otherwise block the change).")
 @click.pass_obj
-def up(ctx: "Context", **options) -> None:
-    fleet_command("up", ctx, **options)
+def up(ctx: Context, **options) -> ExitStatus:
+    return fleet_command("up", ctx, **options)
 
 
 @fleet.command(help="Read every customer's resources and record them in state (remote objects are not changed). "
@@ -217,18 +211,18 @@ def up(ctx: "Context", **options) -> None:
 @_options
 @click.option("--yes", "-y", is_flag=True, help="Do not check and ask; refresh at once.")
 @click.pass_obj
-def refresh(ctx: "Context", **options) -> None:
-    fleet_command("refresh", ctx, **options)
+def refresh(ctx: Context, **options) -> ExitStatus:
+    return fleet_command("refresh", ctx, **options)
 
 
 @fleet.command(help="What changed outside the code, per customer and field: the recorded state of the whole "
                     "fleet read from the backend, every vendor read in one pass under a request budget, judged by "
                     "the providers' own read code; also what `up` would change. Only reads, changes nothing. "
-                    f"Exit status {EXIT_DRIFT} when drift is found.")
+                    f"Exit status {ExitStatus.DRIFT:d} when drift is found.")
 @_options
 @click.option("--engine", is_flag=True, help="A `pulumi preview --refresh` per customer instead (the engine path).")
 @click.option("--confirm", is_flag=True, help="Check the drifted customers with the engine too (preview only); "
                                               "a verdict that differs is reported as an error.")
 @click.pass_obj
-def drift(ctx: "Context", **options) -> None:
-    fleet_command("drift", ctx, yes=True, **options)
+def drift(ctx: Context, **options) -> ExitStatus:
+    return fleet_command("drift", ctx, yes=True, **options)

@@ -17,7 +17,8 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 
-from .fleet import EXIT_FAILED, exit_status
+from .exit_status import ExitStatus
+from .fleet import exit_status
 from .fleet_report import FleetReport, print_report, write_json
 from .shards import ShardError, parse_shard
 
@@ -77,7 +78,7 @@ def merge_reports(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
         duration_seconds=round(max(ends) - first.timestamp(), 2), parallel=sum(r.parallel for _, r in reports),
         exit_status=0, customers=sorted((c for _, r in reports for c in r.customers), key=lambda c: c.stack),
         missing_shards=[f"{k}/{count}" for k in range(1, count + 1) if k not in shards])
-    merged.exit_status = EXIT_FAILED if merged.missing_shards else exit_status(merged)
+    merged.exit_status = ExitStatus.FAILED if merged.missing_shards else exit_status(merged)
     return merged
 
 
@@ -86,7 +87,7 @@ def merge_reports(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
                                    "A missing shard is named, and the exit status is then 1.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "json_file", metavar="FILE", help="Also write the merged report as JSON (`-`: stdout).")
-def report(files: tuple[Path, ...], json_file: Optional[str]) -> None:
+def report(files: tuple[Path, ...], json_file: Optional[str]) -> ExitStatus:
     try:
         merged = merge_reports([(str(path), load_report(path)) for path in files])
     except MergeError as exc:
@@ -100,4 +101,4 @@ def report(files: tuple[Path, ...], json_file: Optional[str]) -> None:
                       f"checked in this run (re-run the shard, or pass its file)", style="bold red")
     if json_file:
         write_json(merged, json_file)
-    raise SystemExit(merged.exit_status)
+    return ExitStatus(merged.exit_status)

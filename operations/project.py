@@ -7,6 +7,7 @@ named without a dot (the demos) belong to no environment unless their file names
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -29,6 +30,11 @@ def find_project_dir(start: Optional[Path] = None) -> Path:
         if (candidate / "Pulumi.yaml").exists():
             return candidate
     raise ProjectError(f"no Pulumi.yaml in {here} or above: run inside the project or pass --project-dir")
+
+
+def slug(text: str) -> str:
+    """A customer name from any text: lower-case letters, digits and single hyphens (`Acme Bakery` -> acme-bakery)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def split_stack_name(stack: str) -> tuple[str, Optional[str]]:

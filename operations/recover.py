@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlparse
 import click
 
 from . import automation
+from .exit_status import ExitStatus
 from .project import ProjectError, load_stack
 
 LOCKED = "the stack is currently locked by"
@@ -159,9 +160,7 @@ def recover_stack(stack: str, project_dir: Path, say=click.echo) -> bool:
                     "run the `up` that takes over what the killed run made, then clear the pending operations.")
 @click.argument("stacks", nargs=-1, required=True)
 @click.pass_obj
-def recover(ctx, stacks: tuple[str, ...]) -> None:
-    from .cli import EXIT_FAILED, EXIT_OK  # cli imports this module to register it
-
+def recover(ctx, stacks: tuple[str, ...]) -> ExitStatus:
     project_dir = ctx.project_dir
     try:
         for name in stacks:
@@ -175,4 +174,4 @@ def recover(ctx, stacks: tuple[str, ...]) -> None:
         except automation.EngineError as exc:
             click.echo(f"{name}: {exc}", err=True)
             ok = False
-    sys.exit(EXIT_OK if ok else EXIT_FAILED)
+    return ExitStatus.OK if ok else ExitStatus.FAILED

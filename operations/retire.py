@@ -1,12 +1,12 @@
 """`email-partners retire STACK`: end a customer on purpose, every guard kept.
 
-Retiring deletes the customer's account with its contacts and campaigns (Sign-Up.to: the account
-stays, its API cannot delete). The engine refuses to delete a protected resource before any
+Retiring deletes the customer's account with its contacts and campaigns (where a platform's API
+cannot delete accounts, Sign-Up.to's, the account stays). The engine refuses to delete a protected resource before any
 provider is called, naming only `pulumi state unprotect`; this command says instead what the
 project's guard is and how it is lifted, and does the rest in the right order:
 
-1. the stack file must say `account.protect: false` (a reviewed change), and on Sign-Up.to
-   `account.on_destroy: keep`; the state must have recorded it (`pulumi up` after the edit);
+1. the stack file must say `account.protect: false` (a reviewed change), and where the API cannot
+   delete accounts `account.on_destroy: keep`; the state must have recorded it (`pulumi up` after the edit);
 2. the acknowledgement: the stack's name typed at the prompt, or `--confirm STACK`;
 3. `pulumi destroy`, then `pulumi stack rm` (which deletes the stack file too);
 4. what happened to the account, in words.
@@ -21,15 +21,18 @@ from typing import Optional
 
 import click
 
+from providers.platforms import describe, names
+
 from . import automation
 from .project import ProjectError, load_stack, stack_file
 
 
-def refuse(message: str) -> None:
-    from .cli import EXIT_USAGE  # cli imports this module to register it
+class Refused(Exception):
+    """A retirement the guards do not allow yet: nothing was changed (the CLI exits 2 with the message)."""
 
-    click.echo(f"error: {message} Nothing was changed.", err=True)
-    sys.exit(EXIT_USAGE)
+
+def refuse(message: str) -> None:
+    raise Refused(f"{message} Nothing was changed.")
 
 
 NOT_IN_BACKEND = "not in the backend"
@@ -65,9 +68,11 @@ def retire(ctx, stack: str, confirm: Optional[str]) -> None:
         refuse(f"{stack}: its account is protected. Retiring deletes the customer's account with all its contacts "
                f"and campaigns: to do it on purpose, set `protect: false` under `account` in {shown} (a reviewed "
                f"change), run `pulumi up --stack {stack}` so the state records it, then run this again.")
-    if declared.platform == "signupto" and account.get("on_destroy") != "keep":
-        refuse(f"{stack}: Sign-Up.to's API cannot delete an account, so retiring leaves it on Sign-Up.to: set "
-               f"`on_destroy: keep` under `account` in {shown} to say so, run `pulumi up --stack {stack}`, then "
+    platform = describe(declared.platform) if declared.platform in names() else None
+    undeletable = platform is not None and not platform.deletes_accounts
+    if undeletable and account.get("on_destroy") != "keep":
+        refuse(f"{stack}: {platform.title}'s API cannot delete an account, so retiring leaves it on {platform.title}: "
+               f"set `on_destroy: keep` under `account` in {shown} to say so, run `pulumi up --stack {stack}`, then "
                f"run this again.")
     recorded = recorded_account(stack, project_dir)
     in_backend = recorded != NOT_IN_BACKEND
@@ -76,8 +81,8 @@ def retire(ctx, stack: str, confirm: Optional[str]) -> None:
         refuse(f"{stack}: {shown} says `account.protect: false` but the state still protects the account: run "
                f"`pulumi up --stack {stack}` first (it records the change), then run this again.")
     account_id = ((recorded or {}).get("outputs") or {}).get("account_id")
-    what = (f"the Sign-Up.to account {account_id} stays on Sign-Up.to (on_destroy: keep) and is no longer managed"
-            if declared.platform == "signupto" else
+    what = (f"the {platform.title} account {account_id} stays on {platform.title} (on_destroy: keep) and is no "
+            f"longer managed" if undeletable else
             f"the {declared.platform} account {account_id} is deleted with all its contacts and campaigns")
     if recorded is None:
         what = "nothing was deployed"
@@ -89,13 +94,9 @@ def retire(ctx, stack: str, confirm: Optional[str]) -> None:
                                show_default=False)
     if confirm != stack:
         refuse(f"the acknowledgement {confirm!r} is not the stack's name {stack!r}.")
-    try:
-        if recorded is not None:
-            automation._checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
-        if in_backend:
-            automation._checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
-        stack_file(project_dir, stack).unlink(missing_ok=True)
-    except automation.EngineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    if recorded is not None:
+        automation._checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
+    if in_backend:
+        automation._checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
+    stack_file(project_dir, stack).unlink(missing_ok=True)
     click.echo(f"Retired {stack}: {what}; the stack is removed from the backend and {shown} is deleted.")

@@ -17,7 +17,12 @@ from typing import Optional
 
 import click
 
+from providers.platforms import describe
+from providers.platforms.clients import shared_client
+
 from . import automation, history
+from .check_credentials import credentials_line
+from .exit_status import ExitStatus
 from .fleet_report import now_utc
 from .project import ProjectError, load_stack, split_stack_name
 from .review_files import stack_file_changes
@@ -25,29 +30,18 @@ from .review_plan import KINDS, Problem, StackReview, lowered_limits, removed_re
 from .review_render import as_json, markdown
 
 
-def credentials_line(stack: str, platform: Optional[str], project_dir: Path) -> tuple[bool, str]:
-    from providers.credentials import check_credentials
+def usage_reader(stack: str, platform: str, project_dir: Path):
+    """What an account uses now, as its platform reports it (one GET per account, only when the plan
+    lowers a limit the platform reports usage beside)."""
+    usage = describe(platform).usage
 
-    try:
-        config = automation.stack_config(stack, project_dir)
-    except RuntimeError as exc:
-        return False, str(exc)
-    return check_credentials(platform or "", config)
-
-
-def signupto_usage(stack: str, project_dir: Path):
-    """What a Sign-Up.to account uses now (one GET per account, only when the plan lowers a limit)."""
     def usage_of(account_id: str) -> Optional[dict]:
-        from providers.settings import signupto_client
-
-        try:  # the counts are not part of the typed Account model: read the raw answer
-            data = signupto_client(automation.stack_config(stack, project_dir)).call("GET", "account",
-                                                                                     params={"id": account_id})
+        try:
+            return usage.read(shared_client(platform, automation.stack_config(stack, project_dir)), account_id)
         except Exception as exc:  # the review still lists the change; it cannot compare it with usage
-            click.echo(f"warning: {stack}: cannot read Sign-Up.to account {account_id}'s usage: {exc}", err=True)
+            click.echo(f"warning: {stack}: cannot read {describe(platform).title} account {account_id}'s usage: "
+                       f"{exc}", err=True)
             return None
-        data = data[0] if isinstance(data, list) and data else data
-        return data if isinstance(data, dict) else None
     return usage_of
 
 
@@ -61,8 +55,8 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
         automation.init_stack(stack, project_dir)
         run = automation.preview(stack, project_dir, policy_pack=policy_pack)
     review = review_of(stack, declared.customer, declared.platform, run, acknowledged, declared.declaration)
-    if declared.platform == "signupto" and lowered_limits(review):
-        review.dangers += usage_dangers(review, signupto_usage(stack, project_dir), acknowledged)
+    if lowered_limits(review):
+        review.dangers += usage_dangers(review, usage_reader(stack, declared.platform, project_dir), acknowledged)
     if check_credentials:
         accepted, line = credentials_line(stack, declared.platform, project_dir)
         review.credentials = line
@@ -71,14 +65,12 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
     return review
 
 
-def exit_status(reviews: list[StackReview]) -> int:
-    from .cli import EXIT_DANGEROUS, EXIT_FAILED, EXIT_OK  # cli imports this module to register it
-
+def exit_status(reviews: list[StackReview]) -> ExitStatus:
     if any(r.failed for r in reviews):
-        return EXIT_FAILED
+        return ExitStatus.FAILED
     if any(r.unacknowledged for r in reviews):
-        return EXIT_DANGEROUS
-    return EXIT_OK
+        return ExitStatus.DANGEROUS
+    return ExitStatus.OK
 
 
 @click.command(help=__doc__)
@@ -92,7 +84,7 @@ def exit_status(reviews: list[StackReview]) -> int:
               help="Accept a kind of dangerous change (for example from a pull-request label). Repeatable.")
 @click.pass_obj
 def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, output: Optional[Path],
-           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...]) -> None:
+           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...]) -> ExitStatus:
     project_dir = ctx.project_dir
     names, removed, renamed_from = list(stacks), [], {}
     if base:
@@ -127,31 +119,4 @@ def review(ctx, stacks: tuple[str, ...], base: Optional[str], format_: str, outp
         output.write_text(text)
     else:
         click.echo(text, nl=False)
-    sys.exit(status)
-
-
-@click.command("check-credentials", help="One authentication request per stack's vendor (every customer stack "
-                                        "when none is named); says which are refused.")
-@click.argument("stacks", nargs=-1)
-@click.pass_obj
-def check_credentials_command(ctx, stacks: tuple[str, ...]) -> None:
-    from .project import customer_stacks
-
-    project_dir = ctx.project_dir
-    failed = False
-    in_backend = automation.stack_names(project_dir)
-    for name in stacks or [s.name for s in customer_stacks(project_dir)]:
-        if not stacks and name not in in_backend:
-            click.echo(f"{name}: skipped: not in the backend yet, so its secrets cannot be read (its first "
-                       f"`pulumi preview` or `up` creates it there)")
-            continue
-        try:
-            declared = load_stack(project_dir, name)
-        except ProjectError as exc:
-            raise click.UsageError(str(exc)) from None
-        accepted, line = credentials_line(name, declared.platform, project_dir)
-        failed |= not accepted
-        click.echo(f"{name}: {'ok' if accepted else 'FAILED'}: {line}")
-    from .cli import EXIT_FAILED, EXIT_OK
-
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    return status

@@ -13,15 +13,23 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
+from providers.handlers.account_features import FeaturesState
+from providers.handlers.domain_verification import VerificationState
+from providers.handlers.sending_domain import SendingDomainState
+from providers.handlers.sub_account import SubAccountState
+from providers.platforms import describe, described, names
+from providers.resources.common import PROVIDER_KEY
+from providers.resources.sub_account import GUARD_CODE  # in every refusal of the replacement guard
+
 SECRET = "[secret]"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value known only at `up`
 SECRET_NAME = re.compile(r"password|partnerkey|secret|token|apikey|api_key|credential", re.I)
 # State that the provider computes, not something the user declared: not a reviewed change.
-COMPUTED = {"__provider", "account_id", "status", "created_at", "owner_user_id", "lineage", "records", "verified",
-            "dkim_key_id", "dkim_selector"}
+COMPUTED = {PROVIDER_KEY, *(key for state in (SubAccountState, FeaturesState, SendingDomainState, VerificationState)
+                            for key in state.output_keys())}
 OPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": None,
        "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
-# The reason to acknowledge each dangerous kind with, and how.
+# The reason to acknowledge each dangerous kind with, and how (a platform's own kinds: its description's dangers).
 KINDS = {
     "customer-removed": "`review --acknowledge customer-removed`",
     "account-replaced": "`account.allow_replace: true` in the stack file",
@@ -29,12 +37,9 @@ KINDS = {
     "domain-replaced": "`review --acknowledge domain-replaced`",
     "account-suspended": "`review --acknowledge account-suspended`",
     "account-undeletable": "`review --acknowledge account-undeletable`",
-    "ciirus-shared": "`review --acknowledge ciirus-shared`",
+    **{danger.kind: f"`review --acknowledge {danger.kind}`" for platform in described() for danger in platform.dangers},
     "limit-below-usage": "`review --acknowledge limit-below-usage`",
 }
-# Sign-Up.to reports what an account uses next to its limits (GET /account).
-USAGE_OF_LIMIT = {"list_limit": "list_count", "user_limit": "user_count", "subscriber_limit": "subscriber_count"}
-GUARD_MARK = "allow_replace: true"
 # Inputs the program computes itself, never shown as declared.
 INTERNAL = {"creation_marker"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -99,13 +104,13 @@ class StackReview(BaseModel):
     @property
     def failed(self) -> bool:
         """A preview that cannot run; a refusal by the replacement guard alone is a danger, not a failure."""
-        errors = [p for p in self.problems if p.severity == "error" and GUARD_MARK not in p.message]
+        errors = [p for p in self.problems if p.severity == "error" and GUARD_CODE not in p.message]
         mandatory = [v for v in self.policy_violations if v.enforcement == "mandatory"]
         return bool(errors or mandatory) or (not self.preview_ok and not self._guard_only)
 
     @property
     def _guard_only(self) -> bool:
-        return any(GUARD_MARK in p.message for p in self.problems)
+        return any(GUARD_CODE in p.message for p in self.problems)
 
     @property
     def platform_switch(self) -> Optional[tuple[Any, Any]]:
@@ -163,7 +168,8 @@ def declared_keys(resource: str, new: dict, declaration: Optional[dict], platfor
         return keys
     if resource == "SubAccount":
         declared = set(declaration.get("account") or {}) - {"protect", "allow_replace"}
-        return keys & (declared | {"platform", *(("initial",) if platform == "ciirus" else ())})
+        derived = {d.name for d in describe(platform).derived_account_settings} if platform in names() else set()
+        return keys & (declared | {"platform", *derived})
     if resource == "AccountFeatures":
         return keys & {"platform", "features"}
     if resource == "SendingDomain":
@@ -210,10 +216,11 @@ def publish_hint(stack: str) -> str:
 def domain_removed(old: dict, replaced_by: list[str], stack: str) -> str:
     domain = old.get("domain")
     if replaced_by:
-        records = "its DKIM TXT record at <selector>._domainkey." if old.get("platform") == "cakemail" else "its records at "
+        platform = old.get("platform")
+        wording = describe(platform).domain_records if platform in names() else "its records at {domains}"
         return (f"sending domain {domain} is replaced by {', '.join(replaced_by)}: {domain}'s DKIM key is deleted "
                 f"(mail from {domain} fails DKIM from then on), and {', '.join(replaced_by)} needs "
-                f"{records}{', '.join(replaced_by)} published ({publish_hint(stack)})")
+                f"{wording.format(domains=', '.join(replaced_by))} published ({publish_hint(stack)})")
     return f"sending domain {domain} is removed with its DKIM key: mail from it fails DKIM from then on"
 
 
@@ -223,6 +230,8 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     found: list[tuple[str, str, bool]] = []
     label = f"{change.resource} {change.name}"
     platform = platform or new.get("platform") or old.get("platform")
+    described = describe(platform) if platform in names() else None
+    undeletable = described is not None and not described.deletes_accounts
     if change.resource == "SubAccount":
         if change.op == "replace":
             reasons = ", ".join(f"platform from {old.get('platform')} to {new.get('platform')}" if r == "platform"
@@ -231,24 +240,24 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
                           "with all its contacts and campaigns and a new, empty account is created; its features and "
                           "sending domains follow (new DKIM keys: new DNS records to publish)", True))
         elif change.op == "delete":
-            keep = platform == "signupto" and old.get("on_destroy") == "keep"
+            keep = undeletable and old.get("on_destroy") == "keep"
             found.append(("account-undeletable" if keep else "account-deleted",
-                          "the account leaves the stack but stays on Sign-Up.to (its API cannot delete accounts)" if keep
+                          f"the account leaves the stack but stays on {described.title} (its API cannot delete "
+                          f"accounts)" if keep
                           else "the customer's account is deleted: all its contacts and campaigns are lost", keep is False))
         if change.op in ("update", "create") and new.get("suspended") is True and old.get("suspended") is not True:
             found.append(("account-suspended", "the account is suspended: the customer can no longer send", False))
-        if change.op == "create" and platform == "signupto":
-            found.append(("account-undeletable", "a Sign-Up.to account is created, and Sign-Up.to's API cannot delete "
-                          "accounts: it stays on the platform for good", False))
+        if change.op == "create" and undeletable:
+            found.append(("account-undeletable", f"a {described.title} account is created, and {described.title}'s API "
+                          f"cannot delete accounts: it stays on the platform for good", False))
     elif change.resource == "SendingDomain" and change.op in ("replace", "delete"):
         domain = new.get("domain") or old.get("domain")
         found.append(("domain-replaced", f"sending domain {domain} gets a new DKIM key: new DNS records must be "
                       f"published, and mail from it fails verification until they are ({publish_hint(stack)})"
                       if change.op == "replace" else domain_removed(old, replaced_by or [], stack), False))
-    if platform == "ciirus" and change.op in ("update", "replace", "delete") and change.resource != "SubAccount":
-        found.append(("ciirus-shared", "this changes the customer's one Ciirus sub-account object, which also carries "
-                      "its sending domain, daily send limit and approval (a domain change makes its records "
-                      "unverified again)", False))
+    for danger in described.dangers if described is not None else ():
+        if change.resource in danger.resources and change.op in danger.ops:
+            found.append((danger.kind, danger.reason, False))
     dangers = []
     for kind, reason, by_declaration in found:
         is_ack = by_declaration or kind in acknowledged or "all" in acknowledged
@@ -306,7 +315,7 @@ def review_of(stack: str, customer: str, platform: Optional[str], run, acknowled
             continue
         resource = _resource_of(diag["urn"])[1] if diag.get("urn") else None
         review.problems.append(Problem(severity=severity, resource=resource, message=message))
-        if GUARD_MARK in message:
+        if GUARD_CODE in message:
             refusal = message.split("has a problem: ", 1)[-1]
             fields = refused_fields(refusal)
             review.dangers.append(Danger(kind="account-replaced", resource=f"SubAccount {resource}",
@@ -350,16 +359,23 @@ def removed_review(stack: str, customer: str, platform: Optional[str], renamed_t
                        file_change="renamed" if renamed_to else "deleted", renamed_to=renamed_to)
 
 
+def _usage(review: StackReview):
+    return describe(review.platform).usage if review.platform in names() else None
+
+
 def lowered_limits(review: StackReview) -> dict[str, dict[str, tuple[Any, Any]]]:
-    """{account_id: {limit: (old, new)}} for each Sign-Up.to limit the plan lowers (a number below the old)."""
+    """{account_id: {limit: (old, new)}} for each limit the plan lowers (a number below the old) that the
+    platform reports usage beside (its description's `usage`)."""
+    usage = _usage(review)
     lowered: dict[str, dict[str, tuple[Any, Any]]] = {}
-    for change in review.changes:
+    for change in review.changes if usage is not None else ():
         if change.resource != "AccountFeatures" or change.op != "update" or not change.account_id:
             continue
         for field in change.fields:
             name = field.field.removeprefix("features.")
-            if name in USAGE_OF_LIMIT and isinstance(field.new, (int, float)) and (
-                    field.old == "unlimited" or (isinstance(field.old, (int, float)) and field.new < field.old)):
+            if name in usage.counts and isinstance(field.new, (int, float)) and (
+                    field.old in describe(review.platform).no_limit
+                    or (isinstance(field.old, (int, float)) and field.new < field.old)):
                 lowered.setdefault(change.account_id, {})[name] = (field.old, field.new)
     return lowered
 
@@ -368,15 +384,16 @@ def usage_dangers(review: StackReview, usage_of, acknowledged: set[str]) -> list
     """A lowered limit below what the account uses now, as the API reports it (`usage_of(account_id)`
     returns the account's counts, or None when unknown)."""
     dangers = []
+    usage = _usage(review)
     for account_id, limits in lowered_limits(review).items():
-        usage = usage_of(account_id) or {}
+        counts = usage_of(account_id) or {}
         for limit, (old, new) in sorted(limits.items()):
-            used = usage.get(USAGE_OF_LIMIT[limit])
+            used = counts.get(usage.counts[limit])
             if isinstance(used, (int, float)) and used > new:
                 dangers.append(Danger(
                     kind="limit-below-usage", resource=f"AccountFeatures of account {account_id}",
                     reason=f"{limit} goes from {old} to {new}, below the {used:g} the customer uses now "
-                           f"({USAGE_OF_LIMIT[limit]}, as Sign-Up.to reports it)",
+                           f"({usage.counts[limit]}, as {describe(review.platform).title} reports it)",
                     acknowledged=bool({"limit-below-usage", "all"} & acknowledged),
                     acknowledge_with=KINDS["limit-below-usage"]))
     return dangers

@@ -7,7 +7,7 @@ from typing import Any
 
 from providers.resources.common import sentence
 
-from .review_plan import GUARD_MARK, StackReview
+from .review_plan import GUARD_CODE, StackReview
 
 
 def _value(value: Any) -> str:
@@ -74,7 +74,7 @@ def markdown(reviews: list[StackReview]) -> str:
         if review.preview_ok:
             lines += [f"{review.unchanged} resource(s) unchanged.", ""]
         for problem in review.problems:
-            if GUARD_MARK in problem.message and any(d.kind == "account-replaced" for d in review.dangers):
+            if GUARD_CODE in problem.message and any(d.kind == "account-replaced" for d in review.dangers):
                 continue  # the same words are the danger above
             where = f" ({problem.resource})" if problem.resource else ""
             lines.append(f"- {problem.severity}{where}: {sentence(problem.message)}")

@@ -9,28 +9,20 @@ keeping the encrypted values and the encryption salt exactly as Pulumi wrote the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import yaml
 
+from providers.platforms import described
+from providers.platforms.settings import provider_settings
+
 from . import automation
-from .environments import PLATFORMS, Environment
+from .environments import Environment
 from .project import CUSTOMER_KEY, ENVIRONMENT_KEY, read_stack_file, stack_file
 
-# Settings that belong to an environment, not to a customer: never carried from one to another.
-PROVIDER_KEYS = {f"{vendor}:{key}" for vendor in PLATFORMS
-                 for key in ("apiUrl", "apiVersion", "username", "password", "partnerId", "partnerKey")}
-
-
-class StackExists(Exception):
-    pass
-
-
-def existing(project_dir: Path, names: Iterable[str]) -> list[str]:
-    """Which of `names` already exist, as a stack file or as a stack in the backend."""
-    names = list(names)
-    in_backend = automation.stack_names(project_dir)
-    return [n for n in names if n in in_backend or stack_file(project_dir, n).exists()]
+# Settings that belong to an environment, not to a customer: never carried from one to another
+# (every provider setting of every platform, its timeout included: the environment names its endpoints).
+PROVIDER_KEYS = {setting.config_key for platform in described() for setting in provider_settings(platform)}
 
 
 def _secure_entries(config: dict[str, Any]) -> dict[str, Any]:

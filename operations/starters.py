@@ -1,10 +1,11 @@
 """The starter declaration `email-partners new` writes: every setting the platform supports.
 
-The list of settings is not written by hand: it is read from the input models of the platform's
+The list of settings is not written by hand: it is read from the Args models of the platform's
 handlers (SubAccount, AccountFeatures, SendingDomain), so a setting added to a handler appears in
-the next starter by itself (tests/unit/test_starters.py holds the two together). A few settings get
-an active example value (EXAMPLES: what a new customer usually needs); every other optional
-setting is written commented out, with its default or an example value and what it accepts.
+the next starter by itself, with what its Field's description says of it (tests/unit/test_starters.py
+holds the two together). A few settings get an active example value (the platform description's
+`starter`: what a new customer usually needs); every other optional setting is written commented
+out, with its default or an example value and what it accepts.
 """
 
 from __future__ import annotations
@@ -15,47 +16,12 @@ from typing import Any, Optional
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from providers.resources.account_features import HANDLERS as FEATURE_HANDLERS
-from providers.resources.common import handler_class
-from providers.resources.sending_domain import HANDLERS as DOMAIN_HANDLERS
-from providers.resources.sub_account import HANDLERS as ACCOUNT_HANDLERS
+from providers.handlers.base import handler_of
+from providers.platforms import describe
 
 # Inputs that the program or the resource sets itself: never declared by a user.
 NOT_DECLARED = {"platform", "account_id", "creation_marker"}
-# Ciirus: `initial` is derived from `features` and the one sending domain (stacks/customer.py).
-DERIVED = {"ciirus": {"initial"}}
 
-# Active lines of the starter, per platform and section: the values to replace first.
-EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
-    "cakemail": {
-        "account": {"name": "{title}", "owner.email": "owner@{customer}.example", "owner.first_name": "First",
-                    "owner.last_name": "Last", "owner.language": "en_US", "owner.timezone": "America/Montreal"},
-        "features": {"per_month": 10000, "maximum_contacts": 5000},
-        "sending_domains": {"domain": "news.{customer}.example"},
-    },
-    "signupto": {
-        "account": {"name": "{title}", "owner.email": "owner@{customer}.example", "owner.timezone": "Europe/London",
-                    "country": "GB", "on_destroy": "refuse"},
-        "features": {"enableemail": True, "enablesendbulkemail": True, "list_limit": 200, "subscriber_limit": 10000},
-    },
-    "ciirus": {
-        "account": {"adopt_existing": False},
-        "features": {"daily_send_limit": 1000, "approved": False},
-        "sending_domains": {"domain": "mail.{customer}.example"},
-    },
-}
-
-# What a setting means, where its type does not say it (shown after the value).
-HINTS = {
-    "name": "the account's name, changeable later",
-    "owner": "the account's owner user",
-    "adopt_account_id": "take over this existing account instead of creating one (see `email-partners discover`)",
-    "adopt_existing": "take over what already exists instead of refusing (see README)",
-    "on_destroy": "keep: `destroy` removes it from the stack and leaves it on Sign-Up.to",
-    "selector": "default: derived from the account and domain",
-    "verification_timeout_seconds": "wait at `up` until the DNS records validate",
-    "country": "ISO 3166 alpha-2",
-}
 # Program options (stacks/customer.py), not inputs of a handler: on `account`, and on each sending
 # domain entry (listed once, whether or not a handler also takes it).
 ACCOUNT_OPTIONS = [
@@ -65,9 +31,14 @@ ACCOUNT_OPTIONS = [
 DOMAIN_OPTIONS = [("verification_timeout_seconds", 600, "wait at `up` until the DNS records validate")]
 
 
-def _inputs(handlers: dict[str, str], platform: str) -> Optional[type[BaseModel]]:
-    location = handlers.get(platform)
-    return handler_class(location).Inputs if location else None
+def derived(platform: str) -> set[str]:
+    """The account settings the program derives for this platform (never declared)."""
+    return {d.name for d in describe(platform).derived_account_settings}
+
+
+def _args(platform: str, resource: str) -> Optional[type[BaseModel]]:
+    handler = handler_of(platform, resource)
+    return handler.Args if handler is not None else None
 
 
 def _model_of(annotation: Any) -> Optional[type[BaseModel]]:
@@ -140,7 +111,7 @@ def _lines(model: type[BaseModel], examples: dict[str, Any], indent: int, skip: 
         if name in skip:
             continue
         key, nested = prefix + name, _model_of(field.annotation)
-        hint = HINTS.get(name) or ("" if nested else _accepts(field))
+        hint = field.description or ("" if nested else _accepts(field))
         comment = f"  # {hint}" if hint else ""
         if nested is not None:
             active = any(k.startswith(key + ".") for k in examples) or field.is_required()
@@ -159,25 +130,26 @@ def _lines(model: type[BaseModel], examples: dict[str, Any], indent: int, skip: 
 
 def starter(platform: str, customer: str, title: str) -> str:
     """The commented `email-partners:customer` block for a new customer, indented under `config:`."""
-    examples = EXAMPLES[platform]
-    account = _inputs(ACCOUNT_HANDLERS, platform)
-    features = _model_of(_inputs(FEATURE_HANDLERS, platform).model_fields["features"].annotation)
-    domain = _inputs(DOMAIN_HANDLERS, platform)
+    described = describe(platform)
+    examples = described.starter
+    account = _args(platform, "SubAccount")
+    features = _model_of(_args(platform, "AccountFeatures").model_fields["features"].annotation)
+    domain = _args(platform, "SendingDomain")
     lines = ["  # The customer: replace the example values. Lines starting with `# ` are optional settings",
              "  # (uncomment to manage them). Checked at `pulumi preview`; see README.",
              "  email-partners:customer:", f"    platform: {platform}"]
-    account_lines = _lines(account, examples["account"], 6, NOT_DECLARED | DERIVED.get(platform, set()))
+    account_lines = _lines(account, examples.account, 6, NOT_DECLARED | derived(platform))
     account_lines += [f"      # {name}: {_scalar(value)}  # {hint}" for name, value, hint in ACCOUNT_OPTIONS]
     lines += ["    account:" + ("" if any(not l.strip().startswith("#") for l in account_lines) else " {}")]
     lines += account_lines
     lines += ["    features:  # only the settings listed here are managed; the others stay as the platform has them"]
-    lines += _lines(features, examples["features"], 6, set())
+    lines += _lines(features, examples.features, 6, set())
     if domain is None:
         lines += [f"    # (no sending_domains: {platform} offers none)"]
     else:
-        count = "exactly one" if platform == "ciirus" else "one entry per domain"
+        count = "exactly one" if described.one_sending_domain else "one entry per domain"
         lines += [f"    sending_domains:  # {count}; its DNS records are the stack output dns_records"]
-        entry = _lines(domain, examples["sending_domains"], 8, NOT_DECLARED)
+        entry = _lines(domain, examples.sending_domain, 8, NOT_DECLARED)
         entry += [f"        # {name}: {_scalar(value)}  # {hint}" for name, value, hint in DOMAIN_OPTIONS
                   if name not in domain.model_fields]
         first = next(i for i, line in enumerate(entry) if line.strip().startswith("domain:"))

@@ -18,6 +18,9 @@ from typing import Any, Mapping, Optional, Sequence
 import click
 from rich.console import Console
 
+from providers.platforms import describe, names
+from providers.platforms.settings import provider_settings
+
 from .backend_locks import read_locks
 from .backend_state import BackendError, RecordedStack, current_backend, read_stacks
 from .drift_read import code_verdict, load_composition
@@ -30,19 +33,18 @@ from .project import CustomerStack, ProjectError, customer_stacks
 from .status_data import RUNS_SHOWN, LockView, NeedsUp, StatusPage, build_page
 from .status_page import render
 
-# The settings a provider's check requires before it compares anything. The page compares
-# declarations, not credentials, so a missing or encrypted one is stood in for (nothing is sent).
-REQUIRED_SETTINGS = {"cakemail": ("username", "password"), "signupto": ("partnerId", "partnerKey"),
-                     "ciirus": ("username", "password")}
+# The page compares declarations, not credentials: each setting a provider's check requires before it
+# compares anything (those without a default), when missing or encrypted, is stood in for (nothing is sent).
 STAND_IN = "(not needed to compare the declaration)"
 
 
 def comparison_config(stack: CustomerStack) -> dict[str, Any]:
-    """The stack's plain provider settings, with stand-ins for the credentials (see REQUIRED_SETTINGS)."""
+    """The stack's plain provider settings, with stand-ins for the required ones it does not give."""
     platform = stack.platform or ""
     config = {k: v for k, v in stack.config.items() if k.startswith(f"{platform}:") and isinstance(v, (str, int, float))}
-    for key in REQUIRED_SETTINGS.get(platform, ()):
-        config.setdefault(f"{platform}:{key}", STAND_IN)
+    for setting in provider_settings(describe(platform)) if platform in names() else ():
+        if setting.required:
+            config.setdefault(setting.config_key, STAND_IN)
     return config
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
-SUB_ACCOUNT = "pulumi-python:dynamic/partners:SubAccount"
-ACCOUNT_FEATURES = "pulumi-python:dynamic/partners:AccountFeatures"
-SENDING_DOMAIN = "pulumi-python:dynamic/partners:SendingDomain"
+from providers.platforms import describe, names, offering
+from providers.resources.catalog import type_token
+
+SUB_ACCOUNT = type_token("SubAccount")
+ACCOUNT_FEATURES = type_token("AccountFeatures")
+SENDING_DOMAIN = type_token("SendingDomain")
 
 SEND_LIMIT = "daily-send-limit-needs-approval"
 TRIAL_LIMITS = "trial-within-trial-limits"
@@ -75,7 +78,8 @@ def _on_domain(domain: str, reseller_domain: str) -> bool:
 
 
 def owner_not_on_reseller_domain(props: Mapping[str, Any], config: Mapping[str, Any],
-                                 partner_login_domain: Optional[str]) -> list[str]:
+                                 partner_login_domain: Optional[str],
+                                 partner_login_key: Optional[str] = "cakemail:username") -> list[str]:
     """The owner is the customer's person: an address of the reseller's own is a placeholder or a mistake."""
     owner = props.get("owner") or {}
     email = owner.get("email") if isinstance(owner, Mapping) else None
@@ -88,22 +92,24 @@ def owner_not_on_reseller_domain(props: Mapping[str, Any], config: Mapping[str, 
     matched = next((d for d in domains if _on_domain(domain, d)), None)
     if matched is None:
         return []
-    origin = ("the domain of the partner login cakemail:username" if matched == partner_login_domain
+    origin = (f"the domain of the partner login {partner_login_key}" if matched == partner_login_domain
               and matched not in (config.get("reseller_domains") or []) else "a reseller domain in reseller_domains")
     return [f"account.owner.email {email} is on {matched}, {origin}: the owner must be the customer's own "
             f"address (the platform sends it the account's mail and password resets)"]
 
 
 def signupto_keep_on_destroy(props: Mapping[str, Any], where: str) -> list[str]:
-    """Sign-Up.to cannot delete accounts: a customer retired with `refuse` blocks its stack's destroy."""
-    if props.get("platform") != "signupto":
+    """A platform whose API cannot delete accounts (Sign-Up.to's): a customer retired with `refuse`
+    blocks its stack's destroy. (The rule's name is the one its settings files know it by.)"""
+    platform = props.get("platform")
+    if platform not in names() or describe(platform).deletes_accounts:
         return []
     on_destroy = props.get("on_destroy") or "refuse"
     if on_destroy == "keep":
         return []
-    return [f"account.on_destroy is {on_destroy!r}, not 'keep' ({where}): Sign-Up.to's API cannot delete an "
-            f"account, so declare `on_destroy: keep` (destroy then removes it from the stack and leaves the "
-            f"account and its data in place)"]
+    return [f"account.on_destroy is {on_destroy!r}, not 'keep' ({where}): {describe(platform).title}'s API cannot "
+            f"delete an account, so declare `on_destroy: keep` (destroy then removes it from the stack and leaves "
+            f"the account and its data in place)"]
 
 
 # --- stack rules -------------------------------------------------------------------------------
@@ -198,18 +204,19 @@ def policies(context) -> list:
             name=OWNER_DOMAIN,
             description="An account owner's e-mail is not on the reseller's own domain.",
             validate=on(SUB_ACCOUNT, lambda props, config: owner_not_on_reseller_domain(
-                props, config, context.partner_login_domain)),
+                props, config, context.partner_login_domain, context.partner_login_key)),
             config_schema=schema(["reseller_domains"], reseller_domains=domains,
                                  include_partner_login_domain={"type": "boolean"})),
         StackValidationPolicy(
             name=SENDING_DOMAIN_REQUIRED,
-            description="Every Cakemail and Ciirus customer has a sending domain.",
+            description="Every customer on a platform with sending domains has one.",
             validate=stack(sending_domain_required),
             config_schema=schema(["platforms"], platforms={"type": "array",
-                                                           "items": {"enum": ["cakemail", "ciirus"]}})),
+                                                           "items": {"enum": list(offering("SendingDomain"))}})),
         ResourceValidationPolicy(
             name=SIGNUPTO_KEEP,
-            description="A Sign-Up.to account declares `on_destroy: keep`.",
+            description="An account on a platform whose API cannot delete accounts (Sign-Up.to) declares "
+                        "`on_destroy: keep`.",
             validate=on(SUB_ACCOUNT, lambda props, _config: signupto_keep_on_destroy(props, where))),
     ]
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from operations.project import ENVIRONMENT_KEY, split_stack_name
+from providers.platforms import described
+from providers.platforms.settings import login_domain, login_setting
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 LEVELS = ("advisory", "mandatory", "disabled")
@@ -39,6 +41,7 @@ class PackContext:
     stack: str
     environment: Optional[str]
     partner_login_domain: Optional[str]
+    partner_login_key: Optional[str] = None  # the setting it comes from: cakemail:username
 
     @property
     def environment_label(self) -> str:
@@ -53,9 +56,11 @@ def stack_context(env: Mapping[str, str]) -> PackContext:
     except ValueError:
         config = {}
     environment = config.get(ENVIRONMENT_KEY) or (split_stack_name(stack)[1] if stack else None)
-    login = config.get("cakemail:username") or env.get("CAKEMAIL_USERNAME") or ""
-    domain = login.rpartition("@")[2].strip().lower() if "@" in login else None
-    return PackContext(stack=stack, environment=environment or None, partner_login_domain=domain or None)
+    # A partner who logs in with an e-mail address (Cakemail) does so on the reseller's own domain.
+    logins = [(login_setting(p).config_key, login_domain(p, config, env)) for p in described()]
+    key, domain = next(((key, domain) for key, domain in logins if domain), (None, None))
+    return PackContext(stack=stack, environment=environment or None, partner_login_domain=domain,
+                       partner_login_key=key)
 
 
 def _read(path: Path) -> dict[str, Any]:

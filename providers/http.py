@@ -31,6 +31,8 @@ from typing import Any, Callable, Optional, Protocol
 
 import requests
 
+from .naming import settings_words
+
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -169,12 +171,13 @@ class HttpClient:
         error_parser: ErrorParser = _default_error_message,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
-        credentials_hint: str = "",
+        credentials: tuple[str, ...] = (),
         budget: Optional[RequestBudget] = None,
     ):
         self.vendor = vendor
-        # The settings to check when the vendor refuses the credentials (the vendor's own words name none).
-        self.credentials_hint = credentials_hint
+        # The settings to check when the vendor refuses the credentials (the vendor's own words name none):
+        # `credentials` are their keys under the vendor (`username`), named as providers/naming.py says.
+        self.credentials_hint = settings_words(vendor, *credentials) if credentials else ""
         self._succeeded = False  # whether this endpoint ever answered a request successfully
         self.budget = budget  # None: no bound beyond the caller's own (see RequestBudget)
         self.base_url = base_url.rstrip("/")

@@ -8,8 +8,8 @@ customer's contacts and campaigns:
 - `account.protect` (default true) is Pulumi's `protect` option on the SubAccount: `pulumi destroy`,
   or removing the customer from the program, is refused by the engine.
 
-Retiring a customer on purpose: set `account.protect: false` (and, on Sign-Up.to, whose API cannot
-delete accounts, `account.on_destroy: keep`), run `pulumi up` so the state records it (it warns
+Retiring a customer on purpose: set `account.protect: false` (and, where the platform's API cannot
+delete accounts, as Sign-Up.to's, `account.on_destroy: keep`), run `pulumi up` so the state records it (it warns
 what that means), then `email-partners retire STACK` (destroy, then `pulumi stack rm`, which
 deletes the stack file too).
 """
@@ -22,7 +22,10 @@ from typing import Any, Literal, Optional
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from providers.platforms import describe, names, offering
+from providers.platforms.description import Derived
 from providers.resources.common import with_refused_value
+from providers.validators import validation_problems
 
 from providers.resources.account_features import AccountFeatures
 from providers.resources.domain_verification import DomainVerification
@@ -37,7 +40,7 @@ class CustomerDeclaration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    platform: Literal["cakemail", "signupto", "ciirus"]
+    platform: Literal[names()]
     account: dict[str, Any] = Field(default_factory=dict, description="the sub-account's settings for this platform")
     features: Optional[dict[str, Any]] = Field(None, description="switches and limits to manage; others are left alone")
     sending_domains: list[dict[str, Any]] = Field(default_factory=list, description="each with `domain` and settings")
@@ -45,6 +48,7 @@ class CustomerDeclaration(BaseModel):
     @model_validator(mode="after")
     def _platform_shape(self):
         problems = []  # every mistake of the declaration at once, not the first
+        platform = describe(self.platform)
         nulls = [name for name, value in (self.features or {}).items() if value is None]
         if nulls:
             problems.append(f"features: {', '.join(nulls)} set to null, which Pulumi drops before any provider sees "
@@ -58,47 +62,61 @@ class CustomerDeclaration(BaseModel):
                                         or not 0 <= timeout <= 3600):
                 problems.append(f"sending_domains[{i}].verification_timeout_seconds: must be a whole number of "
                                 f"seconds from 0 to 3600 (got {timeout!r})")
-        if self.platform == "ciirus":
-            if len(self.sending_domains) != 1:
-                problems.append("sending_domains: a Ciirus sub-account has exactly one sending domain; declare one")
-            if "initial" in self.account:
-                problems.append("account.initial: for Ciirus it is derived from sending_domains and features; "
-                                "declare those instead")
-            if len(self.sending_domains) == 1:
-                problems += _ciirus_initial_problems(self)
+        if platform.one_sending_domain and len(self.sending_domains) != 1:
+            problems.append(f"sending_domains: a {platform.title} sub-account has exactly one sending domain; declare one")
+        for derived in platform.derived_account_settings:
+            if derived.name in self.account:
+                problems.append(f"account.{derived.name}: for {platform.title} it is derived from "
+                                f"{_sources_in_words(derived)}; declare those instead")
+            if not platform.one_sending_domain or len(self.sending_domains) == 1:
+                problems += _derived_problems(self, derived)
         for switch in ("protect", "allow_replace"):
             if switch in self.account and not isinstance(self.account[switch], bool):
                 problems.append(f"account.{switch}: must be true or false (got {self.account[switch]!r})")
-        if self.platform == "signupto" and self.sending_domains:
-            problems.append("sending_domains: Sign-Up.to's API offers no sending domains; supported on cakemail, "
-                            "ciirus")
+        if self.sending_domains and not platform.offers("SendingDomain"):
+            problems.append(f"sending_domains: {platform.title}'s API offers no sending domains; supported on "
+                            f"{', '.join(offering('SendingDomain'))}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
 
-# Where each value of a Ciirus account's derived `initial` comes from in the declaration.
-CIIRUS_INITIAL_SOURCES = {"sending_domain": "sending_domains[0].domain", "daily_send_limit": "features.daily_send_limit",
-                          "approved": "features.approved"}
+def _sources_in_words(derived: Derived) -> str:
+    """`sending_domains and features`: the parts of the declaration a derived setting comes from."""
+    parts = dict.fromkeys(source.split(".")[0].split("[")[0] for source in derived.sources.values())
+    return " and ".join(parts)
 
 
-def _ciirus_initial_problems(declaration: "CustomerDeclaration") -> list[str]:
-    """Validate the derived `initial` here, so errors name the keys the user wrote, not account.initial.*."""
-    from providers.resources.sub_account.ciirus import CiirusInitialSettings
+def _source_value(declaration: "CustomerDeclaration", source: str) -> Any:
+    """The declared value at `features.approved` or `sending_domains[0].domain`, else None."""
+    value: Any = declaration.model_dump()
+    for part in source.replace("]", "").replace("[", ".").split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
 
+
+def derived_setting(declaration: "CustomerDeclaration", derived: Derived) -> dict[str, Any]:
+    """Each field of the derived setting from its source, else the model's default."""
+    values = {}
+    for name, info in derived.model.model_fields.items():
+        value = _source_value(declaration, derived.sources[name]) if name in derived.sources else None
+        values[name] = value if value is not None or info.is_required() else info.get_default(call_default_factory=True)
+    return values
+
+
+def _derived_problems(declaration: "CustomerDeclaration", derived: Derived) -> list[str]:
+    """Validate the derived setting here, so errors name the keys the user wrote, not account.<setting>.*."""
     try:
-        CiirusInitialSettings.model_validate(ciirus_initial(declaration))
+        derived.model.model_validate(derived_setting(declaration, derived))
     except ValidationError as exc:
-        return [f"{CIIRUS_INITIAL_SOURCES.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'initial'}: "
-                f"{with_refused_value(e['msg'].removeprefix('Value error, '), e.get('input'))}"
-                for e in exc.errors()]
+        return [f"{derived.sources.get(str(p.loc[0]), p.loc[0]) if p.loc else derived.name}: "
+                f"{with_refused_value(p.message, p.value)}" for p in validation_problems(exc)]
     return []
-
-
-def ciirus_initial(declaration: "CustomerDeclaration") -> dict[str, Any]:
-    features = declaration.features or {}
-    return {"sending_domain": declaration.sending_domains[0].get("domain"),
-            "daily_send_limit": features.get("daily_send_limit", 0), "approved": features.get("approved", False)}
 
 
 def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
@@ -111,28 +129,30 @@ def load_declaration(config: pulumi.Config) -> CustomerDeclaration:
         return CustomerDeclaration.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            (f"customer.{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "customer: ")
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, "))
-            for e in exc.errors())
+            (f"customer.{'.'.join(str(p) for p in problem.loc)}: " if problem.loc else "customer: ")
+            + ("unknown key" if problem.kind == "extra_forbidden" else problem.message)
+            for problem in validation_problems(exc))
         raise pulumi.RunError(f"invalid customer declaration in stack config: {problems}") from None
 
 
 def account_settings(declaration: CustomerDeclaration) -> dict[str, Any]:
-    """On Ciirus the API creates the sub-account together with its domain, limit and approval."""
+    """The account's settings as declared, with those the platform derives (Ciirus creates the
+    sub-account together with its domain, limit and approval: its `initial`)."""
     settings = dict(declaration.account)
     settings.pop("protect", None)  # a resource option, not an account setting (see Customer)
-    if declaration.platform == "ciirus":
-        settings["initial"] = ciirus_initial(declaration)
+    for derived in describe(declaration.platform).derived_account_settings:
+        settings[derived.name] = derived_setting(declaration, derived)
     return settings
 
 
 def _warn_unprotected(stack: str, declaration: CustomerDeclaration) -> None:
     """Every run of a stack with `protect: false` says what that means, so the `up` that records it
     is not silent about it."""
-    if declaration.platform == "signupto" and declaration.account.get("on_destroy") == "keep":
-        fate = "leaves the account on Sign-Up.to (on_destroy: keep), no longer managed"
-    elif declaration.platform == "signupto":
-        fate = "is refused by the provider until `on_destroy: keep` is set (Sign-Up.to cannot delete accounts)"
+    platform = describe(declaration.platform)
+    if not platform.deletes_accounts and declaration.account.get("on_destroy") == "keep":
+        fate = f"leaves the account on {platform.title} (on_destroy: keep), no longer managed"
+    elif not platform.deletes_accounts:
+        fate = f"is refused by the provider until `on_destroy: keep` is set ({platform.title} cannot delete accounts)"
     else:
         fate = f"deletes its {declaration.platform} account with all its contacts and campaigns"
     pulumi.log.warn(f"customer {stack}: account.protect is false, so the account is not protected: "
@@ -175,8 +195,9 @@ def plan(name: str, declaration: CustomerDeclaration) -> list[PlannedResource]:
         settings = dict(spec)
         domain = settings.pop("domain", None)
         timeout = settings.pop("verification_timeout_seconds", None)
-        # Ciirus has one domain per sub-account, changed in place: its resource name must not follow it.
-        resource_name = f"{name}-sending-domain" if declaration.platform == "ciirus" else f"{name}-{domain_key(domain)}"
+        # One domain per sub-account (Ciirus), changed in place: its resource name must not follow it.
+        resource_name = (f"{name}-sending-domain" if describe(declaration.platform).one_sending_domain
+                         else f"{name}-{domain_key(domain)}")
         resources.append(PlannedResource("SendingDomain", resource_name,
                                          {"platform": declaration.platform, "domain": domain, **settings},
                                          links=of_account))

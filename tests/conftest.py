@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 import uuid
@@ -12,10 +11,8 @@ import requests
 
 from emulator import EmulatorServer
 from providers.cakemail import CakemailClient
-from providers.http import RetryPolicy
 
-_ids = itertools.count(1)
-
+from .vendors import vendor
 
 _test_spans: list[tuple[str, float, float]] = []  # (test, started, ended), seconds since boot
 
@@ -118,47 +115,32 @@ def control(emulator) -> Control:
 @pytest.fixture
 def cakemail_partner(control):
     """Fresh partner credentials per test, so tests never see each other's accounts."""
-    n = next(_ids)
-    username = f"partner-{os.getpid()}-{n}@e2e.example"
-    password = f"pw-{os.getpid()}-{n}-Secr3t!"
-    control.post("/cakemail/partners", {"username": username, "password": password})
-    return {"api_url": control.url + "/cakemail", "username": username, "password": password}
+    return vendor("cakemail").partner(control)
 
 
 @pytest.fixture
 def cakemail_api(cakemail_partner) -> CakemailClient:
     """The tests' own view of the remote side, through the real API."""
-    return CakemailClient(cakemail_partner["api_url"], cakemail_partner["username"], cakemail_partner["password"],
-                          retry=RetryPolicy(max_attempts=2, base_delay=0.05))
+    return vendor("cakemail").client(cakemail_partner)
 
 
 @pytest.fixture
 def signupto_partner(control) -> dict:
     """A fresh Sign-Up.to partner (id, 40-character key, its own credit-holding account)."""
-    partner = control.post("/signupto/partners", {})
-    return {**partner, "api_url": control.url + "/signupto"}
+    return vendor("signupto").partner(control)
 
 
 @pytest.fixture
 def signupto_api(signupto_partner):
-    from providers.signupto import SignupToClient
-
-    return SignupToClient.as_partner(signupto_partner["api_url"], signupto_partner["partner_id"],
-                                     signupto_partner["partner_key"], retry=RetryPolicy(max_attempts=2, base_delay=0.05))
+    return vendor("signupto").client(signupto_partner)
 
 
 @pytest.fixture
 def ciirus_user(control) -> dict:
     """Fresh Ciirus API-user credentials (one sub-account per user)."""
-    n = next(_ids)
-    user = {"username": f"ciirus-{os.getpid()}-{n}", "password": f"ciirus-pw-{os.getpid()}-{n}!"}
-    control.post("/ciirus/users", user)
-    return {**user, "api_url": control.url + "/ciirus", "api_version": "v2024.07.31"}
+    return vendor("ciirus").partner(control)
 
 
 @pytest.fixture
 def ciirus_api(ciirus_user):
-    from providers.ciirus import CiirusClient
-
-    return CiirusClient(ciirus_user["api_url"], ciirus_user["username"], ciirus_user["password"],
-                        ciirus_user["api_version"], retry=RetryPolicy(max_attempts=2, base_delay=0.05))
+    return vendor("ciirus").client(ciirus_user)

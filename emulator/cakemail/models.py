@@ -23,8 +23,6 @@ LANGUAGES = tuple((
     "la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nn nr nv ny oc oj om "
     "os pa pi pl ps qu rm rn rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sw ta te tg ti tk "
     "tl tn to ts tt tw ty ug uk ur uz ve vo wa wo xh yi yo za zu").split())
-ACCOUNT_STATUSES = ("trial", "active", "suspended", "suspended_by_partner", "deleted",
-                    "incomplete", "pending")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _URL = TypeAdapter(AnyUrl)

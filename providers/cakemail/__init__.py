@@ -1,13 +1,10 @@
-"""The cakemail client, imported on first use: its models alone (what preview needs) do not load `requests`."""
+"""The Cakemail client, imported on first use (providers/lazy.py)."""
 
-# Endpoint facts, here so that settings can check them at preview without loading the client.
+from ..lazy import client_exports
+
+# Endpoint facts, here so that the platform description reads them without loading the client.
 DEFAULT_API_URL = "https://api.cakemail.dev"
 
 __all__ = ["CakemailClient"]
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import client
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = client_exports(__name__, __all__)

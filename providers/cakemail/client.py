@@ -7,7 +7,6 @@ from typing import Any, Iterator, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
-from . import DEFAULT_API_URL
 from ..shared_reads import SharedReads, writes
 from .auth import CakemailTokenAuth
 from .models import Account, AccountPage, CreateAccount, DkimKey, Pagination, PatchAccount
@@ -42,8 +41,7 @@ class CakemailClient:
     def __init__(self, api_url: str, username: str, password: str, retry: RetryPolicy = RetryPolicy()):
         self.auth = CakemailTokenAuth(username, password)
         self.http = HttpClient(VENDOR, api_url, authenticator=self.auth, error_parser=cakemail_error_message, retry=retry,
-                               credentials_hint="cakemail:username and cakemail:password (or CAKEMAIL_USERNAME and "
-                                                "CAKEMAIL_PASSWORD)")
+                               credentials=("username", "password"))
         self.auth.http = self.http
         self.shared_reads = SharedReads()  # accounts, by id
 
@@ -116,19 +114,17 @@ class CakemailClient:
         metadata = {**(current.metadata or {}), MARKER_METADATA_KEY: marker}
         return self.patch_account(account.id, PatchAccount(metadata=metadata))
 
-    def create_account(self, body: CreateAccount, marker: Optional[str] = None,
-                       known_ids: Optional[set[str]] = None) -> Account:
+    def create_account(self, body: CreateAccount, known_ids: Optional[set[str]] = None) -> Account:
         """Create exactly once: after an ambiguous failure, look for the account before re-sending.
 
-        With a `marker`, the new account is marked at once (see mark_account), and an account that
-        another resource marked is never taken for this one. `known_ids`: the ids of the accounts of
-        that name the caller has just listed (saves listing them again)."""
+        An account that a resource marked (mark_account) is never taken for this one. `known_ids`: the
+        ids of the accounts of that name the caller has just listed (saves listing them again)."""
         if known_ids is None:
             known_ids = {a.id for a in self.accounts_named(body.name)}
 
         def find_created() -> Optional[dict]:
             fresh = [a for a in self.full_accounts_named(body.name)
-                     if a.id not in known_ids and self.marker_of(a) in (None, marker)]
+                     if a.id not in known_ids and self.marker_of(a) is None]
             if not fresh:
                 return None
             newest = max(fresh, key=lambda a: (a.created_on or 0, a.id))
@@ -144,7 +140,7 @@ class CakemailClient:
                                                                  f"{str(result)[:200]}")
         else:
             account = Account.model_validate(data)
-        return self.mark_account(account, marker) if marker else account
+        return account
 
     @writes(lambda account_id, *_: account_id)
     def patch_account(self, account_id: str, patch: PatchAccount) -> Account:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
-from . import DEFAULT_API_URL, DEFAULT_API_VERSION, API_VERSIONS
+from . import API_VERSIONS, DEFAULT_API_VERSION
 from ..shared_reads import SharedReads, writes
 from .models import SubAccount, SubAccountFields
 
@@ -64,9 +64,7 @@ class CiirusClient:
             raise ValueError(f"unknown Ciirus API version {api_version!r}; supported: {', '.join(API_VERSIONS)}")
         self.path = f"/{api_version}/emails/subaccount"
         self.http = HttpClient(VENDOR, api_url, authenticator=BasicAuth(username, password),
-                               error_parser=ciirus_error_message, retry=retry,
-                               credentials_hint="ciirus:username and ciirus:password (or CIIRUS_USERNAME and "
-                                                "CIIRUS_PASSWORD)")
+                               error_parser=ciirus_error_message, retry=retry, credentials=("username", "password"))
         with _user_locks_guard:
             self._lock = _user_locks.setdefault((api_url.rstrip("/"), username), threading.Lock())
         self.shared_reads = SharedReads()

@@ -1,14 +1,11 @@
-"""The sendgrid client, imported on first use: its models alone (what preview needs) do not load `requests`."""
+"""The SendGrid client, imported on first use (providers/lazy.py)."""
 
-# Endpoint facts, here so that settings can check them at preview without loading the client.
+from ..lazy import client_exports
+
+# Endpoint facts, here so that the platform description reads them without loading the client.
 DEFAULT_API_URL = "https://api.sendgrid.com"
 EU_API_URL = "https://api.eu.sendgrid.com"  # for subusers pinned to the EU region (the spec's second server)
 
 __all__ = ["SendGridClient", "SubuserExists", "SubuserNotFound"]
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import client
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = client_exports(__name__, __all__)

@@ -8,7 +8,6 @@ from typing import Any, Literal, Optional
 import requests
 
 from ..http import ApiError, Authenticator, HttpClient, RetryPolicy
-from . import DEFAULT_API_URL
 from ..shared_reads import SharedReads
 from .auth import PartnerHashAuth
 from .models import Account, CreateAccount, CreditTransfer
@@ -30,8 +29,7 @@ def signupto_error_message(response: requests.Response) -> str:
 class SignupToClient:
     def __init__(self, api_url: str, authenticator: Authenticator, retry: RetryPolicy = RetryPolicy()):
         self.http = HttpClient(VENDOR, api_url, authenticator=authenticator, error_parser=signupto_error_message,
-                               retry=retry, credentials_hint="signupto:partnerId and signupto:partnerKey (or "
-                                                             "SIGNUPTO_PARTNER_ID and SIGNUPTO_PARTNER_KEY)")
+                               retry=retry, credentials=("partnerId", "partnerKey"))
         self.shared_reads = SharedReads()  # accounts, by id (a string); the API cannot write them
 
     @classmethod
@@ -55,6 +53,16 @@ class SignupToClient:
         return [Account.model_validate(a) for a in self.call("GET", "account") or []]
 
     def get_account(self, account_id: int | str) -> Optional[Account]:
+        row = self._account_row(account_id)
+        return Account.model_validate(row) if row is not None else None
+
+    def get_account_usage(self, account_id: int | str) -> Optional[dict[str, Any]]:
+        """What the account uses next to its limits (`list_count`, `user_count`, `subscriber_count`...),
+        which the typed Account leaves out: the raw row; None when the account is gone."""
+        row = self._account_row(account_id)
+        return row if isinstance(row, dict) else None
+
+    def _account_row(self, account_id: int | str) -> Any:
         try:
             data = self.call("GET", "account", params={"id": account_id})
         except ApiError as exc:
@@ -62,7 +70,7 @@ class SignupToClient:
                 return None
             raise
         rows = data if isinstance(data, list) else [data]
-        return Account.model_validate(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     def get_account_shared(self, account_id: int | str, reader: str) -> Optional[Account]:
         """`get_account` for a refresh: a primed listing (the partner-level GET of every company, whose

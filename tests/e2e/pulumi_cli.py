@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..vendors import stack_config, without_platform_settings
+
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-test-passphrase"
@@ -58,8 +60,7 @@ class PulumiProject:
         (root / "state").mkdir()
         (root / "home").mkdir()
         venv_bin = Path(sys.executable).parent
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(
             PATH=f"{bin_dir}{os.pathsep}{venv_bin}{os.pathsep}{env.get('PATH', '')}",
             PULUMI_HOME=str(root / "home"),
@@ -118,6 +119,15 @@ class PulumiProject:
 
     def resources(self, type_suffix: str) -> list[dict]:
         return [r for r in self.export()["deployment"].get("resources", []) if r["type"].endswith(type_suffix)]
+
+
+def platform_project(root: Path, bin_dir: Path, platform: str, partner: dict[str, Any]) -> PulumiProject:
+    """A project whose stack config holds a test partner's settings (tests/vendors), secrets as secrets."""
+    project = PulumiProject(root, bin_dir)
+    plain, secret = stack_config(platform, partner)
+    project.run("config", "set-all", *(a for k, v in plain.items() for a in ("--plaintext", f"{k}={v}")),
+                *(a for k, v in secret.items() for a in ("--secret", f"{k}={v}")))  # one run for them all
+    return project
 
 
 def steps_by_op(preview: dict) -> dict[str, list[str]]:

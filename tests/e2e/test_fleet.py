@@ -28,6 +28,7 @@ from providers.http import RetryPolicy
 
 from ..conftest import Control
 from ..processes import kill_session
+from ..vendors import fleet_partners, vendor, without_platform_settings
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
@@ -44,7 +45,7 @@ class Fleet:
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         for src in (REPO / "stacks").glob("*.py"):
             shutil.copy(src, root / "stacks" / src.name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "PULUMI_"))}
+        env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK="true",
@@ -122,20 +123,13 @@ def ciirus_customer(domain: str) -> dict:
 
 def new_partners(control: Control, tag: str) -> tuple[dict, dict, dict]:
     """Fresh Cakemail and Sign-Up.to partners (shared by their customers through the environment)."""
-    cakemail = {"username": f"fleet-{tag}-{os.getpid()}@e2e.example", "password": f"fleet-{tag}-Secr3t!"}
-    control.post("/cakemail/partners", cakemail)
-    signupto = control.post("/signupto/partners", {})
-    env = {"CAKEMAIL_API_URL": control.url + "/cakemail", "CAKEMAIL_USERNAME": cakemail["username"],
-           "CAKEMAIL_PASSWORD": cakemail["password"], "SIGNUPTO_API_URL": control.url + "/signupto",
-           "SIGNUPTO_PARTNER_ID": str(signupto["partner_id"]), "SIGNUPTO_PARTNER_KEY": signupto["partner_key"],
-           "CIIRUS_API_URL": control.url + "/ciirus"}
-    return env, cakemail, signupto
+    partners = fleet_partners(control, tag)
+    return partners.env, partners.of["cakemail"], partners.of["signupto"]
 
 
 def ciirus_user(control: Control, name: str) -> dict:
-    user = {"username": f"{name}-{os.getpid()}", "password": f"{name}-ciirus-pw!"}
-    control.post("/ciirus/users", user)
-    return user
+    """A Ciirus API user of its own (one sub-account each): its stack carries the login."""
+    return vendor("ciirus").partner(control, name)
 
 
 @pytest.fixture(scope="module")

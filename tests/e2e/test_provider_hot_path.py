@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 
-from providers.resources.common import MODULES_REPORT_ENV
+from providers.platforms import names
+from providers.resources.diagnostics import MODULES_REPORT_ENV
 
 CUSTOMER = {
     "platform": "cakemail",
@@ -28,11 +29,11 @@ def test_one_platform_stack_loads_reads_and_stores_only_what_it_needs(cakemail_p
     project.preview("--expect-no-changes")
     del project.env[MODULES_REPORT_ENV]
     modules = set(report.read_text().split())
-    assert "providers.resources.sub_account.cakemail" in modules, "the report must come from the provider process"
-    assert "providers.resources.sending_domain.cakemail" in modules
-    others = sorted(m for m in modules if m.split(".")[:2] in (["providers", "ciirus"], ["providers", "signupto"])
-                    or m.endswith((".ciirus", ".signupto")))
+    assert "providers.handlers.cakemail.sub_account" in modules, "the report must come from the provider process"
+    assert "providers.handlers.cakemail.sending_domain" in modules and "providers.platforms.cakemail" in modules
+    others = sorted(m for m in modules if set(m.split(".")) & (set(names()) - {"cakemail"}))
     assert others == [], "a cakemail stack must not import other vendors' modules"
+    assert not [m for m in modules if m.split(".")[0] == "operations"], "the provider process imports no tool code"
     assert "requests" not in modules and "providers.cakemail.client" not in modules
     assert control.requests(since_id=before) == []
 

@@ -24,6 +24,7 @@ import yaml
 
 from ..processes import kill_session
 from ..readme import block
+from ..vendors import without_platform_settings
 from .pulumi_cli import REPO
 
 COPIED = ("Pulumi.yaml", "pyproject.toml", "scripts", "stacks", "policies")
@@ -41,8 +42,7 @@ class Shell:
 
     def __init__(self, root: Path, port: int, pulumi_bin: Path):
         self.root, self.port = root, port
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("PULUMI_", "CAKEMAIL_", "SIGNUPTO_", "CIIRUS_", "VIRTUAL_ENV"))}
+        self.env = without_platform_settings(os.environ, "PULUMI_", "VIRTUAL_ENV")
         self.env.update(PULUMI_HOME=str(root / "pulumi-home"), PULUMI_SKIP_UPDATE_CHECK="true")
         self.sessions: list[int] = []
         assert str(pulumi_bin) == f"{Path.home()}/.pulumi/versions/3.259.0/bin", \

@@ -9,7 +9,7 @@ from emulator import EmulatorServer, demo
 from emulator.core.store import Store
 from emulator.server import VENDORS
 from operations.environments import environment_names, load_environment
-from providers.credentials import check_credentials
+from providers.platforms.credentials import check_credentials
 
 from ..readme import exports
 

@@ -13,13 +13,16 @@ from pulumi.automation.errors import CommandError
 from pulumi.automation.events import EngineEvent
 
 from operations import fleet as fleet_module
-from operations.cli import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from operations.cli import main
+from operations.exit_status import ExitStatus
 from operations.fleet import exit_status, select_stacks
 from operations.fleet_report import FleetReport, drift_text
 from operations.fleet_run import CustomerResult, EventCollector, field_differences, one_line_error
 from operations.project import customer_stacks
 
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"}
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DRIFT = ExitStatus.OK, ExitStatus.FAILED, ExitStatus.USAGE, ExitStatus.DRIFT
 
 
 @pytest.fixture

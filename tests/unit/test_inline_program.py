@@ -5,7 +5,9 @@ CLI path, per platform, are proved through the engine in tests/e2e/test_inline_p
 
 from __future__ import annotations
 
+import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -108,3 +110,29 @@ def test_an_inline_programs_exception_reads_as_the_cli_paths_one_line_reason():
 
     diagnostics = ["python inline source runtime error: customer.features: boom\nTraceback (most recent call last):\n"]
     assert one_line_error(RuntimeError("x"), diagnostics) == "customer.features: boom"
+
+
+def test_the_sdk_stack_is_still_made_of_what_open_stack_sets():
+    """open_stack builds an Automation API Stack without its __init__ (which runs `pulumi stack select`,
+    not safe with several threads): if the SDK's Stack gains state of its own, re-read open_stack."""
+    import inspect
+
+    from pulumi import automation as auto
+    from pulumi.automation._stack import StackInitMode
+
+    body = inspect.getsource(auto.Stack.__init__)
+    assigned = set(re.findall(r"^\s*self\.(\w+)\s*=", body, re.M))
+    assert assigned == {"name", "workspace", "_mode"}, \
+        f"auto.Stack.__init__ now sets {sorted(assigned)}: open_stack (object.__new__) must set them too"
+    stack = automation.open_stack(object(), "acme.production")
+    assert (stack.name, stack._mode) == ("acme.production", StackInitMode.SELECT) and isinstance(stack, auto.Stack)
+
+
+def test_grpc_fork_support_is_off_before_grpc_loads():
+    """A fleet run's threads start `pulumi` processes while gRPC serves engine events: the tool turns
+    gRPC's fork handlers off, which only works before grpc is imported (operations/automation.py)."""
+    code = ("import os, sys; import operations.cli; loaded = list(sys.modules); "
+            "print(os.environ.get('GRPC_ENABLE_FORK_SUPPORT'), loaded.index('operations.automation') < loaded.index('grpc'))")
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_ENABLE_FORK_SUPPORT"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, check=True)
+    assert run.stdout.split() == ["false", "True"], run.stdout + run.stderr

@@ -15,7 +15,8 @@ from operations.review_files import stack_file_changes
 from operations.review_plan import UNKNOWN, review_of
 from operations.review_render import as_json, markdown
 from providers.resources.sub_account import SubAccountProvider
-from providers.settings import settings_problems
+from providers.platforms import describe
+from providers.platforms.settings import settings_problems
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "stacks"))
 from customer import CustomerDeclaration  # noqa: E402  (the stack program's module)
@@ -70,7 +71,8 @@ def test_replaced_account_carries_its_dependents_and_is_acknowledged_by_the_decl
 
 def test_guard_refusal_is_a_danger_not_a_failure_and_other_errors_fail():
     guard = {"severity": "error", "urn": URN.format("SubAccount", "acme-account"),
-             "message": "error: ... has a problem: changing owner.email ... add `allow_replace: true` under `account`"}
+             "message": "error: ... has a problem: changing owner.email ... replaces the cakemail sub-account of customer "
+                        "'Acme' [replace-guard]: ... add `allow_replace: true` under `account`"}
     review = review_of("s", "c", "cakemail", Run([], [guard], ok=False), acknowledged=set())
     assert not review.failed and exit_status([review]) == 3
     other = {"severity": "error", "message": "error: property name has a problem: must not be empty"}
@@ -120,7 +122,7 @@ def test_guard_names_customer_field_and_acknowledgement_and_strict_switches():
 def test_settings_problems_name_the_key_and_variable(platform, config, keys, monkeypatch):
     for var in ("CAKEMAIL_USERNAME", "CAKEMAIL_PASSWORD", "SIGNUPTO_PARTNER_KEY", "CIIRUS_API_URL", "CIIRUS_API_VERSION"):
         monkeypatch.delenv(var, raising=False)
-    problems = settings_problems(platform, Config(config, "email-partners"))
+    problems = settings_problems(describe(platform), Config(config, "email-partners"))
     assert [k for k, _ in problems] == keys
     assert all(key in reason for key, reason in problems)
     if platform == "cakemail":
@@ -183,7 +185,8 @@ def test_a_signupto_limit_lowered_below_usage_is_dangerous():
 
 def test_a_refused_replacement_is_shown_as_the_planned_change_without_engine_noise():
     refusal = ("pulumi-python:dynamic/partners:SubAccount resource 'acme-account' has a problem: platform: changing "
-               "platform (from 'cakemail' to 'ciirus') replaces the cakemail sub-account of customer 'Acme': ... add "
+               "platform (from 'cakemail' to 'ciirus') replaces the cakemail sub-account of customer 'Acme' "
+               "[replace-guard]: ... add "
                "`allow_replace: true` under `account` in the customer's stack file and run again; otherwise put "
                "platform back.")
     diagnostics = [{"severity": "warning", "message": "using pulumi-analyzer-policy-email-partners from $PATH at /x"},

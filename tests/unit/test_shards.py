@@ -17,7 +17,8 @@ import yaml
 from click.testing import CliRunner
 
 from operations import fleet as fleet_module
-from operations.cli import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from operations.cli import main
+from operations.exit_status import ExitStatus
 from operations.fleet_merge import MergeError, merge_reports
 from operations.fleet_report import FleetReport
 from operations.fleet_run import CustomerResult, FieldDrift
@@ -25,6 +26,8 @@ from operations.shards import Shard, ShardError, parse_shard, shard_of, shard_se
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"customer-{i:04d}.{env}" for i in range(400) for env in ("production", "staging")]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DRIFT = ExitStatus.OK, ExitStatus.FAILED, ExitStatus.USAGE, ExitStatus.DRIFT
 
 
 def test_every_name_is_in_exactly_one_shard_and_the_shards_are_balanced():

@@ -8,13 +8,12 @@ import re
 import pytest
 import yaml
 
-from operations.starters import ACCOUNT_OPTIONS, DERIVED, DOMAIN_OPTIONS, NOT_DECLARED, starter
-from providers.resources.account_features import HANDLERS as FEATURES
-from providers.resources.common import handler_class
-from providers.resources.sending_domain import HANDLERS as DOMAINS
-from providers.resources.sub_account import HANDLERS as ACCOUNTS
+from operations.starters import ACCOUNT_OPTIONS, DOMAIN_OPTIONS, NOT_DECLARED, derived, starter
+from providers.handlers.base import handler_of
+from providers.platforms import names
 
-PLATFORMS = ("cakemail", "signupto", "ciirus")
+PLATFORMS = names()
+ACCOUNTS, FEATURES, DOMAINS = "SubAccount", "AccountFeatures", "SendingDomain"
 OPTIONAL_LINE = re.compile(r"^(\s*)# (\w+:.*)$")
 
 
@@ -26,8 +25,9 @@ def uncommented(text: str) -> str:
     return "\n".join(OPTIONAL_LINE.sub(r"\1\2", line) for line in text.splitlines())
 
 
-def inputs(handlers: dict, platform: str):
-    return handler_class(handlers[platform]).Inputs if platform in handlers else None
+def inputs(resource: str, platform: str):
+    handler = handler_of(platform, resource)
+    return handler.Args if handler is not None else None
 
 
 def fields(model, skip=()) -> set[str]:
@@ -54,7 +54,7 @@ def test_the_starter_lists_every_setting_the_handlers_accept(platform):
     full = declaration(uncommented(starter(platform, "acme-bakery", "Acme Bakery")))
     account_model, domain_model = inputs(ACCOUNTS, platform), inputs(DOMAINS, platform)
     features_model = inputs(FEATURES, platform).model_fields["features"].annotation
-    expected_account = fields(account_model, NOT_DECLARED | DERIVED.get(platform, set())) | {n for n, *_ in ACCOUNT_OPTIONS}
+    expected_account = fields(account_model, NOT_DECLARED | derived(platform)) | {n for n, *_ in ACCOUNT_OPTIONS}
     assert keys(full["account"]) == expected_account
     assert set(full["features"]) == fields(features_model)
     if domain_model is None:

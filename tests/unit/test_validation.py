@@ -7,10 +7,10 @@ from pulumi.output import Unknown
 
 from providers.resources.account_features import AccountFeaturesProvider
 from providers.resources.common import without_nones
-from providers.resources.domain_verification import VerificationTimeout, wait_until_verified
+from providers.handlers.domain_verification import VerificationTimeout, wait_until_verified
 from providers.resources.sending_domain import SendingDomainProvider
 from providers.resources.sub_account import SubAccountProvider
-from providers.resources.validators import country_code, email_address, hostname
+from providers.validators import country_code, email_address, hostname
 
 OWNER = {"email": "a@B.example", "first_name": "Ada", "last_name": "B"}
 

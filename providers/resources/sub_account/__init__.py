@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult
 
-from ..common import MARKER_KEY, PlatformProvider, creation_marker, is_unknown, user_inputs, without_nones
+from ...handlers.sub_account import SubAccountState
+from ..common import is_unknown, user_inputs, without_nones
+from ..markers import MARKER_KEY, creation_marker
+from ..provider import PlatformProvider
 
-# Each platform's handler (and with it that vendor's client) is imported only when a resource uses it.
-HANDLERS = {"cakemail": f"{__name__}.cakemail:CakemailSubAccount",
-            "signupto": f"{__name__}.signupto:SignupToSubAccount",
-            "ciirus": f"{__name__}.ciirus:CiirusSubAccount"}
-OUTPUT_KEYS = ("account_id", "status", "created_at", "owner_user_id", "lineage")
+OUTPUT_KEYS = SubAccountState.output_keys()
 # The acknowledgement that a replacement (a new, empty account) is intended. Checked, never stored:
 # it belongs to the change being reviewed, not to the account.
 ALLOW_REPLACE = "allow_replace"
+# In every refusal of the replacement guard, so that a reader of the engine's output (`email-partners
+# review`) tells it from any other failure without matching its words.
+GUARD_CODE = "[replace-guard]"
 
 
 def _changed_part(field: str, old: Any, new: Any) -> str:
@@ -38,7 +40,7 @@ def replacement_refusals(olds: dict[str, Any], news: dict[str, Any], replace_fie
     customer = olds.get("name") or (olds.get("initial") or {}).get("sending_domain") or "(unnamed)"
     return [CheckFailure(field, (
         f"changing {_changed_part(field, olds.get(field), news.get(field))} replaces the {olds.get('platform')} "
-        f"sub-account of customer {customer!r}: the account is deleted with "
+        f"sub-account of customer {customer!r} {GUARD_CODE}: the account is deleted with "
         f"all its contacts and campaigns and a new, empty one is created; its features and sending domains are "
         f"replaced too (new DNS records to publish). To do this on purpose, add `{ALLOW_REPLACE}: true` under "
         f"`account` in the customer's stack file and run again; otherwise put {field} back."))
@@ -47,7 +49,6 @@ def replacement_refusals(olds: dict[str, Any], news: dict[str, Any], replace_fie
 
 class SubAccountProvider(PlatformProvider):
     resource = "SubAccount"
-    handlers = HANDLERS
     output_keys = OUTPUT_KEYS
 
     def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -64,40 +65,12 @@ class SubAccountProvider(PlatformProvider):
                 failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields)
         return CheckResult(result.inputs, failures)
 
-    def refused_changes(self, handler, olds, model) -> list[CheckFailure]:
-        if not hasattr(handler, "refuse_changes"):
-            return []
-        return [CheckFailure(field, reason) for field, reason in handler.refuse_changes(olds, model)]
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        handler = self._handler(props["platform"])
-        inputs = handler.Inputs.model_validate(user_inputs(props, OUTPUT_KEYS))
-        account_id, outs = handler.create(inputs, props.get(MARKER_KEY))
-        return CreateResult(account_id, outs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        handler = self._handler(props["platform"])
-        outs = handler.read(id_, props)
-        if outs is None:
-            return ReadResult(None, {})  # gone: refresh drops it from state
-        inputs = {k: outs[k] for k in handler.Inputs.model_fields if k in outs}
-        if props.get(MARKER_KEY) is not None:  # the class's own input: a refresh must not drop it (no drift)
-            inputs[MARKER_KEY] = props[MARKER_KEY]
-        return ReadResult(id_, outs, inputs)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        handler = self._handler(news["platform"])
-        return UpdateResult(handler.update(id_, olds, handler.Inputs.model_validate(user_inputs(news, OUTPUT_KEYS))))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self._handler(props["platform"]).delete(id_, props)
-
 
 class SubAccount(pulumi.dynamic.Resource, module="partners", name="SubAccount"):
     """A customer's sub-account. `platform` selects the vendor; other inputs are typed per platform.
 
-    The class adds a `creation_marker` input (see common.creation_marker): the create stores it
-    with the account where the vendor allows, so an interrupted `up` never leads to a second one."""
+    The class adds a `creation_marker` input (see markers.py): the create stores it with the
+    account where the vendor allows, so an interrupted `up` never leads to a second one."""
 
     account_id: pulumi.Output[str]
     status: pulumi.Output[str]

@@ -1,0 +1,1 @@
+"""Sign-Up.to's handlers: company accounts and their feature switches and limits (no sending domains)."""

@@ -1,0 +1,161 @@
+"""What the engine calls, for every resource: `platform` picks the handler, inputs are checked, and
+each call is handed to the handler's typed lifecycle (providers/handlers/base.py).
+
+The resources' provider classes (one per resource, beside its resource class) are this class with
+their resource's name, State and the extra checks of that resource. They are pickled into state by
+reference (`providers.resources.sub_account.SubAccountProvider`): keep their names and modules, and
+put nothing in instance attributes before `configure` (which runs only in the provider process), or
+every resource of every stack shows `~ __provider` and state written before no longer loads.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable, Optional
+
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, \
+    ResourceProvider, UpdateResult
+
+from ..handlers.base import Handler, handler_of
+from .common import check_platform, diff_fields, presented, user_inputs, validate, with_defaults
+from .diagnostics import report_loaded_modules
+from .markers import MARKER_KEY
+
+ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
+
+
+def _servicer_context():
+    """The gRPC context of the dynamic provider server's call that is running this one: the local
+    `context` of a caller (pulumi/dynamic/__main__.py's servicer methods take it as their argument).
+    The SDK's private behaviour: tests/unit/test_engine_wording.py fails, naming it, if that changes."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        context = frame.f_locals.get("context")
+        if hasattr(context, "set_details") and hasattr(context, "abort"):
+            return context
+        frame = frame.f_back
+    return None
+
+
+def _worded_for_the_engine(method: Callable) -> Callable:
+    """An error raised to the engine reads as its own message: the dynamic provider server (through gRPC)
+    would prefix it with `Exception calling application:`; details set on the call win over that text."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            context = _servicer_context()
+            if context is not None:
+                context.set_details(str(exc) or type(exc).__name__)
+            raise
+    return call
+
+
+class PlatformProvider(ResourceProvider):
+    """One resource on every platform (see the module docstring)."""
+
+    resource = ""
+    output_keys: tuple[str, ...] = ()   # the resource's State fields (outputs), never declared by a user
+    ignored_inputs: tuple[str, ...] = ()  # inputs that state written by an earlier release may still hold
+    # The pickled provider holds no secret (credentials come through `configure`), so state keeps it
+    # in clear: smaller, and readable. The SDK still makes it secret if a secret Output were captured.
+    serialize_as_secret_always = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ENGINE_CALLS:
+            if name in cls.__dict__:
+                setattr(cls, name, _worded_for_the_engine(cls.__dict__[name]))
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = req.config
+
+    def handler_class(self, platform: Any) -> Optional[type[Handler]]:
+        """The handler class of an offered platform, else None (unknown, or not offered)."""
+        return handler_of(platform, self.resource)
+
+    def _handler(self, platform: str) -> Handler:
+        return self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
+
+    def _args(self, handler: Handler, props: dict[str, Any]):
+        return handler.Args.model_validate(user_inputs(props, (*self.output_keys, *self.ignored_inputs)))
+
+    # --- check and diff ---------------------------------------------------------------------------
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        try:
+            result = self.check_inputs(olds, news)
+            return CheckResult(result.inputs, presented(result.failures, result.inputs))
+        finally:
+            report_loaded_modules()
+
+    def check_inputs(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The checks themselves (subclasses add theirs here); `check` words the failures for the engine."""
+        inputs = user_inputs(news, (*self.output_keys, *self.ignored_inputs))
+        failure = check_platform(inputs, self.resource)
+        if failure:
+            return CheckResult(inputs, [failure])
+        handler = self.handler_class(inputs.get("platform"))
+        if handler is None:  # platform still unknown in preview
+            return CheckResult(inputs, [])
+        model, failures = validate(handler.Args, inputs, f"for {inputs['platform']} {self.resource}")
+        failures += self.settings_failures(inputs["platform"])
+        if model is None:
+            # With an input still unknown (preview), keep the defaults the model would add, so the plan
+            # does not show them as removed (`- adopt_existing: false`) next to the unknown value.
+            return CheckResult(with_defaults(handler.Args, inputs) if not failures else inputs, failures)
+        old_inputs = user_inputs(olds, self.output_keys)
+        failures += [CheckFailure(field, reason) for field, reason in handler.refuse_changes(old_inputs, model)]
+        normalised = handler.normalised(model)
+        if news.get(MARKER_KEY) is not None:
+            normalised[MARKER_KEY] = news[MARKER_KEY]
+        return CheckResult(normalised, failures)
+
+    def settings_failures(self, platform: str) -> list[CheckFailure]:
+        """Provider settings missing or wrong on their face fail the preview (no request is made):
+        configure() has run by the time the engine calls check()."""
+        config = getattr(self, "_stack_config", None)
+        if config is None:
+            return []
+        from ..platforms import describe
+        from ..platforms.settings import settings_problems
+
+        return [CheckFailure(key, reason) for key, reason in settings_problems(describe(platform), config)]
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Compare the fields the handler compares; replace where its API cannot change in place."""
+        report_loaded_modules()
+        handler = self.handler_class(news.get("platform")) or self.handler_class(olds.get("platform"))
+        if handler is None:
+            return diff_fields(olds, news, ("platform",), lambda f: True)
+        return diff_fields(olds, news, handler.compared(), lambda f: f in handler.replace_fields,
+                           delete_before_replace=handler.delete_before_replace(olds, news))
+
+    # --- the lifecycle: the handler's, typed ------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        handler = self._handler(props["platform"])
+        id_, state = handler.create(self._args(handler, props), props.get(MARKER_KEY))
+        return CreateResult(id_, state.recorded())
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        handler = self._handler(props["platform"])
+        state = handler.read(id_, props)
+        if state is None:
+            return ReadResult(None, {})  # gone: refresh drops it from state
+        outs = state.recorded()
+        inputs = {k: outs[k] for k in handler.Args.model_fields if k in outs}
+        if props.get(MARKER_KEY) is not None:  # the class's own input: a refresh must not drop it (no drift)
+            inputs[MARKER_KEY] = props[MARKER_KEY]
+        return ReadResult(id_, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        handler = self._handler(news["platform"])
+        return UpdateResult(handler.update(id_, olds, self._args(handler, news)).recorded())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._handler(props["platform"]).delete(id_, props)
+
+
+for _call in ENGINE_CALLS:  # the base class's own engine calls (subclasses get theirs in __init_subclass__)
+    setattr(PlatformProvider, _call, _worded_for_the_engine(getattr(PlatformProvider, _call)))
