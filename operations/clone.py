@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import click
 
-from providers.platforms import described
+from providers.platforms import describe, described, names
 
 from . import automation
 from .environments import Environment, EnvironmentError_, load_environment
@@ -58,6 +58,14 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if new != old:
             owner["email"] = new
             rewrites.append(Rewrite("account.owner.email", old, new))
+
+    platform = result.get("platform")
+    for key in (describe(platform).unique_account_settings if platform in names() else ()):
+        # Unique across the vendor (a SendGrid username): the copy's must differ, as an owner's e-mail does.
+        old = account.get(key)
+        if isinstance(old, str) and old and rules.owner_email != "keep" and not old.endswith(f"-{environment.name}"):
+            account[key] = f"{old}-{environment.name}"
+            rewrites.append(Rewrite(f"account.{key}", old, account[key]))
 
     for index, spec in enumerate(result.get("sending_domains") or []):
         if spec.pop("adopt_existing", None) is not None:

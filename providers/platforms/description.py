@@ -105,6 +105,12 @@ class Platform:
     one_sending_domain: bool = False      # an account has exactly one, changed in place (not replaced)
     derived_account_settings: tuple[Derived, ...] = ()
     no_limit: tuple[Any, ...] = ()        # what a declared limit says for "no limit" (-1, "unlimited")
+    # Account settings that are secrets (a subuser's password): the program hands them to the resource
+    # as Pulumi secrets (encrypted in state, `[secret]` in previews) and refuses them written in clear.
+    secret_account_settings: tuple[str, ...] = ()
+    # Account settings the vendor keeps unique across all its customers (a SendGrid username): a clone
+    # into another environment rewrites them as it rewrites an owner's e-mail (`copies.owner_email`).
+    unique_account_settings: tuple[str, ...] = ()
     # What a new sending domain needs published, for a review ({domains}: the new domains).
     domain_records: str = "its records at {domains}"
 
