@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from ...validators import email_address
 from ..base import CannotAdopt, Gone, Refused
@@ -72,15 +72,23 @@ class SendGridSubAccountArgs(BaseModel):
     def _ips(cls, ips: Optional[list[str]]) -> Optional[list[str]]:
         return None if ips is None else [_ip(ip) for ip in ips]
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _password(cls, data: Any) -> Any:
-        """Before the fields: the failure is the model's, so no message shows the refused value."""
+    def _password(cls, data: Any, handler: Any) -> Any:
+        """A wrong password is the model's failure, not the field's: a field's names it as its property
+        and repeats the value (the engine prints both). The other fields are still checked with it."""
         password = data.get("password") if isinstance(data, dict) else None
-        if password is not None and (not isinstance(password, str) or len(password) < MIN_PASSWORD):
-            raise ValueError(f"password: must be a string of at least {MIN_PASSWORD} characters (the value is "
-                             f"not shown: it is a secret)")
-        return data
+        if password is None or (isinstance(password, str) and len(password) >= MIN_PASSWORD):
+            return handler(data)
+        problem = {"type": "value_error", "loc": (), "input": {}, "ctx": {"error": ValueError(
+            f"password: must be a string of at least {MIN_PASSWORD} characters (the value is not shown: it is a "
+            f"secret)")}}
+        try:
+            handler({**data, "password": None})
+        except ValidationError as exc:
+            others = [{k: e[k] for k in ("type", "loc", "input", "ctx") if k in e} for e in exc.errors()]
+            raise ValidationError.from_exception_data(cls.__name__, [*others, problem]) from None
+        raise ValidationError.from_exception_data(cls.__name__, [problem])
 
     @model_validator(mode="after")
     def _what_a_create_needs(self):
