@@ -89,8 +89,8 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
                           f"`adopt_domain_id` on the sending domain to its id and declare its settings.")
         domain = max(matching, key=lambda d: d.id)
         print(f"sendgrid subuser {args.account_id} already has {args.domain} authenticated as declared (domain "
-              f"{domain.id}, {domain.subdomain}.{domain.domain}): made by an earlier, interrupted run of this "
-              f"resource, it is taken over instead of authenticating it again", file=sys.stderr)
+              f"{domain.id}, {domain.subdomain}.{domain.domain}), so an earlier, interrupted run of this resource "
+              f"made it: taking it over instead of authenticating it again", file=sys.stderr)
         return domain
 
     def _adopt(self, args: SendGridSendingDomainArgs) -> tuple[str, SendingDomainState]:

@@ -171,9 +171,9 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
             raise Refused(f"this parent already has a subuser {args.username!r} (id {existing.id}, e-mail "
                           f"{existing.email!r}, not the declared {args.email!r}); it was not changed. To manage it "
                           f"with this stack, set `adopt_account_id: {args.username}` and declare its e-mail.")
-        print(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail: made "
-              f"by an earlier, interrupted run of this resource, it is taken over instead of creating another "
-              f"(its password is the one that run sent)", file=sys.stderr)
+        print(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail, so an "
+              f"earlier, interrupted run of this resource made it: taking it over instead of creating another (its "
+              f"password is the one that run sent)", file=sys.stderr)
         return existing
 
     def _adopt(self, args: SendGridSubAccountArgs) -> tuple[str, SubAccountState]:

@@ -26,6 +26,13 @@ def test_a_subuser_through_its_whole_life(sendgrid_project, sendgrid_api, sendgr
     assert "'not-an-ip' is not an IPv4 address" in bad.output
     assert "password: must be a string of at least 8 characters" in bad.output
     assert "short" not in bad.output.replace("shown", "")
+    # A password written in clear in the stack file is refused by the program, naming the command.
+    project.set_customer(customer(username, parent, password="In-clear-Passw0rd"))
+    clear = project.preview(check=False)
+    assert clear.returncode != 0, clear.output
+    assert ("customer.account.password: is a secret, but stacks/Pulumi.test.yaml holds it in clear" in clear.output
+            and "pulumi config set --path --secret 'email-partners:customer.account.password'" in clear.output), \
+        clear.output
     assert sendgrid_requests(control, before) == []
 
     # Create; the stack file holds the password encrypted, and so does the state.
@@ -113,3 +120,29 @@ def test_a_subuser_through_its_whole_life(sendgrid_project, sendgrid_api, sendgr
     creates = [r for r in control.requests(vendor="sendgrid") if r["method"] == "POST" and
                r["path"] == "/sendgrid/v3/subusers"]
     assert creates and all(r["body"]["password"] != PASSWORD for r in creates)
+
+
+def test_creates_killed_mid_flight_are_taken_over_not_made_twice(sendgrid_project, sendgrid_api, sendgrid_parent,
+                                                                 control):
+    """`pulumi up` killed while SendGrid holds the subuser's create, then the domain's: after `email-partners
+    recover`, one subuser and one domain, no second POST, and a clean preview."""
+    from ..test_interrupted_runs import kill_while_held, posts, recover
+
+    project, username = sendgrid_project, unique("killed")
+    declared = declare(project, customer(username, sendgrid_parent, protect=False))
+    before = control.last_request_id()
+    kill_while_held(project, control, r"^/sendgrid/v3/subusers$")
+    assert "taking it over" in recover(project).output
+    assert [s.username for s in sendgrid_api.list_subusers()] == [username]
+    assert posts(control, before, r"^/sendgrid/v3/subusers$") == 1, "the recovery sent the create again"
+
+    domain = f"news.{username}.example"
+    declared["sending_domains"] = [{"domain": domain}]
+    declare(project, declared)
+    kill_while_held(project, control, r"^/sendgrid/v3/whitelabel/domains$")
+    assert "taking it over" in recover(project).output
+    assert len(sendgrid_api.find_domains(domain, username)) == 1
+    assert posts(control, before, r"^/sendgrid/v3/whitelabel/domains$") == 1
+    assert not project.export()["deployment"].get("pending_operations")
+    project.preview("--expect-no-changes")
+    project.destroy()
