@@ -108,8 +108,11 @@ class Platform:
     # Account settings that are secrets (a subuser's password): the program hands them to the resource
     # as Pulumi secrets (encrypted in state, `[secret]` in previews) and refuses them written in clear.
     secret_account_settings: tuple[str, ...] = ()
+    # The account settings (dotted) holding the e-mail the vendor writes to: a clone into another
+    # environment rewrites them by its `copies.owner_email` rule, so a copy never mails the real customer.
+    owner_email_settings: tuple[str, ...] = ("owner.email",)
     # Account settings the vendor keeps unique across all its customers (a SendGrid username): a clone
-    # into another environment rewrites them as it rewrites an owner's e-mail (`copies.owner_email`).
+    # rewrites them too (`<value>-<environment>`), under the same rule, so the copy can be created.
     unique_account_settings: tuple[str, ...] = ()
     # What a new sending domain needs published, for a review ({domains}: the new domains).
     domain_records: str = "its records at {domains}"

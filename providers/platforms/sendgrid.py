@@ -112,6 +112,7 @@ PLATFORM = Platform(
                           "setting a SendGrid subuser's credits starts a new allocation: what it has used so far is "
                           "forgotten (a nonrecurring allocation is refilled to the declared limit)"),),
     secret_account_settings=("password",),
+    owner_email_settings=("email",),
     unique_account_settings=("username",),
     domain_records="its CNAME records (the return path, s1._domainkey and s2._domainkey) at {domains}",
 )
