@@ -139,3 +139,12 @@ def test_a_clone_rewrites_the_username_and_carries_the_password_as_pulumi_re_enc
     copied = {"platform": "sendgrid", "account": {"username": "acme", "password": {"secure": "v1:this-stack"}}}
     assert _with_copied_secrets(staged, copied)["account"]["password"] == {"secure": "v1:this-stack"}
     assert _with_copied_secrets(staged, copied)["account"]["username"] == "acme-staging"
+
+
+def test_the_review_names_new_credits_as_a_danger():
+    from operations.review_plan import ResourceChange, dangers_of
+
+    change = ResourceChange(resource="AccountFeatures", name="acme.production-features", op="update")
+    [danger] = dangers_of(change, "sendgrid", {}, {}, set())
+    assert danger.kind == "sendgrid-credits" and "what it has used so far is forgotten" in danger.reason
+    assert dangers_of(change, "sendgrid", {}, {}, {"sendgrid-credits"})[0].acknowledged
