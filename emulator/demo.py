@@ -21,6 +21,10 @@ CIIRUS_PASSWORD = "demo-password"
 SENDGRID_PARENT = "demo-parent"
 # Shaped like a real key (SG.<id>.<secret>) so clients that check the prefix accept it.
 SENDGRID_API_KEY = "SG.demo-parent-api-key0.demo-secret-never-a-real-sendgrid-key-0000"
+SENDGRID_PARENTS = {
+    SENDGRID_PARENT: SENDGRID_API_KEY,                                               # demo stacks, production
+    "staging-parent": "SG.staging-parent-key00.staging-secret-never-a-real-sendgrid-key-00",  # staging
+}
 
 # The demo stacks and the `production` environment use the first identity of each vendor.
 CAKEMAIL_PARTNERS = {
@@ -47,5 +51,6 @@ def seed(store: Store) -> None:
         signupto_store.upsert_partner(store, partner_id, key)
     for username, password in CIIRUS_USERS.items():
         ciirus_store.upsert_user(store, username, password)
-    parent = sendgrid_store.ensure_parent(store, SENDGRID_PARENT, "demo-parent@example.com")
-    sendgrid_store.add_api_key(store, parent["id"], SENDGRID_API_KEY)
+    for username, key in SENDGRID_PARENTS.items():
+        parent = sendgrid_store.ensure_parent(store, username, f"{username}@example.com")
+        sendgrid_store.add_api_key(store, parent["id"], key)

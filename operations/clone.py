@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import click
 
-from providers.platforms import described
+from providers.platforms import describe, described, names
 
 from . import automation
 from .environments import Environment, EnvironmentError_, load_environment
@@ -50,14 +50,28 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if marker in account:
             rewrites.append(Rewrite(f"account.{marker}", account.pop(marker), "(removed: the copy creates its own)"))
 
-    owner = account.get("owner")
-    if isinstance(owner, dict) and owner.get("email") and rules.owner_email != "keep":
-        old = owner["email"]
+    platform = describe(result["platform"]) if result.get("platform") in names() else None
+    for path in (platform.owner_email_settings if platform else ("owner.email",)):
+        # Where the vendor writes to the customer (an owner's, a subuser's e-mail): never a real customer's.
+        *parents, key = path.split(".")
+        holder = account
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict) or not holder.get(key) or rules.owner_email == "keep":
+            continue
+        old = holder[key]
         new = (_plus(old, environment.name) if rules.owner_email == "plus"
                else _plus(rules.catch_all, f"{slug(customer) or 'customer'}-{environment.name}"))
         if new != old:
-            owner["email"] = new
-            rewrites.append(Rewrite("account.owner.email", old, new))
+            holder[key] = new
+            rewrites.append(Rewrite(f"account.{path}", old, new))
+
+    for key in (platform.unique_account_settings if platform else ()):
+        # Unique across the vendor (a SendGrid username): the copy's must differ, as an owner's e-mail does.
+        old = account.get(key)
+        if isinstance(old, str) and old and rules.owner_email != "keep" and not old.endswith(f"-{environment.name}"):
+            account[key] = f"{old}-{environment.name}"
+            rewrites.append(Rewrite(f"account.{key}", old, account[key]))
 
     for index, spec in enumerate(result.get("sending_domains") or []):
         if spec.pop("adopt_existing", None) is not None:

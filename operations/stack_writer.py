@@ -29,6 +29,22 @@ def _secure_entries(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}}
 
 
+def _with_copied_secrets(declaration: Any, copied: Any) -> Any:
+    """The declaration with each encrypted value inside it (`account.password: {secure: ...}`) taken
+    from the copy Pulumi made, which re-encrypted it for this stack (the source's would not decrypt)."""
+    if isinstance(declaration, dict) and set(declaration) == {"secure"}:
+        if not (isinstance(copied, dict) and set(copied) == {"secure"}):
+            raise automation.EngineError("an encrypted value of the customer declaration was not copied by Pulumi")
+        return copied
+    if isinstance(declaration, dict):
+        copied = copied if isinstance(copied, dict) else {}
+        return {k: _with_copied_secrets(v, copied.get(k)) for k, v in declaration.items()}
+    if isinstance(declaration, list):
+        copied = copied if isinstance(copied, list) else []
+        return [_with_copied_secrets(v, copied[i] if i < len(copied) else None) for i, v in enumerate(declaration)]
+    return declaration
+
+
 def create_stack(project_dir: Path, stack: str, environment: Environment, platform: str,
                  credentials: list, *, copy_config_from: Optional[str] = None, in_backend: bool = False) -> None:
     """Create `stack` (or reuse it when `in_backend`, for --force) with the environment's credentials
@@ -68,7 +84,8 @@ def write_declaration(project_dir: Path, stack: str, environment: Environment, p
         raise automation.EngineError(f"stack {stack}: Pulumi did not store {', '.join(missing)} encrypted")
     config[ENVIRONMENT_KEY] = environment.name
     if declaration is not None:
-        config[CUSTOMER_KEY] = declaration
+        config[CUSTOMER_KEY] = _with_copied_secrets(declaration, old.get(CUSTOMER_KEY)) if keep_from_copy \
+            else declaration
     text = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.strip("\n").splitlines()) if header else ""
     text += yaml.safe_dump(data, sort_keys=False) if data else ""
     text += yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True, width=120)

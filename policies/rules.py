@@ -80,9 +80,20 @@ def _on_domain(domain: str, reseller_domain: str) -> bool:
 def owner_not_on_reseller_domain(props: Mapping[str, Any], config: Mapping[str, Any],
                                  partner_login_domain: Optional[str],
                                  partner_login_key: Optional[str] = "cakemail:username") -> list[str]:
-    """The owner is the customer's person: an address of the reseller's own is a placeholder or a mistake."""
-    owner = props.get("owner") or {}
-    email = owner.get("email") if isinstance(owner, Mapping) else None
+    """The owner is the customer's person: an address of the reseller's own is a placeholder or a mistake.
+    Where the platform mails the customer is its description's `owner_email_settings` (a SendGrid
+    subuser's `email`)."""
+    platform = props.get("platform")
+    paths = describe(platform).owner_email_settings if platform in names() else ("owner.email",)
+    return [problem for path in paths for problem in _owner_problems(props, path, config, partner_login_domain,
+                                                                         partner_login_key)]
+
+
+def _owner_problems(props: Mapping[str, Any], path: str, config: Mapping[str, Any],
+                    partner_login_domain: Optional[str], partner_login_key: Optional[str]) -> list[str]:
+    email: Any = props
+    for part in path.split("."):
+        email = email.get(part) if isinstance(email, Mapping) else None
     if not isinstance(email, str) or "@" not in email:
         return []
     domains = list(config.get("reseller_domains") or [])
@@ -94,7 +105,7 @@ def owner_not_on_reseller_domain(props: Mapping[str, Any], config: Mapping[str, 
         return []
     origin = (f"the domain of the partner login {partner_login_key}" if matched == partner_login_domain
               and matched not in (config.get("reseller_domains") or []) else "a reseller domain in reseller_domains")
-    return [f"account.owner.email {email} is on {matched}, {origin}: the owner must be the customer's own "
+    return [f"account.{path} {email} is on {matched}, {origin}: the owner must be the customer's own "
             f"address (the platform sends it the account's mail and password resets)"]
 
 

@@ -159,6 +159,19 @@ def _warn_unprotected(stack: str, declaration: CustomerDeclaration) -> None:
                     f"`email-partners retire {stack}` (or `pulumi destroy`) {fate}. Remove the line to protect it again.")
 
 
+def _secret_settings(declaration: CustomerDeclaration) -> list[str]:
+    """The declared account settings that are secrets (a SendGrid subuser's password): handed to the
+    resource as Pulumi secrets, so state keeps them encrypted and previews show `[secret]`. One
+    written in clear in the stack file is refused: it would sit in the repository as it is."""
+    declared = [key for key in describe(declaration.platform).secret_account_settings if key in declaration.account]
+    if declared and not pulumi.runtime.is_config_secret(f"{pulumi.Config().name}:customer"):
+        raise pulumi.RunError(
+            f"customer.account.{declared[0]}: is a secret, but stacks/Pulumi.{pulumi.get_stack()}.yaml holds it in "
+            f"clear; store it encrypted: `pulumi config set --path --secret "
+            f"'{pulumi.Config().name}:customer.account.{declared[0]}' <value>`")
+    return declared
+
+
 @dataclass(frozen=True)
 class PlannedResource:
     """One resource of a customer, as data: what the `Customer` component registers, and what a
@@ -228,8 +241,11 @@ class Customer(pulumi.ComponentResource):
                    "DomainVerification": DomainVerification}
         made: dict[str, pulumi.CustomResource] = {}
         self.domains, self.verifications = {}, {}
+        secrets = _secret_settings(declaration)
         for planned in plan(name, declaration):
             props = dict(planned.props)
+            if planned.kind == "SubAccount":
+                props.update({key: pulumi.Output.secret(props[key]) for key in secrets})
             for key, (source, attribute) in planned.links.items():
                 props[key] = getattr(made[source], attribute)
             resource = made[planned.name] = classes[planned.kind](planned.name, opts=pulumi.ResourceOptions(

@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "cakemail": "providers.platforms.cakemail",
     "signupto": "providers.platforms.signupto",
     "ciirus": "providers.platforms.ciirus",
+    "sendgrid": "providers.platforms.sendgrid",
 }
 
 _described: dict[str, "Platform"] = {}

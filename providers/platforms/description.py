@@ -105,6 +105,15 @@ class Platform:
     one_sending_domain: bool = False      # an account has exactly one, changed in place (not replaced)
     derived_account_settings: tuple[Derived, ...] = ()
     no_limit: tuple[Any, ...] = ()        # what a declared limit says for "no limit" (-1, "unlimited")
+    # Account settings that are secrets (a subuser's password): the program hands them to the resource
+    # as Pulumi secrets (encrypted in state, `[secret]` in previews) and refuses them written in clear.
+    secret_account_settings: tuple[str, ...] = ()
+    # The account settings (dotted) holding the e-mail the vendor writes to: a clone into another
+    # environment rewrites them by its `copies.owner_email` rule, so a copy never mails the real customer.
+    owner_email_settings: tuple[str, ...] = ("owner.email",)
+    # Account settings the vendor keeps unique across all its customers (a SendGrid username): a clone
+    # rewrites them too (`<value>-<environment>`), under the same rule, so the copy can be created.
+    unique_account_settings: tuple[str, ...] = ()
     # What a new sending domain needs published, for a review ({domains}: the new domains).
     domain_records: str = "its records at {domains}"
 

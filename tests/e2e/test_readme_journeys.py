@@ -157,7 +157,7 @@ def test_readme_journeys_work_as_written(shell, request):
     for stack, who in (("corner-cafe.staging", "cakemail:username staging-partner@example.com"),
                        ("demo-cakemail", "cakemail:username demo-partner@example.com")):
         assert f"{stack}: ok: {who} accepted" in first, first
-    for stack in ("demo-ciirus", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
+    for stack in ("demo-ciirus", "demo-sendgrid", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
         assert f"{stack}: skipped: not in the backend yet" in first, first
 
     # The team set-up, with a stack whose secrets use another passphrase among those it selects.
@@ -178,9 +178,11 @@ def test_readme_journeys_work_as_written(shell, request):
         result = shell.run(env_block, team)
         assert result.returncode == 1, result.stdout + result.stderr  # one customer failed, alone
         report = {c["stack"]: c for c in json.loads((root / "report.json").read_text())["customers"]}
-        assert sorted(report) == ["demo-cakemail", "demo-ciirus", "demo-legacy", "demo-signupto"], sorted(report)
+        assert sorted(report) == ["demo-cakemail", "demo-ciirus", "demo-legacy", "demo-sendgrid", "demo-signupto"], \
+            sorted(report)
         assert {s: c["result"] for s, c in report.items() if s != "demo-legacy"} == {
-            "demo-cakemail": "changes", "demo-ciirus": "changes", "demo-signupto": "changes"}, report
+            "demo-cakemail": "changes", "demo-ciirus": "changes", "demo-sendgrid": "changes",
+            "demo-signupto": "changes"}, report
         error = report["demo-legacy"]["error"]
         assert report["demo-legacy"]["result"] == "failed" and "demo-legacy" in error, error
         assert "PULUMI_CONFIG_PASSPHRASE" in error, error

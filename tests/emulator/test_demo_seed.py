@@ -9,6 +9,7 @@ from emulator import EmulatorServer, demo
 from emulator.core.store import Store
 from emulator.server import VENDORS
 from operations.environments import environment_names, load_environment
+from providers.platforms import names
 from providers.platforms.credentials import check_credentials
 
 from ..readme import exports
@@ -26,7 +27,7 @@ def test_every_example_environment_authenticates_with_the_readme_values(tmp_path
     with EmulatorServer(db) as server:
         for name in environment_names(REPO):
             environment = load_environment(REPO, name)
-            for platform in ("cakemail", "signupto", "ciirus"):
+            for platform in names():
                 if getattr(environment.spec.providers, platform) is None:
                     continue
                 entries = environment.provider_entries(platform)
@@ -37,4 +38,4 @@ def test_every_example_environment_authenticates_with_the_readme_values(tmp_path
                 accepted, line = check_credentials(platform, config)
                 assert accepted, f"{name} / {platform}: {line}"
                 checked.append((name, platform))
-    assert len(checked) == 8, checked  # production and staging: three vendors; sandbox-alice: two
+    assert len(checked) == 10, checked  # production and staging: four vendors; sandbox-alice: two

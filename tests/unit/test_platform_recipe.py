@@ -75,6 +75,9 @@ PACKAGE = {
             discovery=Discovery(discover, notes=("Notes shows everything",)),
             prime_reads=lambda client, max_age: client.prime(),
             dangers=(ReviewDanger("notes-shared", ("AccountFeatures",), ("update",), "notes share one quota"),),
+            secret_account_settings=("pin",),
+            owner_email_settings=("contact",),
+            unique_account_settings=("handle",),
         )
     ''',
     # The handlers: what the platform does.
@@ -89,6 +92,9 @@ PACKAGE = {
             model_config = ConfigDict(extra="forbid")
             platform: Literal["notes"]
             name: str = Field(description="the workspace's name")
+            contact: Optional[str] = None
+            handle: Optional[str] = None
+            pin: Optional[str] = None
 
         class NotesSubAccount(SubAccountHandler):
             platform = "notes"
@@ -211,6 +217,16 @@ stack = CustomerStack("acme.qa", Path("Pulumi.acme.qa.yaml"), {"email-partners:c
 seen["identity"] = [identity_of(stack, {"NOTES_WORKSPACE": "w9"}).settings, identity_of(stack, {}).secrets_from]
 seen["stand_ins"] = sorted(comparison_config(stack))
 seen["policies"] = rules.signupto_keep_on_destroy({"platform": "notes", "on_destroy": "refuse"}, "qa")
+from operations.clone import rewrite_declaration
+copied, _ = rewrite_declaration({"platform": "notes", "account": {"name": "Acme", "contact": "ops@acme.example",
+                                                                   "handle": "acme"}}, environment, "acme")
+seen["clone"] = copied["account"]
+import pulumi
+secret_declaration = customer.CustomerDeclaration.model_validate({"platform": "notes", "account": {"name": "A", "pin": "1234"}})
+try:
+    customer._secret_settings(secret_declaration)  # outside an engine run: no config key is secret
+except pulumi.RunError as exc:
+    seen["secret_in_clear"] = str(exc)
 print(json.dumps(seen))
 '''
 
@@ -253,3 +269,5 @@ def test_a_platform_registered_with_one_line_reaches_every_derived_list(tmp_path
     assert seen["identity"] == [[["apiUrl", ""], ["workspace", "w9"]], "stack config"]
     assert seen["stand_ins"] == ["notes:token", "notes:workspace"]
     assert seen["policies"] == []  # Notes deletes its accounts: no `on_destroy: keep` needed
+    assert seen["clone"] == {"name": "Acme", "contact": "ops+qa@acme.example", "handle": "acme-qa"}
+    assert "customer.account.pin: is a secret" in seen["secret_in_clear"]

@@ -110,6 +110,15 @@ def test_owner_rule_ignores_accounts_without_owner():
                                               {"reseller_domains": ["x.example"]}, "x.example") == []
 
 
+def test_owner_rule_reads_where_the_platform_mails_the_customer():
+    """A SendGrid subuser's contact is its `email` (the description's owner_email_settings)."""
+    found = rules.owner_not_on_reseller_domain({"platform": "sendgrid", "username": "acme", "email": "ops@reseller.example"},
+                                               {"reseller_domains": ["reseller.example"]}, None)
+    assert len(found) == 1 and found[0].startswith("account.email ops@reseller.example is on reseller.example")
+    assert rules.owner_not_on_reseller_domain({"platform": "sendgrid", "email": "ops@acme.example"},
+                                              {"reseller_domains": ["reseller.example"]}, None) == []
+
+
 # --- sending domain, Sign-Up.to ------------------------------------------------------------------
 
 def test_sending_domain_required_per_customer_on_listed_platforms():

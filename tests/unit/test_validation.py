@@ -70,7 +70,7 @@ def test_sub_account_check_names_every_bad_field():
 
 def test_unknown_platform_lists_the_supported_ones():
     assert failures(SubAccountProvider().check({}, {"platform": "mailchimp", "name": "x"})) == {
-        "platform": "unknown platform 'mailchimp'; supported: cakemail, signupto, ciirus."}
+        "platform": "unknown platform 'mailchimp'; supported: cakemail, signupto, ciirus, sendgrid."}
 
 
 def test_signupto_refuses_changes_to_an_existing_account_but_not_on_destroy():

@@ -1,0 +1,1 @@
+"""SendGrid's handlers: subusers, their credits, and domains authenticated on their behalf."""
