@@ -10,10 +10,10 @@ import json
 import pytest
 import yaml
 
-from providers.platforms import describe, names
+from providers.platforms import names
 
 from ..conftest import Control
-from ..vendors import vendor
+from ..vendors import declare_sample, vendor
 from .pulumi_cli import platform_project
 
 KINDS = {"account": ":SubAccount", "features": ":AccountFeatures", "sending_domains": ":SendingDomain"}
@@ -73,7 +73,7 @@ def test_an_account_deleted_behind_the_tools_back_is_dropped_by_refresh_and_recr
     partner = test_vendor.partner(control, platform)
     api = test_vendor.client(partner)
     project = platform_project(tmp_path / "project", pulumi_bin, platform, partner)
-    project.set_customer(test_vendor.CUSTOMER)
+    declare_sample(project, test_vendor, partner)
     project.up()
     old_id = project.outputs()["account_id"]
 
@@ -86,8 +86,8 @@ def test_an_account_deleted_behind_the_tools_back_is_dropped_by_refresh_and_recr
 
     project.up()
     new_id = project.outputs()["account_id"]
-    if describe(platform).one_account_per_login:
-        assert new_id == old_id  # one sub-account per login: the same id again
+    if test_vendor.RECREATED_KEEPS_ID:
+        assert new_id == old_id  # one sub-account per login, or the id is the declared username
     else:
         assert new_id != old_id
     test_vendor.assert_declared(api, new_id)
@@ -99,9 +99,9 @@ def test_no_credential_in_state_logs_or_preview(platform, tmp_path, pulumi_bin, 
     test_vendor = vendor(platform)
     partner = test_vendor.partner(control, platform)
     project = platform_project(tmp_path / "project", pulumi_bin, platform, partner)
-    project.set_customer(test_vendor.CUSTOMER)
+    declare_sample(project, test_vendor, partner)
     up = project.up()
-    project.set_customer(test_vendor.CHANGED)
+    declare_sample(project, test_vendor, partner, changed=True)
     preview = project.preview("--diff")
     refresh = project.refresh("--diff")
     export = project.export()

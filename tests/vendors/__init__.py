@@ -41,6 +41,9 @@ class TestVendor(Protocol):
     PLATFORM: str
     CUSTOMER: dict[str, Any]                    # the sample customer declaration
     CHANGED: dict[str, Any]                     # CUSTOMER with a change the platform makes in place
+    SECRETS: Mapping[str, str]                  # customer paths stored encrypted ("account.password": ...)
+    RECREATED_KEEPS_ID: bool                    # an account made again has its old id (one per login; a username)
+    sample: Callable[[dict[str, Any], bool], dict[str, Any]]  # (partner, changed) -> CUSTOMER/CHANGED as it declares it
     BAD_INPUT: list["BadInput"]                 # declarations refused at preview, with what the refusal says
     partner: Callable[[ControlApi, str], dict[str, Any]]  # (control, tag) -> a fresh partner's settings
     client: Callable[[dict[str, Any]], Any]     # the tests' own view of the remote side, as that partner
@@ -73,6 +76,16 @@ def vendor(platform: str) -> TestVendor:
     if getattr(module, "PLATFORM", None) != platform:
         raise LookupError(f"tests/vendors/{platform}.py must set PLATFORM = {platform!r}")
     return cast(TestVendor, module)
+
+
+def declare_sample(project, test_vendor: TestVendor, partner: dict[str, Any], changed: bool = False) -> dict[str, Any]:
+    """The vendor's sample customer (or its in-place change) in the project's stack config, its
+    SECRETS encrypted as the README says (`pulumi config set --path --secret ...`)."""
+    declared = test_vendor.sample(partner, changed)
+    project.set_customer(declared)
+    for path, value in test_vendor.SECRETS.items():
+        project.run("config", "set", "--path", "--secret", f"email-partners:customer.{path}", value)
+    return declared
 
 
 def serial(tag: str) -> str:

@@ -41,6 +41,15 @@ def with_features(features: dict[str, Any]) -> dict[str, Any]:
 
 CHANGED = customer(name="Acme Two")  # an update in place: its preview shows a diff
 
+SECRETS: dict[str, str] = {}  # nothing of the sample customer is secret
+RECREATED_KEEPS_ID = False
+
+
+def sample(partner: dict[str, Any], changed: bool = False) -> dict[str, Any]:
+    """CUSTOMER (or CHANGED): the same for every partner."""
+    return copy.deepcopy(CHANGED if changed else CUSTOMER)
+
+
 
 BAD_INPUT = [
     BadInput("name-empty", customer(name=""), ("name", "empty")),

@@ -39,6 +39,15 @@ def declare(project, account=None, features=None, domain=None, **domain_settings
 
 CHANGED = customer(features={"daily_send_limit": 900, "approved": True})  # an update in place
 
+SECRETS: dict[str, str] = {}  # nothing of the sample customer is secret
+RECREATED_KEEPS_ID = True  # one sub-account per login: made again, it has the same id
+
+
+def sample(partner: dict[str, Any], changed: bool = False) -> dict[str, Any]:
+    """CUSTOMER (or CHANGED): the same for every partner."""
+    return copy.deepcopy(CHANGED if changed else CUSTOMER)
+
+
 
 BAD_INPUT = [
     *(BadInput(f"domain-{id_}", customer(domain=domain), ("domain", expected)) for id_, domain, expected in [

@@ -41,6 +41,15 @@ def declare(project, account=None, features=None, drop_features=False) -> dict[s
 
 CHANGED = customer(features={**BAKERY["features"], "list_limit": 400})  # an update in place
 
+SECRETS: dict[str, str] = {}  # nothing of the sample customer is secret
+RECREATED_KEEPS_ID = False
+
+
+def sample(partner: dict[str, Any], changed: bool = False) -> dict[str, Any]:
+    """CUSTOMER (or CHANGED): the same for every partner."""
+    return copy.deepcopy(CHANGED if changed else CUSTOMER)
+
+
 
 BAD_INPUT = [BadInput(id_, customer(features=features), expected) for id_, features, expected in [
     ("feature-name", {"enablesmss": True}, ("features.enablesmss", "supported: enableanalyse")),
