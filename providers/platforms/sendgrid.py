@@ -83,13 +83,7 @@ def discover(client: SendGridClient, settings: SendGridSettings, page_size: int,
 
 def prime_reads(client: SendGridClient, max_age: float) -> int:
     """One listing of every subuser serves the pass's subuser reads (the client's per-pass answers)."""
-    from ..sendgrid.client import _subuser_key
-
-    count = 0
-    for subuser in client.iter_subusers():
-        client.shared_reads.prime(_subuser_key(subuser.username), subuser, max_age)
-        count += 1
-    return count
+    return client.prime_subusers(max_age)
 
 
 PLATFORM = Platform(

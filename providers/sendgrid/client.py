@@ -110,6 +110,14 @@ class SendGridClient:
         """`find_subuser` for a refresh: one listing serves every resource kind reading this subuser in a pass."""
         return self.shared_reads.get(_subuser_key(username), reader, lambda: self.find_subuser(username))
 
+    def prime_subusers(self, max_age: Optional[float] = None) -> int:
+        """Every subuser, listed page by page, kept as the per-pass answers of `find_subuser_shared`; how many."""
+        count = 0
+        for subuser in self.iter_subusers():
+            self.shared_reads.prime(_subuser_key(subuser.username), subuser, max_age)
+            count += 1
+        return count
+
     @writes(lambda body, *_, **__: _subuser_key(body.username))
     def create_subuser(self, body: CreateSubuser) -> Subuser:
         """Create exactly once. SubuserExists when the username is taken already (never adopted here:
@@ -228,11 +236,19 @@ class SendGridClient:
                            "the answer was empty and the domain is no longer there")
         return found
 
-    def validate_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> DomainValidation:
-        """Ask SendGrid to check the domain's DNS records now; the answer says which failed and why."""
+    def validate_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> Optional[DomainValidation]:
+        """Ask SendGrid to check the domain's DNS records now; the answer says which failed and why
+        (None when the domain, or the subuser it belonged to, is gone)."""
         # Checking again changes nothing but the check's time: safe to repeat.
-        answer = self._scoped("POST", f"/v3/whitelabel/domains/{domain_id}/validate", on_behalf_of,
-                              idempotent=True)
+        try:
+            answer = self._scoped("POST", f"/v3/whitelabel/domains/{domain_id}/validate", on_behalf_of,
+                                  idempotent=True)
+        except SubuserNotFound:
+            return None
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
         return DomainValidation.model_validate(answer)
 
     def delete_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> bool:

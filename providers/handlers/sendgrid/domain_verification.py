@@ -25,15 +25,6 @@ class SendGridVerification(VerificationHandler):
         records = super().records(args)
         if not self.validates or records is None or all(r["validated"] for r in records):
             return records
-        from ...sendgrid.client import SubuserNotFound
-        from ...http import ApiError
-
-        try:
-            self.client.validate_domain(int(args.sending_domain_id), args.account_id)
-        except SubuserNotFound:
-            return None
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        if self.client.validate_domain(int(args.sending_domain_id), args.account_id) is None:
+            return None  # the domain, or its subuser, is gone
         return super().records(args)
