@@ -1,7 +1,7 @@
 """Who `fleet drift`'s sweep reads as: customers grouped by partner identity, credentials per identity.
 
 An identity is (environment, platform, API URL, API user): its customers share one authenticated
-session (the clients are cached per identity, providers/settings.py) and one request budget per
+session (the clients are cached per identity, providers/platforms/clients.py) and one request budget per
 environment and vendor. The provider config an identity reads with is what the engine hands the
 providers of each of its stacks: the stack file's own settings, secrets decrypted through the
 engine (`pulumi config --show-secrets`, once per identity, in memory only), and otherwise the
