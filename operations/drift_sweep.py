@@ -129,7 +129,10 @@ class Sweep:
         readable, engine = [], []
         for stack in stacks:
             reason = needs_engine(stack.declaration, states[stack.name].resources, configs.get(stack.name))
-            (engine.append((stack, reason)) if reason else readable.append(stack))
+            if reason:
+                engine.append((stack, reason))
+            else:
+                readable.append(stack)
         return readable, engine
 
     # --- reading, identity by identity ------------------------------------------------------------------
