@@ -70,6 +70,7 @@ class RecordedStack(BaseModel):
     status: Status
     reason: Optional[str] = Field(None, description="why the engine must read it, or why it is unreadable")
     resources: list[RecordedResource] = Field(default_factory=list)
+    key: Optional[str] = Field(None, description="the checkpoint's key in the backend (its history is beside it)")
 
 
 class Backend(BaseModel):
@@ -243,7 +244,7 @@ def _parse(name: str, blob: Optional[Blob]) -> RecordedStack:
         return RecordedStack(name=name, status="unreadable", reason=f"{key}: unexpected resource record ({exc})")
     if not any(r.custom and not r.type.startswith("pulumi:providers:") for r in resources):
         return RecordedStack(name=name, status="not deployed")
-    return RecordedStack(name=name, status="recorded", resources=resources)
+    return RecordedStack(name=name, status="recorded", resources=resources, key=key)
 
 
 def holds_secret(value: Any) -> bool:

@@ -33,7 +33,8 @@ from pulumi.runtime import rpc
 from providers.resources.catalog import PROVIDERS, TYPE_PREFIX, engine_props
 from providers.resources.common import PROVIDER_KEY
 
-from .backend_state import RecordedResource, holds_secret
+from .backend_state import RecordedResource
+from .drift_secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
 from .fleet_run import CodeDifference, FieldDrift, _mask, field_differences, resource_drift
 
 
@@ -71,7 +72,7 @@ def engine_only(resources: list[RecordedResource]) -> Optional[str]:
             return f"resource {r.name} is a {r.type}, which only the engine reads"
         if r.delete or r.pending_replacement or r.external or r.init_errors:
             return f"resource {r.name} is pending deletion, replacement or initialisation"
-        if holds_secret(r.inputs) or holds_secret(r.outputs):
+        if holds_other_secrets(r):  # write-only secrets are carried opaque (operations/drift_secrets.py)
             return f"resource {r.name} holds encrypted values"
     return None
 
@@ -88,6 +89,7 @@ def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
     """What a refresh of this one resource records, field by field (empty: nothing changed), and the
     resource as the refresh leaves it in state (None: gone from the platform)."""
     kind = kind_of(resource)
+    resource = with_opaque_state(resource)
     provider = configured(kind, config, project)
     old_inputs, old_outputs = as_engine_passes(resource.inputs), as_engine_passes(resource.outputs)
     result = provider.read(resource.id, old_outputs)
@@ -132,7 +134,10 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
                  resources: list[RecordedResource], config: dict[str, Any], project: str) -> list[CodeDifference]:
     """What `up` would change, field by field: the declaration (checked and diffed by the providers)
     against `resources` as a refresh leaves them (the platform), as the plan of a `preview --refresh`
-    says it. `declared` is the code's value, `actual` the platform's."""
+    says it. `declared` is the code's value, `actual` the platform's. `resources` come from
+    refresh_verdict (write-only secrets opaque), and so do the declaration's (drift_secrets.needs_engine
+    has made sure the two are the same value)."""
+    declaration = with_opaque_declaration(declaration)
     try:
         planned = composition.plan(stack, composition.CustomerDeclaration.model_validate(declaration))
     except ValueError as exc:
@@ -166,7 +171,8 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
         if diff.changes:
             op = "replace" if diff.replaces else "update"
-            found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=declared, actual=was)
+            found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
+                                     actual=shown(was))
                       for path, was, declared in field_differences(_mask(old.inputs), _mask(inputs))
                       or [(None, None, None)]]
     for (kind, name), old in recorded.items():

@@ -4,7 +4,9 @@ read and diff (operations/drift_read.py), in this process: no engine run per cus
 
 - State: one read of the backend (operations/backend_state.py); a stack it cannot interpret
   (another checkpoint version, pending operations, values only the engine decrypts) is checked by
-  the engine path instead, and the result says so.
+  the engine path instead, and the result says so. Write-only secrets (a subuser's password) are
+  carried opaque, never decrypted, where the stack's history shows the declared one is the recorded
+  one (operations/drift_secrets.py); otherwise that customer goes to the engine too.
 - Identities (operations/drift_identities.py): one session and one credential look-up per partner
   identity; a budget per environment and vendor bounds concurrency and rate, Retry-After included.
 - Bulk reads: one listing of a partner's Cakemail accounts, or of its Sign-Up.to companies, primes
@@ -31,9 +33,11 @@ from providers.platforms.clients import shared_client
 from providers.platforms.settings import InvalidSetting, MissingCredentials
 
 from . import automation
+from .backend_history import last_update_configs
 from .backend_state import Backend, BackendError, RecordedStack, current_backend, read_stacks
 from .drift_identities import Budgets, CredentialsError, IdentityGroup, group_by_identity, provider_config
 from .drift_read import code_verdict, engine_only, kind_of, load_composition, refresh_verdict
+from .drift_secrets import needs_engine, recorded_write_only
 from .fleet_report import FleetReport, Progress, now_utc
 from .fleet_run import CodeDifference, CustomerResult, FieldDrift, one_line_error, run_customer
 from .project import CustomerStack
@@ -73,6 +77,8 @@ class Sweep:
                 to_engine.append((stack, state.reason or engine_only(state.resources)))
             else:
                 to_read.append(stack)
+        to_read, secret_bound = self._write_only_secrets(to_read, states)
+        to_engine += secret_bound
 
         with Progress(self.console, "drift", len(self.stacks), enabled=self.progress) as display:
             for stack in self.stacks:
@@ -109,6 +115,25 @@ class Sweep:
             return read_stacks(backend, self.project, [s.name for s in self.stacks]), None
         except BackendError as exc:
             return {}, str(exc)
+
+    def _write_only_secrets(self, stacks: list[CustomerStack], states: dict[str, RecordedStack]
+                            ) -> tuple[list[CustomerStack], list[tuple[CustomerStack, str]]]:
+        """Those whose write-only secrets the sweep can carry opaque, and those it leaves to the engine
+        (operations/drift_secrets.py): the last update's config is read only where it decides."""
+        asking = {s.name: states[s.name].key for s in stacks
+                  if states[s.name].key and any(recorded_write_only(r) for r in states[s.name].resources)}
+        try:
+            configs = last_update_configs(current_backend(self.env), asking) if asking else {}
+        except BackendError as exc:
+            return [s for s in stacks if s.name not in asking], [(s, str(exc)) for s in stacks if s.name in asking]
+        readable, engine = [], []
+        for stack in stacks:
+            reason = needs_engine(stack.declaration, states[stack.name].resources, configs.get(stack.name))
+            if reason:
+                engine.append((stack, reason))
+            else:
+                readable.append(stack)
+        return readable, engine
 
     # --- reading, identity by identity ------------------------------------------------------------------
     def _read_all(self, stacks: list[CustomerStack], states: dict[str, RecordedStack],

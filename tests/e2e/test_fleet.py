@@ -28,7 +28,7 @@ from providers.http import RetryPolicy
 
 from ..conftest import Control
 from ..processes import kill_session
-from ..vendors import fleet_partners, vendor, without_platform_settings
+from ..vendors import fleet_partners, partner_from_environment, vendor, without_platform_settings
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
@@ -119,6 +119,20 @@ def signupto_customer(name: str) -> dict:
 def ciirus_customer(domain: str) -> dict:
     return {"platform": "ciirus", "account": {}, "features": {"daily_send_limit": 1000, "approved": True},
             "sending_domains": [{"domain": domain}]}
+
+
+def add_sendgrid_customer(project, stack: str, environ: dict[str, str], tag: str) -> str:
+    """SendGrid's sample customer (subuser `<parent>-<tag>`) in a stack of its own, its password
+    encrypted as the README says; `project` has `root` and `pulumi(*args)`. Returns the username."""
+    sendgrid = vendor("sendgrid")
+    declared = sendgrid.sample(partner_from_environment("sendgrid", environ), False)
+    declared["account"]["username"] = username = f"{declared['account']['username']}-{tag}"
+    (project.root / "stacks" / f"Pulumi.{stack}.yaml").write_text(
+        yaml.safe_dump({"config": {"email-partners:customer": declared}}, sort_keys=False))
+    project.pulumi("stack", "init", stack, "--no-select")
+    for path, value in sendgrid.SECRETS.items():
+        project.pulumi("config", "set", "--stack", stack, "--path", "--secret", f"email-partners:customer.{path}", value)
+    return username
 
 
 def new_partners(control: Control, tag: str) -> tuple[dict, dict, dict]:
@@ -256,6 +270,8 @@ def test_sweep_and_engine_agree_field_by_field_then_code_against_state(fleet):
     inn = ciirus_user(control, "fleet-inn")
     fleet.add("inn.production", ciirus_customer("mail.fleet-inn.example"),
               plain={"ciirus:username": inn["username"]}, secrets={"ciirus:password": inn["password"]})
+    # A subuser's password is a write-only secret: read in the one pass too (operations/drift_secrets.py).
+    mailer = add_sendgrid_customer(fleet, "mailer.production", env, "mailer")
     report = fleet.fleet("up", "--yes", "--environment", "production", "--parallel", "2", expect=0)
     assert {c["result"] for c in report["customers"]} <= {"changes", "no changes"}, report["text"]
 
@@ -275,6 +291,7 @@ def test_sweep_and_engine_agree_field_by_field_then_code_against_state(fleet):
     hotel, cafe = fleet.ciirus["hotel"], fleet.ciirus["cafe"]
     hotel.update(hotel.get().subaccount_id, daily_send_limit=5000)
     cafe.update(cafe.get().subaccount_id, approved=False, sending_domain="moved.fleet-cafe.example")
+    vendor("sendgrid").client(partner_from_environment("sendgrid", env)).set_disabled(mailer, True)
 
     before = control.last_request_id()
     sweep = fleet.fleet("drift", "--environment", "production", expect=4)
@@ -284,14 +301,16 @@ def test_sweep_and_engine_agree_field_by_field_then_code_against_state(fleet):
     mine, theirs = verdicts(sweep), verdicts(engine)
     assert mine == theirs
     drifted = {name for name, facts in mine.items() if facts}
-    assert drifted == {"bakery", "florist", "deli", "outlet", "books", "press", "hotel", "cafe"}
+    assert drifted == {"bakery", "florist", "deli", "outlet", "books", "press", "hotel", "cafe", "mailer"}
     assert {f[2] for f in mine["bakery"]} == {"name", "features.per_month", ""}  # "": the DKIM key is gone
     assert {f[2] for f in mine["outlet"]} == {""} and len(mine["outlet"]) == 2  # account and features gone
     assert {f[2] for f in mine["cafe"]} == {"domain", "features.approved"}
     # Where the platform is not what the code says, both paths say the same, field by field.
     assert code_facts(sweep) == code_facts(engine)
     assert {name for name, facts in code_facts(sweep).items() if facts} == drifted
-    assert sweep["notes"][0].startswith("sweep: 11 customer(s) read in one pass")
+    assert sweep["notes"][0].startswith("sweep: 12 customer(s) read in one pass") and sweep["notes"][0].endswith(
+        ", 0 by the engine"), sweep["notes"]
+    assert ("SubAccount", "mailer.production-account", "suspended", "False", "True") in mine["mailer"]
 
     # After a refresh the state is the platform: only the code against the state still shows the drift.
     fleet.fleet("refresh", "--yes", "--select", "hotel", expect=0)

@@ -117,6 +117,11 @@ def environment(platform: str, partner: dict[str, Any]) -> dict[str, str]:
     return {setting.env_var: value for setting, value in _settings(platform, partner)}
 
 
+def partner_from_environment(platform: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The partner whose settings `environ` holds (environment()'s inverse): {"api_url": ..., ...}."""
+    return {s.name: environ[s.env_var] for s in provider_settings(describe(platform)) if s.env_var in environ}
+
+
 @dataclass
 class Partners:
     """One fresh partner per platform, shared by a fleet's customers through the environment."""
