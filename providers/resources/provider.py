@@ -136,25 +136,33 @@ class PlatformProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
         id_, state = handler.create(self._args(handler, props), props.get(MARKER_KEY))
-        return CreateResult(id_, state.recorded())
+        return CreateResult(id_, _with_marker(state.recorded(), props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         handler = self._handler(props["platform"])
         state = handler.read(id_, props)
         if state is None:
             return ReadResult(None, {})  # gone: refresh drops it from state
-        outs = state.recorded()
+        outs = _with_marker(state.recorded(), props)  # the class's own input: a refresh must not drop it (no drift)
         inputs = {k: outs[k] for k in handler.Args.model_fields if k in outs}
-        if props.get(MARKER_KEY) is not None:  # the class's own input: a refresh must not drop it (no drift)
+        if props.get(MARKER_KEY) is not None:
             inputs[MARKER_KEY] = props[MARKER_KEY]
         return ReadResult(id_, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         handler = self._handler(news["platform"])
-        return UpdateResult(handler.update(id_, olds, self._args(handler, news)).recorded())
+        return UpdateResult(_with_marker(handler.update(id_, olds, self._args(handler, news)).recorded(), news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._handler(props["platform"]).delete(id_, props)
+
+
+def _with_marker(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """The outputs with the resource's creation marker: a read gets only the outputs (the SDK passes
+    no inputs), and gives the marker back as an input from them, so a refresh never drops it."""
+    if props.get(MARKER_KEY) is not None:
+        outs.setdefault(MARKER_KEY, props[MARKER_KEY])
+    return outs
 
 
 for _call in ENGINE_CALLS:  # the base class's own engine calls (subclasses get theirs in __init_subclass__)

@@ -199,10 +199,9 @@ def test_write_only_secrets_are_read_in_the_one_pass_and_agree_with_the_engine(d
         results = {c["stack"]: c for c in sweep["customers"]}
         assert results["sgclean.bench"]["result"] == "no changes" and results["sgdrift.bench"]["error"] is None
         assert results["sgdrift.bench"]["result"] == "drift"  # --confirm: the engine agrees, or this is "failed"
-        # Both paths also list the SubAccount's creation_marker as gone (SendGrid's read does not keep it: a
-        # handler matter, outside the sweep), so the changed fields are checked as a subset.
         found = {(d["type"], d["field"], d["recorded"], d["actual"]) for d in results["sgdrift.bench"]["drift"]}
-        assert {("AccountFeatures", "features.limit", 10000, 777), ("SubAccount", "suspended", False, True)} <= found
+        assert found == {("AccountFeatures", "features.limit", 10000, 777), ("SubAccount", "suspended", False, True)}, \
+            found
         mine, theirs = verdicts(sweep), verdicts(engine)
         assert mine == theirs
         assert code_facts(sweep) == code_facts(engine) and code_facts(sweep)["sgdrift"]
