@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable, Optional, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .backend_state import CONNECT_TIMEOUT_SECONDS, VARIANTS, Backend, BackendError, _file_root, redacted
+from .backend_state import CONNECT_TIMEOUT_SECONDS, VARIANTS, Backend, BackendError, file_root, redacted
 
 HISTORY = (".history.json", ".history.json.gz")  # a zstd entry is not read: the answer is "unknown"
 LOOKED_AT = 5  # entries per stack, newest first, before the answer is "unknown" (refreshes between)
@@ -64,7 +64,7 @@ def _newest(keys: list[str]) -> list[str]:
 
 
 def _file_entries(url: str, dirs: dict[str, str]) -> dict[str, list[tuple[str, Content]]]:
-    root = _file_root(url)
+    root = file_root(url)
     found = {}
     for name, directory in dirs.items():
         path = root / directory

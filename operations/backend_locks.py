@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from .backend_state import CONNECT_TIMEOUT_SECONDS, Backend, BackendError, _file_root, redacted
+from .backend_state import CONNECT_TIMEOUT_SECONDS, Backend, BackendError, file_root, redacted
 
 LOCKS = ".pulumi/locks/"
 
@@ -69,7 +69,7 @@ def read_locks(backend: Optional[Backend], project: str, names: Sequence[str]) -
 
 def _lock_blobs(backend: Backend) -> list[tuple[str, bytes]]:
     if backend.kind == "file":
-        root = _file_root(backend.url) / LOCKS
+        root = file_root(backend.url) / LOCKS
         if not root.is_dir():
             return []
         blobs = []

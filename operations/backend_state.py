@@ -147,13 +147,13 @@ def _stack_base(layout: int, project: str, name: str) -> str:
     return f".pulumi/stacks/{project}/{name}" if layout == 1 else f".pulumi/stacks/{name}"
 
 
-def _file_root(url: str) -> Path:
+def file_root(url: str) -> Path:
     """file:///abs/dir, file://~/dir (the engine expands `~` too); query options are the engine's."""
     return Path(os.path.expanduser(unquote(url[len("file://"):].split("?", 1)[0])))
 
 
 def _file_blobs(url: str, project: str, names: Sequence[str]) -> dict[str, Blob]:
-    root = _file_root(url)
+    root = file_root(url)
     if not root.is_dir():
         raise BackendError(f"the state backend {redacted(url)} is not a directory")
     blobs = {}
