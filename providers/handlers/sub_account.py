@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypeVar
+from typing import Any, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,3 +25,9 @@ class SubAccountHandler(Handler[ArgsT, SubAccountState]):
     lets an interrupted create be recognised by the next one (see providers/resources/markers.py)."""
 
     State = SubAccountState
+
+    @classmethod
+    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+        """How people name this customer on the platform (the replacement guard's message says it)."""
+        name = recorded.get("name")
+        return name if isinstance(name, str) and name else None

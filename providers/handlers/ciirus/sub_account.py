@@ -46,6 +46,12 @@ class CiirusSubAccount(SubAccountHandler[CiirusSubAccountArgs]):
     # `initial` and `adopt_existing` only matter to the create; changing them later changes nothing.
     compared_fields = ("platform",)
 
+    @classmethod
+    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+        """A Ciirus sub-account has no name: its sending domain names the customer."""
+        initial = recorded.get("initial")
+        return initial.get("sending_domain") if isinstance(initial, dict) else None
+
     def create(self, inputs: CiirusSubAccountArgs, marker: Optional[str]) -> tuple[str, SubAccountState]:
         from ...ciirus.client import SubAccountExists
 

@@ -114,6 +114,11 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
     compared_fields = ("platform", "username", "email", "ips", "suspended")
 
     @classmethod
+    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+        """A subuser has no name: its username names the customer."""
+        return recorded.get("username") or None
+
+    @classmethod
     def refuse_changes(cls, olds: Mapping[str, Any], new: SendGridSubAccountArgs) -> list[tuple[str, str]]:
         """What SendGrid cannot change on the existing subuser (a new username is a new subuser: the
         replacement guard's business, and the new one gets the new e-mail and password)."""

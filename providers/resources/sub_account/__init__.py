@@ -32,12 +32,13 @@ def _changed_part(field: str, old: Any, new: Any) -> str:
     return f"{field} (from {old!r} to {new!r})"
 
 
-def replacement_refusals(olds: dict[str, Any], news: dict[str, Any], replace_fields) -> list[CheckFailure]:
+def replacement_refusals(olds: dict[str, Any], news: dict[str, Any], replace_fields,
+                         customer: Optional[str] = None) -> list[CheckFailure]:
     """Each replace-forcing field that changed on an existing account, refused with the customer's name,
     what a replacement destroys, and the line that acknowledges it."""
     changed = [f for f in sorted(replace_fields)
                if f in olds and not is_unknown(news.get(f)) and without_nones(olds.get(f)) != without_nones(news.get(f))]
-    customer = olds.get("name") or (olds.get("initial") or {}).get("sending_domain") or "(unnamed)"
+    customer = customer or "(unnamed)"
     return [CheckFailure(field, (
         f"changing {_changed_part(field, olds.get(field), news.get(field))} replaces the {olds.get('platform')} "
         f"sub-account of customer {customer!r} {GUARD_CODE}: the account is deleted with "
@@ -62,7 +63,8 @@ class SubAccountProvider(PlatformProvider):
             handler = self.handler_class(result.inputs.get("platform"))
             old_inputs = user_inputs(olds, OUTPUT_KEYS)
             if handler is not None and old_inputs:
-                failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields)
+                failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields,
+                                                 handler.customer_name(old_inputs))
         return CheckResult(result.inputs, failures)
 
 

@@ -81,6 +81,7 @@ def test_a_subuser_through_its_whole_life(sendgrid_project, sendgrid_api, sendgr
     shown.append(guarded.output)
     assert guarded.returncode != 0 and "[replace-guard]" in guarded.output, guarded.output
     assert f"username (from '{username}' to '{renamed}')" in guarded.output
+    assert f"sub-account of customer '{username}'" in guarded.output  # the subuser's username names it
     declared["account"]["allow_replace"] = True
     declare(project, declared)
     shown.append(project.up().output)
