@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from .project import ProjectError, find_project_dir
+from .project import ProjectError, find_project_dir, load_stack
 
 
 class Context:
@@ -20,3 +20,13 @@ class Context:
             return self._project_dir or find_project_dir()
         except ProjectError as exc:
             raise click.UsageError(str(exc)) from None
+
+    def require_stacks(self, stacks: tuple[str, ...]) -> Path:
+        """The project directory, once every named stack's file is there (a usage error names the first missing)."""
+        project_dir = self.project_dir
+        try:
+            for name in stacks:
+                load_stack(project_dir, name)
+        except ProjectError as exc:
+            raise click.UsageError(str(exc)) from None
+        return project_dir

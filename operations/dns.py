@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from . import automation
-from .project import ProjectError, load_stack
 
 SENDING_DOMAIN = ":SendingDomain"
 VERIFICATION = ":DomainVerification"
@@ -77,12 +76,7 @@ def as_csv(records: list[dict[str, Any]]) -> str:
 @click.option("--format", "format_", type=click.Choice(["bind", "csv", "json"]), default="bind", show_default=True)
 @click.pass_obj
 def dns(ctx, stacks: tuple[str, ...], pending: bool, format_: str) -> None:
-    project_dir = ctx.project_dir
-    try:
-        for name in stacks:
-            load_stack(project_dir, name)
-    except ProjectError as exc:
-        raise click.UsageError(str(exc)) from None
+    project_dir = ctx.require_stacks(stacks)
     records = [r for name in stacks for r in recorded_records(name, project_dir)
                if not (pending and r.get("validated"))]
     if format_ == "json":

@@ -36,7 +36,6 @@ import click
 
 from . import automation
 from .exit_status import ExitStatus
-from .project import ProjectError, load_stack
 
 LOCKED = "the stack is currently locked by"
 # One line per lock in the engine's refusal: "  <url>: created by <user>@<host> (pid <pid>) at <RFC 3339 time>".
@@ -161,12 +160,7 @@ def recover_stack(stack: str, project_dir: Path, say=click.echo) -> bool:
 @click.argument("stacks", nargs=-1, required=True)
 @click.pass_obj
 def recover(ctx, stacks: tuple[str, ...]) -> ExitStatus:
-    project_dir = ctx.project_dir
-    try:
-        for name in stacks:
-            load_stack(project_dir, name)
-    except ProjectError as exc:
-        raise click.UsageError(str(exc)) from None
+    project_dir = ctx.require_stacks(stacks)
     ok = True
     for name in stacks:
         try:

@@ -42,6 +42,9 @@ class SubuserExists(Exception):
         super().__init__(f"the SendGrid username {username!r} is already taken {where}")
 
 
+GONE = object()  # what _scoped_unless_gone answers for an object that no longer exists
+
+
 class SubuserNotFound(ApiError):
     """The subuser a call names (in its path or its on-behalf-of header) does not exist."""
 
@@ -194,15 +197,8 @@ class SendGridClient:
 
     def get_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> Optional[AuthenticatedDomain]:
         """The domain, or None when it (or the subuser it belonged to) is gone."""
-        try:
-            answer = self._scoped("GET", f"/v3/whitelabel/domains/{domain_id}", on_behalf_of)
-        except SubuserNotFound:
-            return None
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return AuthenticatedDomain.model_validate(answer)
+        answer = self._scoped_unless_gone("GET", f"/v3/whitelabel/domains/{domain_id}", on_behalf_of)
+        return None if answer is GONE else AuthenticatedDomain.model_validate(answer)
 
     def create_domain(self, body: CreateDomain, on_behalf_of: Optional[str] = None, *,
                       known_ids: Optional[set[int]] = None) -> AuthenticatedDomain:
@@ -240,28 +236,13 @@ class SendGridClient:
         """Ask SendGrid to check the domain's DNS records now; the answer says which failed and why
         (None when the domain, or the subuser it belonged to, is gone)."""
         # Checking again changes nothing but the check's time: safe to repeat.
-        try:
-            answer = self._scoped("POST", f"/v3/whitelabel/domains/{domain_id}/validate", on_behalf_of,
-                                  idempotent=True)
-        except SubuserNotFound:
-            return None
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return DomainValidation.model_validate(answer)
+        answer = self._scoped_unless_gone("POST", f"/v3/whitelabel/domains/{domain_id}/validate", on_behalf_of,
+                                          idempotent=True)
+        return None if answer is GONE else DomainValidation.model_validate(answer)
 
     def delete_domain(self, domain_id: int, on_behalf_of: Optional[str] = None) -> bool:
         """True if deleted now, False if it (or its subuser) was already gone."""
-        try:
-            self._scoped("DELETE", f"/v3/whitelabel/domains/{domain_id}", on_behalf_of)
-        except SubuserNotFound:
-            return False
-        except ApiError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self._scoped_unless_gone("DELETE", f"/v3/whitelabel/domains/{domain_id}", on_behalf_of) is not GONE
 
     # --- helpers ------------------------------------------------------------------------------------
     def _pages(self, path: str, params: dict[str, Any], page_size: int,
@@ -275,6 +256,17 @@ class SendGridClient:
             if len(page) < page_size:
                 return
             offset += page_size
+
+    def _scoped_unless_gone(self, method: str, path: str, on_behalf_of: Optional[str], **kwargs: Any) -> Any:
+        """`_scoped`, answering GONE when the domain (404) or the subuser it belonged to no longer exists."""
+        try:
+            return self._scoped(method, path, on_behalf_of, **kwargs)
+        except SubuserNotFound:
+            return GONE
+        except ApiError as exc:
+            if exc.status == 404:
+                return GONE
+            raise
 
     def _scoped(self, method: str, path: str, on_behalf_of: Optional[str], **kwargs: Any) -> Any:
         """A call as the parent or, with `on_behalf_of`, as that subuser. A refusal of the subuser's
