@@ -28,6 +28,7 @@ from .test_fleet import add_sendgrid_customer, code_facts, verdicts
 PREVIOUS_RELEASE = Path(__file__).parent / "programs" / "previous_release"  # stacks/*.py at 778eaeb
 BUDGET = {"concurrency": 2, "per_second": 40}
 RETRY_AFTER = 0.4
+HOLD_GRACE = 0.1  # seconds for the client to read a 429 after the server sent it (see its use)
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +99,16 @@ def test_rate_limited_reads_complete_within_the_budget_and_after_every_retry_aft
             level += step
             peak = max(peak, level)
         assert peak <= BUDGET["concurrency"], (vendor, peak)
-        # Retry-After: once a 429 is answered, no request of that vendor leaves before it allows. The
-        # server sees at most the ones already let through (the budget's other slots), however late.
+        # Retry-After: once the client has the 429, no request of that vendor leaves before it allows.
+        # The server sees at most the ones already let through (the budget's other slots), however late.
+        # The server's clock says when it answered, not when the client read the answer: a client
+        # thread can wait its turn for a core a while on a loaded machine, and the requests started
+        # meanwhile were rightly let through. So the window opens HOLD_GRACE after the answer
+        # (the exact property, with an injected clock: tests/clients/test_request_budget.py).
         for _, answered, status in log:
             if status != 429:
                 continue
-            early = [s for s, _, _ in log if answered < s < answered + RETRY_AFTER - 0.005]
+            early = [s for s, _, _ in log if answered + HOLD_GRACE < s < answered + RETRY_AFTER - 0.005]
             assert len(early) <= BUDGET["concurrency"] - 1, (vendor, answered, early)
 
 
