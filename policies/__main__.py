@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 # The project root instead of this directory: the pack's modules import as `policies.*`, next to
-# the project's own packages (operations), and no module here shadows an installed one.
+# the project's own packages (providers), and no module here shadows an installed one.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 

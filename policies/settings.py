@@ -2,7 +2,7 @@
 
 The engine starts the pack once per preview with the stack's name (PULUMI_STACK) and its config
 (PULUMI_CONFIG, JSON). The environment is `email-partners:environment` when the stack file says it,
-else the suffix of a stack named `<customer>.<environment>` (operations/project.py); a stack
+else the suffix of a stack named `<customer>.<environment>` (providers/naming.py); a stack
 with neither gets the defaults only.
 
 Settings are files in the format of Pulumi's `--policy-pack-config` (`{"rule": "mandatory"}` or
@@ -15,13 +15,12 @@ engine checks every property against the rule's schema.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from operations.project import ENVIRONMENT_KEY, split_stack_name
+from providers.naming import ENVIRONMENT_KEY, split_stack_name
 from providers.platforms import described
 from providers.platforms.settings import login_domain, login_setting
 
