@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
 
 from pydantic import SecretStr
 
@@ -17,7 +18,7 @@ from . import describe
 from .settings import PlatformSettings, read_settings
 
 if TYPE_CHECKING:
-    from ..http import RetryPolicy
+    from ..http import RequestBudget, RetryPolicy
     from .description import Platform
 
 _clients: dict[tuple, Any] = {}
@@ -44,3 +45,15 @@ def shared_client(platform_name: str, config: Mapping[str, Any]) -> Any:
         if key not in _clients:
             _clients[key] = new_client(platform, settings)
         return _clients[key]
+
+
+@contextmanager
+def under_budget(client: Any, budget: RequestBudget) -> Iterator[Any]:
+    """The client's requests bounded by `budget` until the block ends (a fleet-wide read in one process);
+    the client is the process's, so its own bound is put back afterwards."""
+    previous = client.http.budget
+    client.http.budget = budget
+    try:
+        yield client
+    finally:
+        client.http.budget = previous
