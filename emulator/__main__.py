@@ -17,7 +17,7 @@ from .core.store import Store
 from .server import VENDORS, EmulatorServer
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8710, help="0 picks a free port")
@@ -39,7 +39,7 @@ def _write_port_file(path: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    args = parse_args(argv)
     if args.seed_demo:
         store = Store(args.db, VENDORS)
         try:

@@ -140,7 +140,7 @@ class SendGridClient:
         except ApiError as exc:
             if exc.status == 400 and USERNAME_TAKEN in exc.vendor_message:  # taken outside this account
                 raise SubuserExists(body.username, self.find_subuser(body.username)) from None
-            raise _without(exc, secret) from None
+            raise without_secret(exc, secret) from None
         return CreatedSubuser.model_validate(answer).subuser()
 
     @writes(_subuser_key)
@@ -291,7 +291,7 @@ class SendGridClient:
             raise
 
 
-def _without(exc: ApiError, secret: str) -> ApiError:
+def without_secret(exc: ApiError, secret: str) -> ApiError:
     """The same error with `secret` cut out of the vendor's words (should a vendor ever echo it)."""
     if not secret or secret not in exc.vendor_message:
         return exc

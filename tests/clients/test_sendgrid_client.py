@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from providers.http import ApiError, OutcomeUnknownError, RetryPolicy
 from providers.sendgrid import DEFAULT_API_URL, SendGridClient, SubuserExists, SubuserNotFound
-from providers.sendgrid.client import _without
+from providers.sendgrid.client import without_secret
 from providers.sendgrid.models import CreateDomain, CreateSubuser, CreditsRequest, PatchDomain
 
 _ids = itertools.count(1)
@@ -270,5 +270,5 @@ def test_the_password_is_never_in_logs_errors_or_the_request_log(api, control, c
     assert PASSWORD not in str(control.requests(vendor="sendgrid"))
     # and should a vendor ever echo it, the client cuts it out of the message
     echoed = ApiError("sendgrid", "POST", "/v3/subusers", 400, f"password {PASSWORD} is too weak")
-    assert str(_without(echoed, PASSWORD)) == \
+    assert str(without_secret(echoed, PASSWORD)) == \
         "sendgrid POST /v3/subusers failed (HTTP 400): password [secret] is too weak"

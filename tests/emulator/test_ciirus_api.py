@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from emulator import EmulatorServer
-from emulator.__main__ import _parse_args
+from emulator.__main__ import parse_args
 
 from .ciirus_helpers import (PASSWORD, SPF, USER, V2023, V2024, Ciirus, add_user, publish,
                              publish_subaccount_records, unpublish)
@@ -215,8 +215,8 @@ def test_publish_dns_option_makes_the_demo_converge(db_path):
         names = {r["name"] for r in requests.get(f"{emu.url}/_control/dns/records",
                                                  timeout=5).json()["records"]}
         assert {"moved.example.com", "mandrill._domainkey.moved.example.com"} <= names
-    assert _parse_args(["--db", db_path, "--publish-dns"]).publish_dns is True
-    assert _parse_args(["--db", db_path]).publish_dns is False
+    assert parse_args(["--db", db_path, "--publish-dns"]).publish_dns is True
+    assert parse_args(["--db", db_path]).publish_dns is False
 
 
 # -- faults and the request log ----------------------------------------------------------------
