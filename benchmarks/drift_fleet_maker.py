@@ -132,7 +132,8 @@ class DriftFleet:
         return names
 
     def _write(self, stack: str, platform: str, n: int, tag: str) -> None:
-        from operations.drift_read import as_engine_passes, configured, load_composition
+        from operations.drift.read import as_engine_passes, configured
+        from operations.project.program import load_composition
         from providers.resources.catalog import engine_props
         from providers.resources.common import PROVIDER_KEY
 

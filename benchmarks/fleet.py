@@ -49,7 +49,7 @@ PLATFORMS = ("cakemail", "signupto", "ciirus")
 
 
 def engine_bin() -> Path:
-    from operations.automation import engine_bin_dir
+    from operations.engine.environment import engine_bin_dir
 
     return engine_bin_dir()
 

@@ -40,13 +40,13 @@ TARGETS = {"build_seconds": 2.0, "load_seconds": 1.0, "vendor_requests": 0}
 
 
 def record_history(fleet: DriftFleet, stacks: list[str], runs: int) -> None:
-    """R fleet runs over every customer through `record_fleet_report` (the hook every fleet
+    """R fleet runs over every customer through `record_report` (the hook every fleet
     operation calls), days apart: an up, then previews, drift checks and ups; ~2% failed, a few
     drifted; and one review."""
-    from operations import history
-    from operations.fleet_report import FleetReport
-    from operations.fleet_run import CustomerResult, FieldDrift
-    from operations.project import split_stack_name
+    from operations.differences import FieldDrift
+    from operations.fleet.models import CustomerResult, FleetReport
+    from operations.fleet.record import record_report
+    from operations.project.stacks import split_stack_name
 
     operations = ["up"] + [("preview", "drift", "up")[i % 3] for i in range(runs - 1)]
     for day, operation in enumerate(operations):
@@ -64,7 +64,7 @@ def record_history(fleet: DriftFleet, stacks: list[str], runs: int) -> None:
                 duration_seconds=2.5, error="cakemail POST /token failed (HTTP 503)" if failed else None))
         report = FleetReport(operation=operation, started_at=f"2026-11-{day + 1:02d}T09:00:00+00:00",
                              duration_seconds=60.0, parallel=2, exit_status=0, customers=customers)
-        if not history.record_fleet_report(report, fleet.root, env=fleet.env):
+        if not record_report(report, fleet.root, env=fleet.env):
             raise RuntimeError("the history was not recorded")
 
 
@@ -98,9 +98,9 @@ def status_command(fleet: DriftFleet, output: Path) -> tuple[float, float]:
 
 def in_process(fleet: DriftFleet) -> dict[str, float]:
     """The command's two parts, timed apart in this process (modules already imported)."""
-    from operations.project import customer_stacks
-    from operations.status import read_status
-    from operations.status_page import render
+    from operations.project.stacks import customer_stacks
+    from operations.status.read import read_status
+    from operations.status.page import render
 
     started = time.monotonic()
     stacks = customer_stacks(fleet.root)

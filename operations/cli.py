@@ -1,51 +1,69 @@
-"""`email-partners`: operations on many customer stacks. Each subcommand lives in its own module."""
+"""`email-partners`: operations on many customer stacks.
+
+Each subcommand lives in its own module of operations/commands/, loaded when it is used; the
+workflows they call know nothing of the command line.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Optional
 
 import click
 
-from .automation import EngineError, EngineSetupError
-from .check_credentials import check_credentials_command
-from .clone import clone
-from .context import Context
-from .discover import discover
-from .dns import dns
-from .environments import EnvironmentError_
+from .errors import OperationError, UsageError
 from .exit_status import MEANINGS, ExitStatus
-from .fleet import fleet
-from .fleet_merge import report
-from .history import history
-from .new import new
-from .orphans import ending_orphans
-from .project import ProjectError
-from .recover import recover
-from .retire import Refused, retire
-from .review import review
-from .status import status
 
-# The tool's typed errors, and the exit status each means: the one place they are mapped (subcommands
-# raise them, or return an ExitStatus). An engine that cannot start at all (no engine, no state
-# backend) is bad set-up, said in one message that names what to set, not a traceback.
+# Every subcommand, by name: "module:function" under operations/commands/.
+COMMANDS = {
+    "review": "review:review",
+    "check-credentials": "check_credentials:check_credentials",
+    "fleet": "fleet:fleet",
+    "clone": "clone:clone",
+    "new": "new:new",
+    "discover": "discover:discover",
+    "dns": "dns:dns",
+    "recover": "recover:recover",
+    "retire": "retire:retire",
+    "history": "history:history",
+    "status": "status:status",
+}
+
+# The tool's typed errors, and the exit status each kind means: the one place they are mapped (workflows
+# raise them, commands may return an ExitStatus). An engine that cannot start at all (no engine, no state
+# backend) is a UsageError: one message that names what to set, not a traceback.
 ERROR_STATUS: tuple[tuple[type[Exception], ExitStatus], ...] = (
-    (EngineSetupError, ExitStatus.USAGE),
-    (ProjectError, ExitStatus.USAGE),
-    (EnvironmentError_, ExitStatus.USAGE),
-    (Refused, ExitStatus.USAGE),
-    (EngineError, ExitStatus.FAILED),
+    (UsageError, ExitStatus.USAGE),
+    (OperationError, ExitStatus.FAILED),
 )
 
-HELP = __doc__ + "\n\nExit statuses (every subcommand):\n\n\b\n" + "\n".join(
+HELP = __doc__.split("\n\n")[0] + "\n\nExit statuses (every subcommand):\n\n\b\n" + "\n".join(
     f"  {status:d}  {meaning}" for status, meaning in MEANINGS.items())
 
 
 class _Group(click.Group):
-    """Every subcommand: its typed errors become `error: <message>` and their exit status, its
-    returned ExitStatus the process's; and no engine process outlives it (operations/orphans.py)."""
+    """The subcommands, loaded by name; every typed error becomes `error: <message>` and its exit status,
+    a returned ExitStatus the process's; and no engine process outlives a subcommand."""
+
+    def main(self, *args, **kwargs):
+        from .engine.environment import prepare_process
+
+        prepare_process()  # before any subcommand loads the engine's SDK (see prepare_process)
+        return super().main(*args, **kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name not in COMMANDS:
+            return None
+        module, _, function = COMMANDS[name].partition(":")
+        return getattr(import_module(f"{__package__}.commands.{module}"), function)
 
     def invoke(self, ctx: click.Context):
+        from .engine.orphans import ending_orphans
+
         try:
             with ending_orphans():
                 result = super().invoke(ctx)
@@ -62,10 +80,6 @@ class _Group(click.Group):
               help="The Pulumi project (default: the nearest directory with a Pulumi.yaml).")
 @click.pass_context
 def main(ctx: click.Context, project_dir: Optional[Path]) -> None:
+    from .commands.common import Context
+
     ctx.obj = Context(project_dir.resolve() if project_dir else None)
-
-
-for command in (review, check_credentials_command, fleet, clone, new, discover, dns, recover, retire, history,
-                status):
-    main.add_command(command)
-fleet.add_command(report)

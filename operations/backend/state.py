@@ -1,12 +1,10 @@
 """The recorded state of many stacks at once, read from the state backend's own storage, read only.
 
-The layout is the engine's DIY backend (pkg/backend/diy): `.pulumi/meta.yaml` holds the layout
-version (0: `.pulumi/stacks/<stack>.json`; 1: project-scoped, `.pulumi/stacks/<project>/<stack>.json`),
+The layout is the engine's DIY backend (pkg/backend/diy, see location.py): `.pulumi/meta.yaml` holds
+the layout version (0: `.pulumi/stacks/<stack>.json`; 1: project-scoped, `.pulumi/stacks/<project>/<stack>.json`),
 each checkpoint may be plain, gzipped (`.json.gz`) or zstd-compressed (`.json.zst`), and of the
-variants present the most recently written one is the stack's. The file backend keeps these as
-files under its directory; the PostgreSQL backend as rows of its one table (`pulumi_state`, or
-the URL's `?table=`): key TEXT (the path, under the URL's own path: `<database>/.pulumi/...`), data JSON (`{"data": <base64 of the bytes>}`),
-updated_at. One query fetches every selected stack's checkpoint.
+variants present the most recently written one is the stack's. One query fetches every selected
+stack's checkpoint from PostgreSQL.
 
 Anything this reader does not know (another layout or checkpoint version, zstd, another kind of
 backend, pending operations) is not guessed at: that stack is marked for the engine, with the reason.
@@ -17,28 +15,22 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
-import re
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Literal, Mapping, Optional, Sequence
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from typing import Any, Literal, Optional, Sequence
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine.urns import kind_of_type, name_of_urn
+from .location import Backend, BackendError
 
 LAYOUT_VERSIONS = (0, 1)
 CHECKPOINT_VERSIONS = (3,)  # what this engine writes (apitype.DeploymentSchemaVersionCurrent)
 VARIANTS = (".json", ".json.gz", ".json.zst")
 META_KEY = ".pulumi/meta.yaml"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-CONNECT_TIMEOUT_SECONDS = 10
 
 Status = Literal["recorded", "not deployed", "engine", "unreadable"]
-
-
-class BackendError(Exception):
-    """The backend cannot be read at all; the message never holds a password."""
 
 
 class RecordedResource(BaseModel):
@@ -62,7 +54,17 @@ class RecordedResource(BaseModel):
 
     @property
     def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
+        return name_of_urn(self.urn)
+
+    @property
+    def kind(self) -> str:
+        """SubAccount, AccountFeatures, ... (the type token's last segment)."""
+        return kind_of_type(self.type)
+
+    @property
+    def managed(self) -> bool:
+        """A customer's own resource: custom, not the engine's provider record."""
+        return self.custom and not self.type.startswith("pulumi:providers:")
 
 
 class RecordedStack(BaseModel):
@@ -73,49 +75,13 @@ class RecordedStack(BaseModel):
     key: Optional[str] = Field(None, description="the checkpoint's key in the backend (its history is beside it)")
 
 
-class Backend(BaseModel):
-    """Where the state is: a file directory, a PostgreSQL table, or somewhere only the engine reads."""
-
-    url: str
-    kind: Literal["file", "postgres", "other"]
-
-    @property
-    def shown(self) -> str:
-        return redacted(self.url)
-
-
-def redacted(url: str) -> str:
-    """The URL without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def current_backend(env: Mapping[str, str]) -> Optional[Backend]:
-    """The backend the engine would use: PULUMI_BACKEND_URL, else the one `pulumi login` recorded."""
-    url = env.get("PULUMI_BACKEND_URL")
-    if not url:
-        home = Path(env.get("PULUMI_HOME") or Path.home() / ".pulumi")
-        try:
-            url = json.loads((home / "credentials.json").read_text()).get("current")
-        except (OSError, ValueError):
-            url = None
-    if not url:
-        return None
-    scheme = urlsplit(url).scheme
-    kind = "file" if scheme == "file" else "postgres" if scheme == "postgres" else "other"
-    return Backend(url=url, kind=kind)
-
-
 def read_stacks(backend: Backend, project: str, names: Sequence[str]) -> dict[str, RecordedStack]:
     """Every named stack's latest checkpoint, by stack name. Raises BackendError when the backend
     itself cannot be read; a stack it cannot interpret is marked for the engine."""
     if backend.kind == "other":
         reason = f"state in {urlsplit(backend.url).scheme}:// is read by the engine only"
         return {n: RecordedStack(name=n, status="engine", reason=reason) for n in names}
-    blobs = _file_blobs(backend.url, project, names) if backend.kind == "file" else _postgres_blobs(backend.url, project, names)
+    blobs = _file_blobs(backend, project, names) if backend.kind == "file" else _postgres_blobs(backend, project, names)
     layout, problem = _layout(blobs.pop(META_KEY, None), bool(blobs))
     by_base: dict[str, list[Blob]] = {}
     for key, blob in blobs.items():
@@ -147,15 +113,10 @@ def _stack_base(layout: int, project: str, name: str) -> str:
     return f".pulumi/stacks/{project}/{name}" if layout == 1 else f".pulumi/stacks/{name}"
 
 
-def file_root(url: str) -> Path:
-    """file:///abs/dir, file://~/dir (the engine expands `~` too); query options are the engine's."""
-    return Path(os.path.expanduser(unquote(url[len("file://"):].split("?", 1)[0])))
-
-
-def _file_blobs(url: str, project: str, names: Sequence[str]) -> dict[str, Blob]:
-    root = file_root(url)
+def _file_blobs(backend: Backend, project: str, names: Sequence[str]) -> dict[str, Blob]:
+    root = backend.root
     if not root.is_dir():
-        raise BackendError(f"the state backend {redacted(url)} is not a directory")
+        raise BackendError(f"the state backend {backend.shown} is not a directory")
     blobs = {}
     for key in _candidate_keys(project, names):
         path = root / key
@@ -169,32 +130,10 @@ def _file_blobs(url: str, project: str, names: Sequence[str]) -> dict[str, Blob]
     return blobs
 
 
-def _postgres_blobs(url: str, project: str, names: Sequence[str]) -> dict[str, Blob]:
+def _postgres_blobs(backend: Backend, project: str, names: Sequence[str]) -> dict[str, Blob]:
     """One read-only query over the backend's own table."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    table = query.pop("table", "pulumi_state")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
-        raise BackendError(f"the state backend {redacted(url)} names table {table!r}, which is not a plain table name")
-    conninfo = urlunsplit(parts._replace(query=urlencode(query)))
-    # The engine keeps the bucket's keys under the URL's path (postgres://host/db: "db/.pulumi/...").
-    prefix = parts.path.strip("/") + "/" if parts.path.strip("/") else ""
-    keys = [prefix + key for key in _candidate_keys(project, names)]
-    try:
-        with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=False) as conn:
-            conn.read_only = True
-            rows = conn.execute(sql.SQL("SELECT key, data->>'data', updated_at FROM {} WHERE key = ANY(%s)")
-                                .format(sql.Identifier(table)), (keys,)).fetchall()
-            conn.rollback()
-    except psycopg.errors.UndefinedTable:
-        return {}  # the engine creates its table on first use: nothing was ever deployed here
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())[:300]
-        raise BackendError(f"cannot read the state backend {redacted(url)}: {reason}") from None
-    return {key[len(prefix):]: (base64.b64decode(data), updated, key[len(prefix):]) for key, data, updated in rows}
+    rows = backend.read(lambda table: table.by_keys(_candidate_keys(project, names), with_time=True), [])
+    return {key: (base64.b64decode(data), updated, key) for key, data, updated in rows}
 
 
 # --- what the blobs say --------------------------------------------------------------------------------
@@ -242,15 +181,6 @@ def _parse(name: str, blob: Optional[Blob]) -> RecordedStack:
         resources = [RecordedResource.model_validate(r) for r in deployment.get("resources") or []]
     except ValueError as exc:
         return RecordedStack(name=name, status="unreadable", reason=f"{key}: unexpected resource record ({exc})")
-    if not any(r.custom and not r.type.startswith("pulumi:providers:") for r in resources):
+    if not any(r.managed for r in resources):
         return RecordedStack(name=name, status="not deployed")
     return RecordedStack(name=name, status="recorded", resources=resources, key=key)
-
-
-def holds_secret(value: Any) -> bool:
-    """Whether a recorded value holds an encrypted secret (only the engine can decrypt it)."""
-    if isinstance(value, dict):
-        return SECRET_SIG in value or any(holds_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(holds_secret(v) for v in value)
-    return False

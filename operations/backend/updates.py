@@ -4,7 +4,7 @@ Beside each stack's checkpoint the DIY backend keeps one `<stack>-<unix nanoseco
 (or `.json.gz`) per update, refresh or destroy (pkg/backend/diy/state.go, addToHistory): a
 backend.UpdateInfo whose `kind` and `result` say what ran and how it ended, and whose `config` is the
 stack's config as that run used it, `secure:` values as their ciphertext (config.Value's JSON). The
-file backend keeps them as files, the PostgreSQL backend as rows of its table (operations/backend_state.py).
+file backend keeps them as files, the PostgreSQL backend as rows of its table (location.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import re
 from typing import Any, Callable, Optional, Union
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .backend_state import CONNECT_TIMEOUT_SECONDS, VARIANTS, Backend, BackendError, file_root, redacted
+from .location import Backend, BackendError
+from .state import VARIANTS
 
 HISTORY = (".history.json", ".history.json.gz")  # a zstd entry is not read: the answer is "unknown"
 LOOKED_AT = 5  # entries per stack, newest first, before the answer is "unknown" (refreshes between)
@@ -35,7 +34,7 @@ def last_update_configs(backend: Backend, checkpoints: dict[str, str]) -> dict[s
     if not checkpoints or backend.kind not in ("file", "postgres"):
         return {name: None for name in checkpoints}
     dirs = {name: history_dir(key) for name, key in checkpoints.items()}
-    entries = _file_entries(backend.url, dirs) if backend.kind == "file" else _postgres_entries(backend.url, dirs)
+    entries = _file_entries(backend, dirs) if backend.kind == "file" else _postgres_entries(backend, dirs)
     return {name: _decisive(entries.get(name, [])) for name in checkpoints}
 
 
@@ -63,8 +62,8 @@ def _newest(keys: list[str]) -> list[str]:
     return sorted((k for k in keys if k.endswith(HISTORY) or k.endswith(".history.json.zst")), reverse=True)[:LOOKED_AT]
 
 
-def _file_entries(url: str, dirs: dict[str, str]) -> dict[str, list[tuple[str, Content]]]:
-    root = file_root(url)
+def _file_entries(backend: Backend, dirs: dict[str, str]) -> dict[str, list[tuple[str, Content]]]:
+    root = backend.root
     found = {}
     for name, directory in dirs.items():
         path = root / directory
@@ -83,34 +82,19 @@ def _read(path) -> bytes:
         raise BackendError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _postgres_entries(url: str, dirs: dict[str, str]) -> dict[str, list[tuple[str, Content]]]:
+def _postgres_entries(backend: Backend, dirs: dict[str, str]) -> dict[str, list[tuple[str, Content]]]:
     """Two read-only queries: the history keys of every stack, then the newest entries' contents."""
-    import psycopg
-    from psycopg import sql
+    def read(table) -> dict[str, list[tuple[str, Content]]]:
+        patterns = [_like_escaped(d) + "%" for d in dirs.values()]
+        keys = table.keys_like(patterns)
+        newest = {name: _newest([k[len(d):] for k in keys if k.startswith(d) and "/" not in k[len(d):]])
+                  for name, d in dirs.items()}
+        wanted = [dirs[name] + k for name, ks in newest.items() for k in ks if k.endswith(HISTORY)]
+        contents = {key: base64.b64decode(data) for key, data in table.by_keys(wanted)} if wanted else {}
+        return {name: [(k, contents.get(dirs[name] + k)) for k in ks] for name, ks in newest.items()}
 
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    table = query.pop("table", "pulumi_state")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
-        raise BackendError(f"the state backend {redacted(url)} names table {table!r}, which is not a plain table name")
-    prefix = parts.path.strip("/") + "/" if parts.path.strip("/") else ""
-    patterns = [re.sub(r"([\\%_])", r"\\\1", prefix + d) + "%" for d in dirs.values()]
-    try:
-        with psycopg.connect(urlunsplit(parts._replace(query=urlencode(query))),
-                             connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=False) as conn:
-            conn.read_only = True
-            keys = [row[0][len(prefix):] for row in conn.execute(
-                sql.SQL("SELECT key FROM {} WHERE key LIKE ANY(%s)").format(sql.Identifier(table)), (patterns,))]
-            newest = {name: _newest([k[len(d):] for k in keys if k.startswith(d) and "/" not in k[len(d):]])
-                      for name, d in dirs.items()}
-            wanted = [prefix + dirs[name] + k for name, ks in newest.items() for k in ks if k.endswith(HISTORY)]
-            rows = conn.execute(sql.SQL("SELECT key, data->>'data' FROM {} WHERE key = ANY(%s)")
-                                .format(sql.Identifier(table)), (wanted,)).fetchall() if wanted else []
-            conn.rollback()
-    except psycopg.errors.UndefinedTable:
-        return {}
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())[:300]
-        raise BackendError(f"cannot read the state backend {redacted(url)}: {reason}") from None
-    contents = {key[len(prefix):]: base64.b64decode(data) for key, data in rows}
-    return {name: [(k, contents.get(dirs[name] + k)) for k in ks] for name, ks in newest.items()}
+    return backend.read(read, {})
+
+
+def _like_escaped(text: str) -> str:
+    return "".join("\\" + c if c in "\\%_" else c for c in text)

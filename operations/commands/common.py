@@ -1,32 +1,45 @@
-"""What every subcommand gets from the command line's group: the project directory."""
+"""What every subcommand shares: the project directory, the fleet's selection options, a console."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import click
+from rich.console import Console
 
-from .project import ProjectError, find_project_dir, load_stack
+from ..project.stacks import CustomerStack, find_project_dir, require_stacks
 
 
 class Context:
+    """The command line group's object: the project directory (--project-dir, else the nearest Pulumi.yaml)."""
+
     def __init__(self, project_dir: Optional[Path]):
         self._project_dir = project_dir
 
     @property
     def project_dir(self) -> Path:
-        try:
-            return self._project_dir or find_project_dir()
-        except ProjectError as exc:
-            raise click.UsageError(str(exc)) from None
+        return self._project_dir or find_project_dir()
 
-    def require_stacks(self, stacks: tuple[str, ...]) -> Path:
-        """The project directory, once every named stack's file is there (a usage error names the first missing)."""
-        project_dir = self.project_dir
-        try:
-            for name in stacks:
-                load_stack(project_dir, name)
-        except ProjectError as exc:
-            raise click.UsageError(str(exc)) from None
-        return project_dir
+    def require_stacks(self, stacks: Sequence[str]) -> list[CustomerStack]:
+        """Every named stack's file (a usage error names the first missing)."""
+        return require_stacks(self.project_dir, stacks)
+
+
+def console(stderr: bool = False) -> Console:
+    """A console for tables: in logs and pipes, wide enough to keep each customer on one line where possible."""
+    out = Console(stderr=stderr)
+    if not out.is_terminal:
+        out.width = 200
+    return out
+
+
+def selection_options(command):
+    """--select and --environment, as every subcommand over many customers takes them."""
+    for option in reversed([
+        click.option("--select", "select", multiple=True, metavar="PATTERN",
+                     help="Only stacks whose name or customer matches (shell pattern, repeatable)."),
+        click.option("--environment", metavar="ENV", help="Only stacks of this environment."),
+    ]):
+        command = option(command)
+    return command

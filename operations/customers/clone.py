@@ -10,18 +10,17 @@ markers removed (the copy creates its own account); `suspended` is kept as it is
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
-
-import click
 
 from providers.platforms import describe, described, names
 
-from . import automation
-from .environments import Environment, EnvironmentError_, load_environment
-from .project import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
-from .stack_writer import create_stack, write_declaration
+from ..engine.cli import stack_names
+from ..errors import UsageError
+from ..project.environments import Environment, load_environment
+from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
+from ..project.writer import create_stack, write_declaration
 
 
 @dataclass(frozen=True)
@@ -93,35 +92,39 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
     return result, rewrites
 
 
-@click.command(help="Copy customer STACK into another environment, rewritten by that environment's copy rules.")
-@click.argument("stack")
-@click.option("--to", "target", required=True, metavar="ENVIRONMENT", help="stacks/environments/<ENVIRONMENT>.yaml")
-@click.option("--as", "new_name", metavar="NEW-STACK", help="Name of the copy (default: <customer>.<ENVIRONMENT>).")
-@click.option("--force", is_flag=True, help="Overwrite the copy's stack config if that stack exists (its state is kept).")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.pass_obj
-def clone(ctx, stack: str, target: str, new_name: Optional[str], force: bool, output: str) -> None:
-    project_dir = ctx.project_dir
-    try:
-        source = load_stack(project_dir, stack)
-        environment = load_environment(project_dir, target)
-        if CUSTOMER_KEY not in source.config:
-            raise ProjectError(f"stack {stack!r} declares no customer ({CUSTOMER_KEY}): nothing to clone")
-        platform = source.platform
-        credentials = environment.resolved_config(platform)
-    except (ProjectError, EnvironmentError_) as exc:
-        raise click.UsageError(str(exc)) from None
+@dataclass
+class Cloned:
+    """What `clone` made: the new stack, its file, each rewrite, and the environment's settings it got."""
+
+    stack: str
+    source: str
+    environment: str
+    file: Path
+    rewrites: list[Rewrite]
+    settings: list[str]   # the provider settings of the environment (config keys)
+    secrets: list[str]    # those encrypted, with the variable each came from
+
+
+def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[str] = None,
+                force: bool = False) -> Cloned:
+    """Copy customer `stack` into environment `target` as `new_name` (default `<customer>.<target>`)."""
+    source = load_stack(project_dir, stack)
+    environment = load_environment(project_dir, target)
+    if CUSTOMER_KEY not in source.config:
+        raise ProjectError(f"stack {stack!r} declares no customer ({CUSTOMER_KEY}): nothing to clone")
+    platform = source.platform
+    credentials = environment.resolved_config(platform)
     name = new_name or f"{source.customer}.{target}"
     if name == stack:
-        raise click.UsageError(f"the copy would be {stack!r} itself: pass --as <new-stack>")
+        raise UsageError(f"the copy would be {stack!r} itself: pass --as <new-stack>")
     declaration, rewrites = rewrite_declaration(source.declaration, environment, source.customer)
-    in_backend = automation.stack_names(project_dir)
+    in_backend = stack_names(project_dir)
     if stack not in in_backend:
-        raise click.UsageError(f"stack {stack!r} has a file but no state in this backend (PULUMI_BACKEND_URL): "
-                               f"select the backend it lives in, or run `pulumi stack init {stack}` first")
+        raise UsageError(f"stack {stack!r} has a file but no state in this backend (PULUMI_BACKEND_URL): "
+                         f"select the backend it lives in, or run `pulumi stack init {stack}` first")
     if (name in in_backend or stack_file(project_dir, name).exists()) and not force:
-        raise click.UsageError(f"stack {name!r} already exists: nothing was changed. Pass --force to overwrite "
-                               f"its configuration (its state is kept), or choose another name with --as")
+        raise UsageError(f"stack {name!r} already exists: nothing was changed. Pass --force to overwrite "
+                         f"its configuration (its state is kept), or choose another name with --as")
     create_stack(project_dir, name, environment, platform, credentials, copy_config_from=stack,
                  in_backend=name in in_backend)
     path = write_declaration(
@@ -129,19 +132,6 @@ def clone(ctx, stack: str, target: str, new_name: Optional[str], force: bool, ou
         header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
                f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
                f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
-    secrets = [f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret]
-    if output == "json":
-        click.echo(json.dumps({"stack": name, "source": stack, "environment": target, "file": str(path),
-                               "rewrites": [asdict(r) for r in rewrites], "secrets": secrets}, indent=2))
-        return
-    click.echo(f"Created stack {name} from {stack} in environment {target} ({path.relative_to(project_dir)}).")
-    if rewrites:
-        click.echo("Rewritten for the environment:")
-        width = max(len(r.field) for r in rewrites)
-        for r in rewrites:
-            click.echo(f"  {r.field:<{width}}  {r.source!r} -> {r.clone!r}")
-    else:
-        click.echo("Nothing rewritten: the environment's copy rules change nothing in this declaration.")
-    click.echo(f"Provider settings of {target}: {', '.join(e.key for e, _ in credentials)}; "
-               f"secrets encrypted: {', '.join(secrets) or 'none'} [secret].")
-    click.echo(f"Next: pulumi preview --stack {name}")
+    return Cloned(stack=name, source=stack, environment=target, file=path, rewrites=rewrites,
+                  settings=[e.key for e, _ in credentials],
+                  secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret])

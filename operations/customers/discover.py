@@ -8,23 +8,21 @@ no changes. What an API cannot show is said in the output (`notes`), never guess
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
-
-import click
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
 
 from providers.handlers.base import handler_of
-from providers.platforms import describe, names
+from providers.platforms import describe
 from providers.platforms.clients import new_client
 from providers.platforms.settings import login_domain, read_settings
 
-from . import automation
+from ..engine.cli import stack_names
+from ..project.environments import Environment, load_environment
+from ..project.stacks import customer_stacks, slug, stack_file
+from ..project.writer import create_stack, write_declaration
 from .discover_policies import mandatory_violations
-from .environments import Environment, EnvironmentError_, load_environment
-from .project import customer_stacks, slug, stack_file
-from .stack_writer import create_stack, write_declaration
 
 
 @dataclass
@@ -77,29 +75,14 @@ def _name_stacks(items: list[Discovered], environment: str, platform: str, custo
         item.customer, item.stack = customer, f"{customer}.{environment}"
 
 
-@click.command(help="List the accounts an environment's partner credentials can see and write one customer stack "
-                    "per account, declared as it is live and marked for adoption.")
-@click.option("--environment", "env_name", required=True, help="stacks/environments/<ENVIRONMENT>.yaml")
-@click.option("--platform", required=True, type=click.Choice(names()))
-@click.option("--customer", "customers", multiple=True,
-              help="Only this account (id, name, or the customer name it becomes); repeatable. Where the "
-                   "credentials see one account (Ciirus: the API user's one sub-account), its customer name.")
-@click.option("--force", is_flag=True, help="Rewrite stacks that already exist (default: leave them and say so).")
-@click.option("--dry-run", is_flag=True, help="List only; write no stack.")
-@click.option("--page-size", default=50, show_default=True, type=click.IntRange(1, 100),
-              help="Accounts per page where the platform lists them in pages (Cakemail).")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.pass_obj
-def discover(ctx, env_name: str, platform: str, customers: tuple[str, ...], force: bool, dry_run: bool,
-             page_size: int, output: str) -> None:
-    project_dir = ctx.project_dir
-    try:
-        environment = load_environment(project_dir, env_name)
-        environment.resolved_config(platform)
-    except EnvironmentError_ as exc:
-        raise click.UsageError(str(exc)) from None
+def discover_stacks(project_dir: Path, env_name: str, platform: str, customers: Sequence[str] = (),
+                    force: bool = False, dry_run: bool = False, page_size: int = 50) -> list[Discovered]:
+    """Every account the environment's credentials see on `platform` (or those named), each with the
+    stack it becomes and what was done (`result`): written, rewritten, skipped (and why), not written."""
+    environment = load_environment(project_dir, env_name)
+    environment.resolved_config(platform)
     items = discover_accounts(environment, platform, page_size)
-    _name_stacks(items, env_name, platform, customers)
+    _name_stacks(items, env_name, platform, tuple(customers))
     partner_domain = login_domain(describe(platform), _config(environment, platform))
     for item in items:
         item.policy_violations = mandatory_violations(item.declaration, env_name, partner_domain)
@@ -111,8 +94,7 @@ def discover(ctx, env_name: str, platform: str, customers: tuple[str, ...], forc
         marker = (stack.declaration.get("account") or {}).get("adopt_account_id")
         if marker and stack.platform == platform and stack.environment == env_name:
             adopted[str(marker)] = stack.name
-    in_backend = automation.stack_names(project_dir) if not dry_run else set()
-    template: Optional[str] = None
+    in_backend = stack_names(project_dir) if not dry_run else set()
     todo = []
     for item in items:
         exists = item.stack in in_backend or stack_file(project_dir, item.stack).exists()
@@ -136,31 +118,7 @@ def discover(ctx, env_name: str, platform: str, customers: tuple[str, ...], forc
     if todo:  # the first stack gets the secrets from the environment; the others copy them (re-encrypted)
         first, first_exists = todo[0]
         write(first, first_exists, None)
-        template = first.stack
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(write, item, exists, template) for item, exists in todo[1:]]:
+            for future in [pool.submit(write, item, exists, first.stack) for item, exists in todo[1:]]:
                 future.result()
-    _report(items, platform, env_name, output)
-
-
-def _report(items: list[Discovered], platform: str, environment: str, output: str) -> None:
-    if output == "json":
-        click.echo(json.dumps({"platform": platform, "environment": environment,
-                               "limits": list(describe(platform).discovery.notes),
-                               "accounts": [asdict(i) for i in items]}, indent=2, default=str))
-        return
-    click.echo(f"{len(items)} {platform} account(s) in environment {environment}:")
-    if items:
-        width = max(len(i.stack) for i in items)
-        for i in items:
-            features = len(i.declaration.get("features") or {})
-            domains = ", ".join(d["domain"] for d in i.declaration.get("sending_domains") or []) or "-"
-            click.echo(f"  {i.stack:<{width}}  {i.account_id:>10}  {features:>2} features  domains: {domains}  "
-                       f"{i.result}")
-            for note in i.notes:
-                click.echo(f"  {'':<{width}}  note: {note}")
-            for rule, reason in i.policy_violations:
-                click.echo(f"  {'':<{width}}  breaks mandatory policy {rule}: {reason}")
-    click.echo("Not readable through the API (see README, Environments and cloning):")
-    for note in describe(platform).discovery.notes:
-        click.echo(f"  - {note}")
+    return items

@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
-import click
+from ..engine.cli import exported_state
+from ..engine.errors import EngineError
+from ..engine.urns import kind_of_type
 
-from . import automation
-
-SENDING_DOMAIN = ":SendingDomain"
-VERIFICATION = ":DomainVerification"
-
-
-def recorded_records(stack: str, project_dir) -> list[dict[str, Any]]:
+def recorded_records(stack: str, project_dir: Path) -> list[dict[str, Any]]:
     """Each record of the stack's sending domains as state holds it, with the stack and domain."""
-    result = automation.run_cli(["stack", "export", "--stack", stack], project_dir)
-    if result.returncode != 0:
-        raise click.ClickException(f"{stack}: cannot read its state: {result.stderr.strip()[-500:]}")
-    resources = json.loads(result.stdout).get("deployment", {}).get("resources") or []
+    deployment = exported_state(stack, project_dir)
+    if deployment is None:
+        raise EngineError(f"{stack}: cannot read its state: no stack named '{stack}' in the backend")
+    resources = deployment.get("resources") or []
     # A DomainVerification that finished read the records after its SendingDomain did: its verdict is newer.
     verified = {(r.get("outputs") or {}).get("domain"): {(x["name"], x["type"]): x["validated"]
                                                          for x in (r.get("outputs") or {}).get("records") or []}
-                for r in resources if r.get("type", "").endswith(VERIFICATION)}
+                for r in resources if kind_of_type(r.get("type", "")) == "DomainVerification"}
     found = []
     for resource in resources:
-        if not resource.get("type", "").endswith(SENDING_DOMAIN):
+        if kind_of_type(resource.get("type", "")) != "SendingDomain":
             continue
         outputs = resource.get("outputs") or {}
         later = verified.get(outputs.get("domain"), {})
@@ -70,18 +65,6 @@ def as_csv(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-@click.command(help=__doc__)
-@click.argument("stacks", nargs=-1, required=True)
-@click.option("--pending", is_flag=True, help="Only the records the platform has not validated yet.")
-@click.option("--format", "format_", type=click.Choice(["bind", "csv", "json"]), default="bind", show_default=True)
-@click.pass_obj
-def dns(ctx, stacks: tuple[str, ...], pending: bool, format_: str) -> None:
-    project_dir = ctx.require_stacks(stacks)
-    records = [r for name in stacks for r in recorded_records(name, project_dir)
-               if not (pending and r.get("validated"))]
-    if format_ == "json":
-        click.echo(json.dumps(records, indent=2))
-    else:
-        click.echo(as_bind(records) if format_ == "bind" else as_csv(records), nl=False)
-    if not records and sys.stderr.isatty():
-        click.echo("no records" + (" pending" if pending else ""), err=True)
+def records_of(stacks: Sequence[str], project_dir: Path, pending: bool = False) -> list[dict[str, Any]]:
+    """Every record of the stacks' sending domains (only those not validated yet, with `pending`)."""
+    return [r for name in stacks for r in recorded_records(name, project_dir) if not (pending and r.get("validated"))]

@@ -14,20 +14,19 @@ project's guard is and how it is lifted, and does the rest in the right order:
 
 from __future__ import annotations
 
-import json
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import click
-
 from providers.platforms import describe, names
 
-from . import automation
-from .project import ProjectError, load_stack, stack_file
+from ..engine.cli import exported_state, run_checked
+from ..engine.urns import kind_of_type
+from ..errors import UsageError
+from ..project.stacks import load_stack, stack_file
 
 
-class Refused(Exception):
+class Refused(UsageError):
     """A retirement the guards do not allow yet: nothing was changed (the CLI exits 2 with the message)."""
 
 
@@ -35,33 +34,29 @@ def refuse(message: str) -> None:
     raise Refused(f"{message} Nothing was changed.")
 
 
-NOT_IN_BACKEND = "not in the backend"
+@dataclass
+class Retirement:
+    """What retiring a stack will do, once its guards are lifted: `what` says it in words."""
+
+    stack: str
+    shown: Path                       # the stack file, relative to the project
+    in_backend: bool
+    deployed: bool                    # the state holds a SubAccount
+    what: str
 
 
-def recorded_account(stack: str, project_dir: Path) -> Optional[dict]:
-    """The SubAccount in the stack's state: None when the stack has none, NOT_IN_BACKEND when the
-    backend has no such stack."""
-    result = automation.run_cli(["stack", "export", "--stack", stack], project_dir)
-    if result.returncode != 0:
-        if "no stack named" in result.stderr:
-            return NOT_IN_BACKEND
-        raise automation.EngineError(f"cannot read the state of {stack}: {result.stderr.strip()[-1000:]}")
-    resources = (json.loads(result.stdout).get("deployment") or {}).get("resources") or []
-    return next((r for r in resources if r.get("type", "").endswith(":SubAccount")), None)
+def recorded_account(stack: str, project_dir: Path) -> tuple[bool, Optional[dict]]:
+    """(the backend has the stack, the SubAccount in its state or None)."""
+    deployment = exported_state(stack, project_dir)
+    if deployment is None:
+        return False, None
+    resources = deployment.get("resources") or []
+    return True, next((r for r in resources if kind_of_type(r.get("type", "")) == "SubAccount"), None)
 
 
-@click.command(help="Retire a customer: destroy its stack (its account is deleted; on Sign-Up.to it stays) and "
-                    "remove the stack and its file. Needs `account.protect: false` in the stack file, recorded by "
-                    "an `up`, and the stack's name as acknowledgement.")
-@click.argument("stack")
-@click.option("--confirm", metavar="STACK", help="The stack's name again: the acknowledgement, without a prompt.")
-@click.pass_obj
-def retire(ctx, stack: str, confirm: Optional[str]) -> None:
-    project_dir = ctx.project_dir
-    try:
-        declared = load_stack(project_dir, stack)
-    except ProjectError as exc:
-        raise click.UsageError(str(exc)) from None
+def prepare_retirement(project_dir: Path, stack: str) -> Retirement:
+    """Check every guard (refused with what to do), and say what retiring will do."""
+    declared = load_stack(project_dir, stack)
     account = declared.declaration.get("account") or {}
     shown = stack_file(project_dir, stack).relative_to(project_dir)
     if account.get("protect", True) is not False:
@@ -74,9 +69,7 @@ def retire(ctx, stack: str, confirm: Optional[str]) -> None:
         refuse(f"{stack}: {platform.title}'s API cannot delete an account, so retiring leaves it on {platform.title}: "
                f"set `on_destroy: keep` under `account` in {shown} to say so, run `pulumi up --stack {stack}`, then "
                f"run this again.")
-    recorded = recorded_account(stack, project_dir)
-    in_backend = recorded != NOT_IN_BACKEND
-    recorded = recorded if in_backend else None
+    in_backend, recorded = recorded_account(stack, project_dir)
     if recorded is not None and recorded.get("protect"):
         refuse(f"{stack}: {shown} says `account.protect: false` but the state still protects the account: run "
                f"`pulumi up --stack {stack}` first (it records the change), then run this again.")
@@ -86,17 +79,16 @@ def retire(ctx, stack: str, confirm: Optional[str]) -> None:
             f"the {declared.platform} account {account_id} is deleted with all its contacts and campaigns")
     if recorded is None:
         what = "nothing was deployed"
-    if confirm is None:
-        if not sys.stdin.isatty():
-            raise click.UsageError(f"retiring {stack}: {what}. No terminal to ask on: pass --confirm {stack} "
-                                   f"to acknowledge it")
-        confirm = click.prompt(f"Retiring {stack}: {what}. Type the stack's name to go ahead", default="",
-                               show_default=False)
-    if confirm != stack:
-        refuse(f"the acknowledgement {confirm!r} is not the stack's name {stack!r}.")
-    if recorded is not None:
-        automation._checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
-    if in_backend:
-        automation._checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
+    return Retirement(stack, shown, in_backend, recorded is not None, what)
+
+
+def retire(project_dir: Path, retirement: Retirement, confirmation: Optional[str]) -> None:
+    """Destroy and remove the stack, once `confirmation` is its name (refused otherwise)."""
+    stack = retirement.stack
+    if confirmation != stack:
+        refuse(f"the acknowledgement {confirmation!r} is not the stack's name {stack!r}.")
+    if retirement.deployed:
+        run_checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
+    if retirement.in_backend:
+        run_checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
     stack_file(project_dir, stack).unlink(missing_ok=True)
-    click.echo(f"Retired {stack}: {what}; the stack is removed from the backend and {shown} is deleted.")

@@ -18,9 +18,10 @@ from providers.http import RequestBudget
 from providers.platforms import describe, names
 from providers.platforms.settings import identity_settings
 
-from . import automation
-from .environments import EnvironmentError_, RequestBudgetSpec, load_environment
-from .project import CustomerStack
+from ..engine.cli import stack_config
+from ..engine.errors import EngineError
+from ..project.environments import EnvironmentError_, RequestBudgetSpec, load_environment
+from ..project.stacks import CustomerStack
 
 
 
@@ -88,8 +89,8 @@ def provider_config(group: IdentityGroup, project_dir: Path, env: Mapping[str, s
     if group.identity.secrets_from is None:
         return {k: _plain(v) for k, v in stack.config.items() if k.startswith(f"{platform}:")}
     try:
-        config = automation.stack_config(stack.name, project_dir, env)
-    except RuntimeError:
+        config = stack_config(stack.name, project_dir, env)
+    except EngineError:
         # Its message is the engine's (a wrong passphrase, a missing stack); never a secret value.
         raise CredentialsError(f"cannot decrypt the {platform} settings of stack {stack.name} through the engine "
                                f"(is PULUMI_CONFIG_PASSPHRASE set, and the stack created in this backend?)") from None

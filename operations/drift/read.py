@@ -5,8 +5,8 @@ the provider's `read(id, recorded outputs)` (the Python dynamic-provider server 
 outputs over as `props`); a result without an id means gone. Otherwise the new state is the read's
 outputs and inputs (the recorded inputs when the read gives none), and the verdict is the
 provider's own `diff(id, new outputs, recorded inputs)`: the diff an `up` of an unchanged program
-would make right after that refresh, inverted. The per-field report is `fleet_run.resource_drift`,
-the function behind the engine path's report too.
+would make right after that refresh, inverted. The per-field report is `resource_drift`
+(operations/differences.py), the function behind the engine path's report too.
 
 The second question, whether the code differs from what is recorded (after a `fleet refresh` the
 state is the platform, so only this shows it), is answered as a preview would: the program's plan
@@ -19,11 +19,6 @@ objects dropped), so the providers see exactly what they see in a refresh.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import threading
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Optional
 
 from google.protobuf import struct_pb2
@@ -33,13 +28,10 @@ from pulumi.runtime import rpc
 from providers.resources.catalog import PROVIDERS, TYPE_PREFIX, engine_props
 from providers.resources.common import PROVIDER_KEY
 
-from .backend_state import RecordedResource
-from .drift_secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
-from .fleet_run import CodeDifference, FieldDrift, _mask, field_differences, resource_drift
-
-
-class NeedsEngine(Exception):
-    """The recorded state holds something only the engine can read (the reason is the message)."""
+from ..backend.state import RecordedResource
+from ..differences import CodeDifference, FieldDrift, resource_drift
+from ..values import comparable, field_differences
+from .secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
 
 
 def as_engine_passes(value: dict[str, Any]) -> dict[str, Any]:
@@ -59,20 +51,20 @@ def _lists(value: Any) -> Any:
 
 
 def kind_of(resource: RecordedResource) -> Optional[str]:
-    kind = resource.type[len(TYPE_PREFIX):] if resource.type.startswith(TYPE_PREFIX) else None
-    return kind if kind in PROVIDERS else None
+    """The resource's kind when it is one of this project's resources (a provider of its catalog)."""
+    return resource.kind if resource.type.startswith(TYPE_PREFIX) and resource.kind in PROVIDERS else None
 
 
 def engine_only(resources: list[RecordedResource]) -> Optional[str]:
     """Why this state needs the engine's own refresh, if it does."""
     for r in resources:
-        if not r.custom or r.type.startswith("pulumi:providers:"):
+        if not r.managed:
             continue
         if kind_of(r) is None:
             return f"resource {r.name} is a {r.type}, which only the engine reads"
         if r.delete or r.pending_replacement or r.external or r.init_errors:
             return f"resource {r.name} is pending deletion, replacement or initialisation"
-        if holds_other_secrets(r):  # write-only secrets are carried opaque (operations/drift_secrets.py)
+        if holds_other_secrets(r):  # write-only secrets are carried opaque (secrets.py)
             return f"resource {r.name} holds encrypted values"
     return None
 
@@ -100,7 +92,7 @@ def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
                   if result.inputs is not None else old_inputs)
     refreshed = resource.model_copy(update={"id": result.id, "inputs": new_inputs, "outputs": new_outputs})
     diff = provider.diff(result.id, new_outputs, old_inputs)
-    changed = diff.changes if diff.changes is not None else _mask(new_inputs) != _mask(old_inputs)
+    changed = diff.changes if diff.changes is not None else comparable(new_inputs) != comparable(old_inputs)
     if not changed:
         return [], refreshed
     return resource_drift(resource.name, kind, resource.inputs, resource.outputs, new_inputs, new_outputs), refreshed
@@ -108,34 +100,12 @@ def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
 
 # --- the code against the state ------------------------------------------------------------------------
 
-def load_composition(project_dir: Path) -> Optional[ModuleType]:
-    """The project's own stacks/customer.py (its `plan`), loaded under a private name."""
-    path = project_dir / "stacks" / "customer.py"
-    if not path.exists():
-        return None
-    name = f"_email_partners_customer_{abs(hash(str(path)))}"
-    with _loading:
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module  # dataclasses look their module up while it runs
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[name]
-                raise
-        return sys.modules[name]
-
-
-_loading = threading.Lock()
-
-
-def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any],
+def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
                  resources: list[RecordedResource], config: dict[str, Any], project: str) -> list[CodeDifference]:
     """What `up` would change, field by field: the declaration (checked and diffed by the providers)
     against `resources` as a refresh leaves them (the platform), as the plan of a `preview --refresh`
     says it. `declared` is the code's value, `actual` the platform's. `resources` come from
-    refresh_verdict (write-only secrets opaque), and so do the declaration's (drift_secrets.needs_engine
+    refresh_verdict (write-only secrets opaque), and so do the declaration's (secrets.needs_engine
     has made sure the two are the same value)."""
     declaration = with_opaque_declaration(declaration)
     try:
@@ -146,7 +116,7 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
                                declared=f"invalid declaration: {first}")]
     recorded = {(kind_of(r), r.name): r for r in resources if kind_of(r)}
     by_name = {r.name: r for r in recorded.values()}
-    found: list[FieldDrift] = []
+    found: list[CodeDifference] = []
     for item in planned:
         old = recorded.pop((item.kind, item.name), None)
         if old is None:
@@ -173,7 +143,7 @@ def code_verdict(composition: ModuleType, stack: str, declaration: dict[str, Any
             op = "replace" if diff.replaces else "update"
             found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
                                      actual=shown(was))
-                      for path, was, declared in field_differences(_mask(old.inputs), _mask(inputs))
+                      for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))
                       or [(None, None, None)]]
     for (kind, name), old in recorded.items():
         found.append(CodeDifference(resource=name, type=kind, op="delete"))

@@ -23,11 +23,11 @@ from typing import Any, Optional
 from providers.handlers.base import handler_of
 from providers.platforms import describe, names
 
-from .backend_state import SECRET_SIG, RecordedResource, holds_secret
-from .project import CUSTOMER_KEY
+from ..backend.state import RecordedResource
+from ..project.stacks import CUSTOMER_KEY
+from ..values import SECRET, holds_encrypted, is_encrypted
 
 OPAQUE = "(a write-only secret: not decrypted by the sweep)"  # long enough for any length rule
-SHOWN = "[secret]"  # how the engine path's reports show a secret
 
 
 def write_only_settings(platform: Any) -> frozenset[str]:
@@ -39,27 +39,23 @@ def write_only_settings(platform: Any) -> frozenset[str]:
     return frozenset(k for k in describe(platform).secret_account_settings if k not in compared)
 
 
-def _is_ciphertext(value: Any) -> bool:
-    return isinstance(value, dict) and SECRET_SIG in value
-
-
 def _is_secure_leaf(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
 
 
 def recorded_write_only(resource: RecordedResource) -> set[str]:
     """The write-only settings whose ciphertext this SubAccount's state records."""
-    if not resource.type.endswith(":SubAccount"):
+    if resource.kind != "SubAccount":
         return set()
     keys = write_only_settings(resource.inputs.get("platform"))
-    return {k for k in keys if _is_ciphertext(resource.inputs.get(k)) or _is_ciphertext(resource.outputs.get(k))}
+    return {k for k in keys if is_encrypted(resource.inputs.get(k)) or is_encrypted(resource.outputs.get(k))}
 
 
 def holds_other_secrets(resource: RecordedResource) -> bool:
     """Whether the state holds ciphertext other than write-only settings (only the engine reads it)."""
     opaque = recorded_write_only(resource)
-    return (holds_secret({k: v for k, v in resource.inputs.items() if k not in opaque})
-            or holds_secret({k: v for k, v in resource.outputs.items() if k not in opaque}))
+    return (holds_encrypted({k: v for k, v in resource.inputs.items() if k not in opaque})
+            or holds_encrypted({k: v for k, v in resource.outputs.items() if k not in opaque}))
 
 
 def with_opaque_state(resource: RecordedResource) -> RecordedResource:
@@ -67,7 +63,7 @@ def with_opaque_state(resource: RecordedResource) -> RecordedResource:
     keys = recorded_write_only(resource)
     if not keys:
         return resource
-    swap = (lambda props: {k: (OPAQUE if k in keys and _is_ciphertext(v) else v) for k, v in props.items()})
+    swap = (lambda props: {k: (OPAQUE if k in keys and is_encrypted(v) else v) for k, v in props.items()})
     return resource.model_copy(update={"inputs": swap(resource.inputs), "outputs": swap(resource.outputs)})
 
 
@@ -83,7 +79,7 @@ def with_opaque_declaration(declaration: dict[str, Any]) -> dict[str, Any]:
 
 def shown(value: Any) -> Any:
     """OPAQUE as the engine path's reports show a secret."""
-    return SHOWN if value == OPAQUE else value
+    return SECRET if value == OPAQUE else value
 
 
 def needs_engine(declaration: dict[str, Any], resources: list[RecordedResource],

@@ -1,14 +1,15 @@
 """`fleet drift` in one pass: every selected customer's recorded state read from the backend at once,
 the vendors read concurrently under a request budget, each resource judged by the providers' own
-read and diff (operations/drift_read.py), in this process: no engine run per customer.
+read and diff (read.py), in this process: no engine run per customer.
 
-- State: one read of the backend (operations/backend_state.py); a stack it cannot interpret
+- State: one read of the backend (operations/backend/state.py); a stack it cannot interpret
   (another checkpoint version, pending operations, values only the engine decrypts) is checked by
   the engine path instead, and the result says so. Write-only secrets (a subuser's password) are
   carried opaque, never decrypted, where the stack's history shows the declared one is the recorded
-  one (operations/drift_secrets.py); otherwise that customer goes to the engine too.
-- Identities (operations/drift_identities.py): one session and one credential look-up per partner
-  identity; a budget per environment and vendor bounds concurrency and rate, Retry-After included.
+  one (secrets.py); otherwise that customer goes to the engine too.
+- Identities (identities.py): one session and one credential look-up per partner identity; a budget
+  per environment and vendor bounds concurrency and rate, Retry-After included, for the sweep's
+  duration only.
 - Bulk reads: one listing of a partner's Cakemail accounts, or of its Sign-Up.to companies, primes
   the clients' per-pass answers, so the providers' reads of those accounts make no request.
 - `confirm`: the customers found drifted are refreshed by the engine (preview only) too; a verdict
@@ -18,6 +19,7 @@ Only GET requests (and Cakemail's token exchange) are made.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -25,33 +27,34 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional, Sequence
 
-from rich.console import Console
-
 from providers.http import ApiError
-from providers.platforms import describe as describe_platform  # this module's describe() words a drift
-from providers.platforms.clients import shared_client
+from providers.platforms import describe
+from providers.platforms.clients import shared_client, under_budget
 from providers.platforms.settings import InvalidSetting, MissingCredentials
 
-from . import automation
-from .backend_history import last_update_configs
-from .backend_state import Backend, BackendError, RecordedStack, current_backend, read_stacks
-from .drift_identities import Budgets, CredentialsError, IdentityGroup, group_by_identity, provider_config
-from .drift_read import code_verdict, engine_only, kind_of, load_composition, refresh_verdict
-from .drift_secrets import needs_engine, recorded_write_only
-from .fleet_report import FleetReport, Progress, now_utc
-from .fleet_run import CodeDifference, CustomerResult, FieldDrift, one_line_error, run_customer
-from .project import CustomerStack
+from ..backend.location import Backend, BackendError, current_backend
+from ..backend.state import RecordedStack, read_stacks
+from ..backend.updates import last_update_configs
+from ..differences import CodeDifference, FieldDrift, code_facts, drift_facts, drift_words
+from ..engine.automation import project_workspace
+from ..engine.environment import EngineSetupError, engine_env
+from ..engine.errors import one_line_error
+from ..fleet.customer import run_customer
+from ..fleet.models import CustomerResult, Display, FleetReport, NoDisplay, now_utc
+from ..project.program import load_composition
+from ..project.stacks import CustomerStack, project_name
+from .identities import Budgets, CredentialsError, IdentityGroup, group_by_identity, provider_config
+from .read import code_verdict, engine_only, kind_of, refresh_verdict
+from .secrets import needs_engine, recorded_write_only
 
 # A primed listing stays usable for the whole sweep: its answers count as read when listed.
 PRIMED_FOR_SECONDS = 600.0
 
 
 class Sweep:
-    def __init__(self, stacks: Sequence[CustomerStack], project_dir: Path, console: Console,
-                 progress: Optional[bool] = None, env: Optional[dict[str, str]] = None):
-        self.stacks, self.project_dir, self.console = list(stacks), project_dir, console
-        self.progress = progress
-        self.env = env if env is not None else automation.engine_env()
+    def __init__(self, stacks: Sequence[CustomerStack], project_dir: Path, env: Optional[dict[str, str]] = None):
+        self.stacks, self.project_dir = list(stacks), project_dir
+        self.env = env if env is not None else engine_env()
         self.project = project_name(project_dir)
         self.budgets = Budgets(project_dir)
         self.composition = load_composition(project_dir)
@@ -59,7 +62,7 @@ class Sweep:
         self._decrypted, self._decrypt_seconds, self._lock = 0, 0.0, threading.Lock()
 
     # --- the whole pass -----------------------------------------------------------------------------
-    def run(self, confirm: bool = False, parallel: Optional[int] = None) -> FleetReport:
+    def run(self, display: Display = NoDisplay(), confirm: bool = False, parallel: Optional[int] = None) -> FleetReport:
         started, started_at = time.monotonic(), now_utc()
         results: dict[str, CustomerResult] = {}
         states, backend_problem = self._states()
@@ -80,19 +83,18 @@ class Sweep:
         to_read, secret_bound = self._write_only_secrets(to_read, states)
         to_engine += secret_bound
 
-        with Progress(self.console, "drift", len(self.stacks), enabled=self.progress) as display:
-            for stack in self.stacks:
-                if stack.name in results:
-                    display.finish(results[stack.name])
-            results.update(self._read_all(to_read, states, display))
-            engine = self._engine([s for s, _ in to_engine], display, parallel)
-            by_reason: dict[str, list[str]] = {}
-            for stack, reason in to_engine:
-                results[stack.name] = engine[stack.name]
-                by_reason.setdefault(reason, []).append(stack.name)
-            for reason, names in by_reason.items():
-                more = f" and {len(names) - 10} more" if len(names) > 10 else ""
-                self.notes.append(f"checked by the engine ({reason}): {', '.join(names[:10])}{more}")
+        for stack in self.stacks:
+            if stack.name in results:
+                display.finish(results[stack.name])
+        results.update(self._read_all(to_read, states, display))
+        engine = self._engine([s for s, _ in to_engine], display, parallel)
+        by_reason: dict[str, list[str]] = {}
+        for stack, reason in to_engine:
+            results[stack.name] = engine[stack.name]
+            by_reason.setdefault(reason, []).append(stack.name)
+        for reason, names in by_reason.items():
+            more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+            self.notes.append(f"checked by the engine ({reason}): {', '.join(names[:10])}{more}")
         if confirm:
             self._confirm(results, parallel)
         ordered = [results[s.name] for s in self.stacks]
@@ -137,7 +139,7 @@ class Sweep:
 
     # --- reading, identity by identity ------------------------------------------------------------------
     def _read_all(self, stacks: list[CustomerStack], states: dict[str, RecordedStack],
-                  display: Progress) -> dict[str, CustomerResult]:
+                  display: Display) -> dict[str, CustomerResult]:
         groups = group_by_identity(stacks, self.env)
         # Identities needing no decryption start first; each decryption is one engine process (CPU-bound).
         groups.sort(key=lambda g: g.identity.secrets_from is not None)
@@ -147,6 +149,7 @@ class Sweep:
             max_workers=self.budgets.spec(g.identity.environment, g.identity.platform).concurrency,
             thread_name_prefix=f"read-{g.identity.platform}") for g in groups}
         results: dict[str, CustomerResult] = {}
+        self._budgeted = contextlib.ExitStack()  # the budgets hold for this pass only (see _identity)
         try:
             # A decryption is an engine process, mostly CPU with a little waiting: two per core keep them busy.
             with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities:
@@ -160,10 +163,12 @@ class Sweep:
         finally:
             for pool in readers.values():
                 pool.shutdown(wait=True)
+            with self._lock:
+                self._budgeted.close()
         return results
 
     def _identity(self, group: IdentityGroup, states: dict[str, RecordedStack], readers: ThreadPoolExecutor,
-                  display: Progress) -> list[Future]:
+                  display: Display) -> list[Future]:
         """Credentials once, the bulk listing once, then every customer of the identity."""
         try:
             began = time.monotonic()
@@ -172,11 +177,12 @@ class Sweep:
                 with self._lock:
                     self._decrypted += 1
                     self._decrypt_seconds += time.monotonic() - began
-            platform = describe_platform(group.identity.platform)
+            platform = describe(group.identity.platform)
             client = shared_client(platform.name, config)
         except (CredentialsError, MissingCredentials, InvalidSetting, ValueError, KeyError) as exc:
             return [self._done(self._result(s, "failed", error=str(exc)), display) for s in group.stacks]
-        client.http.budget = self.budgets.for_identity(group.identity)
+        with self._lock:  # the client is the process's: its budget is restored when the pass ends
+            self._budgeted.enter_context(under_budget(client, self.budgets.for_identity(group.identity)))
         if platform.prime_reads is not None:  # the platform's bulk read: one listing serves the pass's reads
             try:
                 platform.prime_reads(client, PRIMED_FOR_SECONDS)
@@ -188,13 +194,13 @@ class Sweep:
         return [readers.submit(self._customer, s, states[s.name], config, display) for s in group.stacks]
 
     @staticmethod
-    def _done(result: CustomerResult, display: Progress) -> Future:
+    def _done(result: CustomerResult, display: Display) -> Future:
         display.finish(result)
         future: Future = Future()
         future.set_result(result)
         return future
 
-    def _customer(self, stack: CustomerStack, state: RecordedStack, config: dict, display: Progress) -> CustomerResult:
+    def _customer(self, stack: CustomerStack, state: RecordedStack, config: dict, display: Display) -> CustomerResult:
         started = time.monotonic()
         display.start(stack.name)
         drift: list[FieldDrift] = []
@@ -218,22 +224,19 @@ class Sweep:
         return result
 
     # --- the engine path, for what the sweep leaves to it --------------------------------------------
-    def _engine(self, stacks: list[CustomerStack], display: Optional[Progress],
+    def _engine(self, stacks: list[CustomerStack], display: Display,
                 parallel: Optional[int]) -> dict[str, CustomerResult]:
         if not stacks:
             return {}
         try:
-            workspace = automation.project_workspace(self.project_dir, self.env)
-        except automation.EngineNotFound as exc:
+            workspace = project_workspace(self.project_dir, self.env)
+        except EngineSetupError as exc:
             return {s.name: self._result(s, "failed", error=str(exc)) for s in stacks}
 
         def one(stack: CustomerStack) -> CustomerResult:
-            if display is not None:
-                display.start(stack.name)
-            result = run_customer(stack, "drift", workspace,
-                                  on_step=(lambda text: display.step(stack.name, text)) if display else lambda _: None)
-            if display is not None:
-                display.finish(result)
+            display.start(stack.name)
+            result = run_customer(stack, "drift", workspace, on_step=lambda text: display.step(stack.name, text))
+            display.finish(result)
             return result
 
         with ThreadPoolExecutor(max_workers=parallel or os.cpu_count() or 1, thread_name_prefix="engine") as pool:
@@ -242,17 +245,17 @@ class Sweep:
     def _confirm(self, results: dict[str, CustomerResult], parallel: Optional[int]) -> None:
         """The drifted customers again, by the engine's refresh in preview mode; any other verdict is our error."""
         drifted = [s for s in self.stacks if results[s.name].drift and results[s.name].result == "drift"]
-        engine = self._engine(drifted, None, parallel)
+        engine = self._engine(drifted, NoDisplay(), parallel)
         for stack in drifted:
             mine, theirs = results[stack.name], engine[stack.name]
             if theirs.result == "failed":
                 mine.error = f"--confirm: the engine's refresh failed: {theirs.error}"
                 mine.result = "failed"
-            elif verdict(mine.drift) != verdict(theirs.drift) or (
+            elif drift_facts(mine.drift) != drift_facts(theirs.drift) or (
                     mine.differs_from_code is not None and theirs.differs_from_code is not None
-                    and code_verdict_facts(mine.differs_from_code) != code_verdict_facts(theirs.differs_from_code)):
+                    and code_facts(mine.differs_from_code) != code_facts(theirs.differs_from_code)):
                 mine.error = (f"error of email-partners: the sweep and the engine disagree on this customer: sweep "
-                              f"{describe(mine.drift)}; engine {describe(theirs.drift)}")
+                              f"{drift_words(mine.drift)}; engine {drift_words(theirs.drift)}")
                 mine.result, mine.drift, mine.differs_from_code = "failed", theirs.drift, theirs.differs_from_code
         self.notes.append(f"--confirm: {len(drifted)} drifted customer(s) refreshed by the engine (preview only)")
 
@@ -265,31 +268,12 @@ class Sweep:
                               duration_seconds=round(time.monotonic() - started, 2) if started else 0.0)
 
 
-def verdict(drift: list[FieldDrift]) -> list[tuple]:
-    """A drift list as comparable facts (order-free)."""
-    return sorted((d.type, d.resource, d.field or "", repr(d.recorded), repr(d.actual)) for d in drift)
-
-
-def code_verdict_facts(differences: list[CodeDifference]) -> list[tuple]:
-    """Where the code differs from the platform, as comparable facts (order-free)."""
-    return sorted((d.type, d.resource, d.op, d.field or "", repr(d.declared), repr(d.actual)) for d in differences)
-
-
-def describe(drift: list[FieldDrift]) -> str:
-    return "; ".join(f"{d.type} {d.resource} {d.field or '(gone)'}: {d.recorded!r} -> {d.actual!r}"
-                     for d in drift) or "no drift"
-
-
-def project_name(project_dir: Path) -> str:
-    import yaml
-
-    return (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("name", "project")
-
-
-def sweep(stacks: Sequence[CustomerStack], project_dir: Path, console: Console, confirm: bool = False,
-          parallel: Optional[int] = None, progress: Optional[bool] = None) -> FleetReport:
-    """`fleet drift` without `--engine`: the report, and the notes printed under the table."""
-    runner = Sweep(stacks, project_dir, console, progress=progress)
-    report = runner.run(confirm=confirm, parallel=parallel)
+def sweep(stacks: Sequence[CustomerStack], project_dir: Path, display_for=None, confirm: bool = False,
+          parallel: Optional[int] = None) -> FleetReport:
+    """`fleet drift` without `--engine`: the report, with the notes printed under its table.
+    `display_for(operation, customers)`: a live display's context (none by default)."""
+    runner = Sweep(stacks, project_dir)
+    with (display_for("drift", len(stacks)) if display_for else contextlib.nullcontext(NoDisplay())) as display:
+        report = runner.run(display, confirm=confirm, parallel=parallel)
     report.notes = runner.notes
     return report

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
-import click
 from pydantic import ValidationError
-from rich.console import Console
 
-from .exit_status import ExitStatus
-from .fleet import exit_status
-from .fleet_report import FleetReport, print_report, write_json
+from ..errors import UsageError
+from ..exit_status import ExitStatus
+from .models import FleetReport, exit_status
 from .shards import ShardError, parse_shard
 
 
-class MergeError(ValueError):
+class MergeError(UsageError):
     """Reports that cannot be merged, with the files concerned."""
 
 
@@ -80,25 +78,3 @@ def merge_reports(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
         missing_shards=[f"{k}/{count}" for k in range(1, count + 1) if k not in shards])
     merged.exit_status = ExitStatus.FAILED if merged.missing_shards else exit_status(merged)
     return merged
-
-
-@click.command(name="report", help="Merge the shards' `--json` reports (from `fleet ... --shard K/N --json FILE`) into "
-                                   "the one table, JSON and exit status of a single run over the whole fleet. "
-                                   "A missing shard is named, and the exit status is then 1.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "json_file", metavar="FILE", help="Also write the merged report as JSON (`-`: stdout).")
-def report(files: tuple[Path, ...], json_file: Optional[str]) -> ExitStatus:
-    try:
-        merged = merge_reports([(str(path), load_report(path)) for path in files])
-    except MergeError as exc:
-        raise click.UsageError(str(exc)) from None
-    console = Console(stderr=json_file == "-")
-    if not console.is_terminal:
-        console.width = 200
-    print_report(merged, console)
-    if merged.missing_shards:
-        console.print(f"missing: the report of shard {', '.join(merged.missing_shards)}; those customers were not "
-                      f"checked in this run (re-run the shard, or pass its file)", style="bold red")
-    if json_file:
-        write_json(merged, json_file)
-    return ExitStatus(merged.exit_status)

@@ -1,228 +1,151 @@
-"""`email-partners fleet preview|up|refresh|drift`: one operation over every customer stack, N at a time.
+"""`fleet preview|up|refresh|drift`: one operation over every selected customer stack, N at a time.
 
-Each customer is its own engine run (Automation API, the project's own program), so one failure
-never stops the others. The state backend is whatever PULUMI_BACKEND_URL names: a team shares one
-PostgreSQL backend (`postgres://...`), where the engine's per-stack lock keeps two operators from
-updating one customer at once.
+Each customer is its own engine run (Automation API, the project's own program: customer.py), so one
+failure never stops the others; `fleet drift` reads the fleet in one pass instead (operations/drift/).
+The state backend is whatever PULUMI_BACKEND_URL names: a team shares one PostgreSQL backend
+(`postgres://...`), where the engine's per-stack lock keeps two operators from updating one customer
+at once. A writing operation (up, refresh) is planned first when someone is asked to approve it
+(`approve`): only the customers whose plan has something to do then run.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import contextlib
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ContextManager, Optional, Sequence
 
-import click
-from rich.console import Console
-
-from . import automation, history
-from .context import Context
-from .exit_status import ExitStatus
-from .fleet_report import FleetReport, Progress, now_utc, print_report, write_json
-from .fleet_run import CustomerResult, run_customer
-from .project import CustomerStack, ProjectError, customer_stacks
+from ..engine.automation import policy_pack_of, project_workspace
+from ..engine.environment import engine_env
+from ..engine.inline import inline_program
+from ..drift.sweep import sweep
+from ..errors import UsageError
+from ..project.stacks import CustomerStack, customer_stacks, select_stacks
+from .customer import run_customer
+from .models import CustomerResult, Display, FleetReport, NoDisplay, exit_status, now_utc
+from .record import record_report
 from .shards import Shard, ShardError, parse_shard, shard_selection
 
-# What each writing operation previews first, to show the plan before the one confirmation.
+# What each writing operation previews first, to show the plan before the one approval.
 PLANNED_BY = {"up": "preview", "refresh": "drift"}
+DisplayFor = Callable[[str, int], ContextManager[Display]]  # (operation, customers) -> a live display
 
 
-def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
-                  environment: Optional[str], shard: Optional[Shard] = None) -> list[CustomerStack]:
-    """Stacks whose name or customer matches any pattern (shell-style: `acme-*`), in `environment`,
-    and of `shard` when given (see shards.py)."""
-    chosen = []
-    for stack in stacks:
-        if environment is not None and stack.environment != environment:
-            continue
-        if patterns and not any(fnmatch.fnmatchcase(stack.name, p) or fnmatch.fnmatchcase(stack.customer, p)
-                                for p in patterns):
-            continue
-        chosen.append(stack)
-    return shard_selection(chosen, shard)
+def no_display(operation: str, total: int) -> ContextManager[Display]:
+    return contextlib.nullcontext(NoDisplay())
 
 
-def can_ask() -> bool:
-    """Only a person at a terminal can answer the one question."""
-    return sys.stdin.isatty()
+@dataclass
+class Selection:
+    selected: list[CustomerStack]            # every stack --select and --environment choose
+    stacks: list[CustomerStack]              # those of this shard (all of them without --shard)
+    shard: Optional[Shard] = None
 
 
-def exit_status(report: FleetReport) -> ExitStatus:
-    if report.failed:
-        return ExitStatus.FAILED
-    if report.operation == "drift" and report.drifted:
-        return ExitStatus.DRIFT
-    return ExitStatus.OK
-
-
-def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, parallel: int,
-              console: Console, progress: Optional[bool] = None, refresh: bool = False,
-              no_policy: bool = False) -> FleetReport:
-    """Run `operation` on every stack, `parallel` at a time; results in stack order."""
-    started, started_at = time.monotonic(), now_utc()
+def select(project_dir: Path, patterns: Sequence[str] = (), environment: Optional[str] = None,
+           shard: Optional[str] = None) -> Selection:
+    """The stacks an operation runs on; a selection that matches nothing is a usage error."""
     try:
-        workspace = automation.project_workspace(project_dir, automation.engine_env())
-    except automation.EngineNotFound as exc:
-        raise click.ClickException(str(exc)) from None
-    program = automation.inline_program(project_dir)  # every customer's program in this process
+        the_shard = parse_shard(shard) if shard else None
+    except ShardError as exc:
+        raise ShardError(f"invalid value for --shard: {exc}") from None
+    selected = select_stacks(customer_stacks(project_dir), patterns, environment)
+    if not selected:
+        raise UsageError("no customer stack matches"
+                         + (f" --select {' '.join(patterns)}" if patterns else "")
+                         + (f" --environment {environment}" if environment else ""))
+    return Selection(selected, shard_selection(selected, the_shard), the_shard)
 
+
+def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, parallel: int,
+              display: Display = NoDisplay(), refresh: bool = False, no_policy: bool = False) -> FleetReport:
+    """Run `operation` through the engine on every stack, `parallel` at a time; results in stack order."""
+    started, started_at = time.monotonic(), now_utc()
+    workspace = project_workspace(project_dir, engine_env())
+    program = inline_program(project_dir)  # every customer's program in this process
     # Mandatory policies hold wherever the tool changes a customer: preview and up run the pack.
-    policy_pack = automation.policy_pack_of(project_dir, no_policy) if operation in ("preview", "up") else None
-    with Progress(console, operation, len(stacks), enabled=progress) as display:
-        def one(stack: CustomerStack) -> CustomerResult:
-            display.start(stack.name)
-            result = run_customer(stack, operation, workspace, on_step=lambda text: display.step(stack.name, text),
-                                  refresh=refresh, policy_pack=policy_pack, program=program)
-            display.finish(result)
-            return result
+    policy_pack = policy_pack_of(project_dir, no_policy) if operation in ("preview", "up") else None
 
-        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
-            results = list(pool.map(one, stacks))
+    def one(stack: CustomerStack) -> CustomerResult:
+        display.start(stack.name)
+        result = run_customer(stack, operation, workspace, on_step=lambda text: display.step(stack.name, text),
+                              refresh=refresh, policy_pack=policy_pack, program=program)
+        display.finish(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
+        results = list(pool.map(one, stacks))
     report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
                          duration_seconds=round(time.monotonic() - started, 2), customers=results)
     report.exit_status = exit_status(report)
     return report
 
 
-def _plan_then_confirm(stacks: list[CustomerStack], operation: str, ctx: Context, parallel: int,
-                       console: Console, refresh: bool,
-                       no_policy: bool = False) -> Optional[tuple[list[CustomerStack], list[CustomerResult]]]:
-    """Preview the whole fleet, show it, ask once. Returns the stacks to run and the results of
-    those that need no run (nothing to do, or their plan failed); None when the answer is no."""
-    plan = run_fleet(stacks, PLANNED_BY[operation], ctx.project_dir, parallel, console, refresh=refresh,
-                     no_policy=no_policy)
-    print_report(plan, console)
+@dataclass
+class Plan:
+    """What a writing operation would do: the plan's own report, the stacks with something to do, and
+    the results of those without (nothing to do, or their plan failed)."""
+
+    report: FleetReport
+    to_run: list[CustomerStack] = field(default_factory=list)
+    settled: list[CustomerResult] = field(default_factory=list)
+
+
+def plan(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, parallel: int,
+         display_for: DisplayFor = no_display, refresh: bool = False, no_policy: bool = False) -> Plan:
+    """Preview the fleet for `operation` (up: `preview`, refresh: `drift`)."""
+    planned_by = PLANNED_BY[operation]
+    with display_for(planned_by, len(stacks)) as display:
+        report = run_fleet(stacks, planned_by, project_dir, parallel, display, refresh=refresh, no_policy=no_policy)
     # A refresh has something to record only where the platform differs from state (not merely from the code).
     needs_run = (lambda r: r.result == "changes") if operation == "up" else (lambda r: bool(r.drift))
-    to_run = [s for s, r in zip(stacks, plan.customers) if needs_run(r)]
-    settled = [r.model_copy(update={"operation": operation}) for r in plan.customers if not needs_run(r)]
-    if to_run:
-        what = "apply these changes to" if operation == "up" else "record what was found in the state of"
-        if not click.confirm(f"Do you want to {what} {len(to_run)} customer(s)?", default=False):
-            console.print("cancelled: nothing was changed")
-            return None
-    return to_run, settled
+    return Plan(report, [s for s, r in zip(stacks, report.customers) if needs_run(r)],
+                [r.model_copy(update={"operation": operation}) for r in report.customers if not needs_run(r)])
 
 
-def fleet_command(operation: str, ctx: Context, select: tuple[str, ...], environment: Optional[str],
-                  parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
-                  no_policy: bool = False, shard: Optional[str] = None, engine: bool = True,
-                  confirm: bool = False) -> ExitStatus:
-    try:
-        the_shard = parse_shard(shard) if shard else None
-    except ShardError as exc:
-        raise click.BadParameter(str(exc), param_hint="--shard") from None
-    try:
-        selected = select_stacks(customer_stacks(ctx.project_dir), select, environment)
-    except ProjectError as exc:
-        raise click.UsageError(str(exc)) from None
-    stacks = shard_selection(selected, the_shard)
-    if not selected:
-        raise click.UsageError("no customer stack matches"
-                               + (f" --select {' '.join(select)}" if select else "")
-                               + (f" --environment {environment}" if environment else ""))
-    parallel = parallel or os.cpu_count() or 1
-    console = Console(stderr=json_file == "-")
-    if not console.is_terminal:
-        console.width = 200  # logs and pipes: keep each customer on one line where possible
-    started, started_at = time.monotonic(), now_utc()
-    settled: list[CustomerResult] = []
-    if not stacks:  # a shard can be empty: its (empty) report still counts when the reports are merged
-        console.print(f"shard {the_shard}: none of the {len(selected)} selected customers is in this shard")
-    elif operation in PLANNED_BY and not yes:
-        if not can_ask():
-            raise click.UsageError(f"fleet {operation} writes to {len(stacks)} customer stack(s) and asks first; "
-                                   f"no terminal to ask on: pass --yes to go ahead without asking")
-        confirmed = _plan_then_confirm(stacks, operation, ctx, parallel, console, refresh, no_policy)
-        if confirmed is None:
-            return ExitStatus.OK
-        stacks, settled = confirmed
-    if operation == "drift" and not engine and stacks:  # one pass over the whole fleet: operations/drift_sweep.py
-        from .drift_sweep import sweep
+@dataclass
+class FleetRun:
+    """One fleet operation as the command line asks for it; `perform` runs it."""
 
-        report = sweep(stacks, ctx.project_dir, console, confirm=confirm, parallel=parallel)
+    operation: str
+    selection: Selection
+    parallel: int = field(default_factory=lambda: os.cpu_count() or 1)
+    refresh: bool = False
+    no_policy: bool = False
+    engine: bool = True              # drift: one engine run per customer instead of the one-pass sweep
+    confirm: bool = False            # drift: check the drifted customers with the engine too
+
+    def perform(self, project_dir: Path, display_for: DisplayFor = no_display,
+                approve: Optional[Callable[[Plan], bool]] = None) -> Optional[FleetReport]:
+        """The report (recorded in the run history), or None when `approve` declined the plan.
+        `approve` is asked once, with the whole plan, before a writing operation; without it the
+        operation runs at once."""
+        started, started_at = time.monotonic(), now_utc()
+        stacks, settled = self.selection.stacks, []
+        if stacks and self.operation in PLANNED_BY and approve is not None:
+            the_plan = plan(stacks, self.operation, project_dir, self.parallel, display_for, self.refresh,
+                            self.no_policy)
+            if the_plan.to_run and not approve(the_plan):
+                return None
+            stacks, settled = the_plan.to_run, the_plan.settled
+        report = self._run(stacks, project_dir, display_for) if stacks else None
+        if settled or report is None:
+            customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
+            notes = report.notes if report else []
+            report = FleetReport(operation=self.operation, started_at=started_at, parallel=self.parallel,
+                                 exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
+                                 customers=customers, notes=notes)
         report.exit_status = exit_status(report)
-    else:
-        report = (run_fleet(stacks, operation, ctx.project_dir, parallel, console, refresh=refresh,
-                            no_policy=no_policy) if stacks else None)
-    if settled or report is None:
-        customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
-        report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
-                             duration_seconds=round(time.monotonic() - started, 2), customers=customers)
-        report.exit_status = exit_status(report)
-    report.shard = str(the_shard) if the_shard else None
-    print_report(report, console)
-    if json_file:
-        write_json(report, json_file)
-    history.record_fleet_report(report, ctx.project_dir)
-    return ExitStatus(report.exit_status)
+        report.shard = str(self.selection.shard) if self.selection.shard else None
+        record_report(report, project_dir)
+        return report
 
-
-def _options(command):
-    for option in reversed([
-        click.option("--select", "select", multiple=True, metavar="PATTERN",
-                     help="Only stacks whose name or customer matches (shell pattern, repeatable)."),
-        click.option("--environment", metavar="ENV", help="Only stacks of this environment."),
-        click.option("--parallel", type=click.IntRange(min=1), metavar="N",
-                     help="Stacks run at once (default: the number of CPU cores)."),
-        click.option("--json", "json_file", metavar="FILE", help="Also write the results as JSON (`-`: stdout)."),
-        click.option("--shard", metavar="K/N",
-                     help="Only the customers of shard K of N (by stack name; N jobs with K = 1..N cover the "
-                          "selection exactly once). auto/N: K from JOB_COMPLETION_INDEX (Kubernetes), "
-                          "CI_NODE_INDEX, BUILDKITE_PARALLEL_JOB or CIRCLE_NODE_INDEX. "
-                          "Merge the shards' --json reports with `fleet report`."),
-    ]):
-        command = option(command)
-    return command
-
-
-@click.group(help="One operation over every customer stack (or those selected), N at a time.")
-def fleet() -> None:
-    pass
-
-
-@fleet.command(help="Preview every customer: the changes `up` would make. Changes nothing; without --refresh "
-                    "it makes no API call (it compares the code with the state).")
-@_options
-@click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
-@click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
-@click.pass_obj
-def preview(ctx: Context, **options) -> ExitStatus:
-    return fleet_command("preview", ctx, yes=True, **options)
-
-
-@fleet.command(help="Apply every customer's code. Previews the fleet and asks once, unless --yes.")
-@_options
-@click.option("--yes", "-y", is_flag=True, help="Do not preview and ask; apply at once.")
-@click.option("--refresh/--no-refresh", default=True, show_default=True,
-              help="Read every resource first, so what changed outside the code is put back too.")
-@click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/ (its mandatory rules "
-                                                  "otherwise block the change).")
-@click.pass_obj
-def up(ctx: Context, **options) -> ExitStatus:
-    return fleet_command("up", ctx, **options)
-
-
-@fleet.command(help="Read every customer's resources and record them in state (remote objects are not changed). "
-                    "Checks for drift and asks once, unless --yes.")
-@_options
-@click.option("--yes", "-y", is_flag=True, help="Do not check and ask; refresh at once.")
-@click.pass_obj
-def refresh(ctx: Context, **options) -> ExitStatus:
-    return fleet_command("refresh", ctx, **options)
-
-
-@fleet.command(help="What changed outside the code, per customer and field: the recorded state of the whole "
-                    "fleet read from the backend, every vendor read in one pass under a request budget, judged by "
-                    "the providers' own read code; also what `up` would change. Only reads, changes nothing. "
-                    f"Exit status {ExitStatus.DRIFT:d} when drift is found.")
-@_options
-@click.option("--engine", is_flag=True, help="A `pulumi preview --refresh` per customer instead (the engine path).")
-@click.option("--confirm", is_flag=True, help="Check the drifted customers with the engine too (preview only); "
-                                              "a verdict that differs is reported as an error.")
-@click.pass_obj
-def drift(ctx: Context, **options) -> ExitStatus:
-    return fleet_command("drift", ctx, yes=True, **options)
+    def _run(self, stacks: list[CustomerStack], project_dir: Path, display_for: DisplayFor) -> FleetReport:
+        if self.operation == "drift" and not self.engine:  # one pass over the whole fleet
+            return sweep(stacks, project_dir, display_for, confirm=self.confirm, parallel=self.parallel)
+        with display_for(self.operation, len(stacks)) as display:
+            return run_fleet(stacks, self.operation, project_dir, self.parallel, display, refresh=self.refresh,
+                             no_policy=self.no_policy)

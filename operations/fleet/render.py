@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from pydantic import BaseModel, Field
 from rich.console import Console, Group
 from rich.live import Live
 from rich.markup import escape
@@ -17,41 +15,11 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from .fleet_run import COUNTED, CustomerResult
+from ..values import changes_text
+from .models import CustomerResult, FleetReport
 
 STYLES = {"no changes": "green", "changes": "yellow", "adopted": "cyan", "drift": "magenta", "failed": "bold red",
           "not deployed": "dim"}
-
-
-class FleetReport(BaseModel):
-    """The JSON document of `--json`: the run, then one entry per customer (sorted by stack)."""
-
-    operation: str
-    started_at: str
-    duration_seconds: float
-    parallel: int
-    exit_status: int
-    shard: Optional[str] = Field(None, description="K/N when this run was one shard of N (--shard)")
-    missing_shards: list[str] = Field(default_factory=list,
-                                      description="merged reports (`fleet report`): the shards with no report")
-    customers: list[CustomerResult] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="how the run went about it (e.g. `fleet drift`'s sweep)")
-
-    @property
-    def failed(self) -> list[CustomerResult]:
-        return [c for c in self.customers if c.result == "failed"]
-
-    @property
-    def drifted(self) -> list[CustomerResult]:
-        return [c for c in self.customers if c.drifted]
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def changes_text(changes: dict[str, int]) -> str:
-    return ", ".join(f"{changes[op]} {op}" for op in COUNTED if changes.get(op)) or "-"
 
 
 def drift_text(result: CustomerResult) -> str:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, TypeVar
 
+from ..errors import UsageError
+
 # Where schedulers put a parallel job's index: (variable, first index, variable holding N).
 INDEX_VARIABLES = (
     ("JOB_COMPLETION_INDEX", 0, None),          # Kubernetes Indexed Job
@@ -29,7 +31,7 @@ INDEX_VARIABLES = (
 SPEC = re.compile(r"^\s*(\d+|auto)\s*/\s*(\d+)\s*$")
 
 
-class ShardError(ValueError):
+class ShardError(UsageError):
     """A --shard value that cannot be used, with the reason."""
 
 

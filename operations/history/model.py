@@ -1,9 +1,9 @@
 """What the run history records: one entry per customer per run, and who and what ran it.
 
-An entry is built from a fleet operation's result (`fleet_run.CustomerResult`, the engine path's and
-the drift sweep's alike) or from a `review` of one stack. Nothing secret gets in: drift values are
-masked by the run already (`[secret]`) and again here by field name, and any URL's password is
-cut from error text before it is stored.
+An entry is built from a fleet operation's result (operations/fleet/record.py: the engine path's and
+the drift sweep's alike) or from a `review` of one stack (operations/review/record.py). Nothing secret
+gets in: drift values are masked by the run already (`[secret]`) and again by field name when an entry
+is made, and any URL's password is cut from error text before it is stored.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import getpass
 import os
 import re
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 from pydantic import BaseModel, Field
 
-from .fleet_run import CodeDifference, FieldDrift
-from .review_plan import masked
+from ..differences import CodeDifference, FieldDrift
 
 # CI systems' variables naming who started the job, first found wins (after EMAIL_PARTNERS_ACTOR).
 ACTOR_VARIABLES = ("EMAIL_PARTNERS_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR",
@@ -61,27 +61,14 @@ class RunEntry(BaseModel):
     run_exit_status: Optional[int] = None
 
 
+def now_utc() -> str:
+    """When a run starts, as its entries record it (ISO 8601, UTC, seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def without_url_passwords(text: Optional[str]) -> Optional[str]:
     """`postgres://team:s3cret@db/x` -> `postgres://team:***@db/x`."""
     return URL_PASSWORD.sub(r"\g<head>***@", text) if text else text
-
-
-def masked_drift(drift: list[FieldDrift]) -> list[FieldDrift]:
-    """Drift values of secret-named fields as `[secret]`, whatever the run already did."""
-    shown = []
-    for d in drift:
-        name = (d.field or "").rsplit(".", 1)[-1]
-        shown.append(d.model_copy(update={"recorded": masked(name, d.recorded), "actual": masked(name, d.actual)}))
-    return shown
-
-
-def masked_differences(differences: list[CodeDifference]) -> list[CodeDifference]:
-    """The same for the code's differences from the platform."""
-    shown = []
-    for d in differences:
-        name = (d.field or "").rsplit(".", 1)[-1]
-        shown.append(d.model_copy(update={"declared": masked(name, d.declared), "actual": masked(name, d.actual)}))
-    return shown
 
 
 def actor(env: Mapping[str, str]) -> str:
@@ -116,20 +103,3 @@ def tool_version() -> Optional[str]:
         return version("email-partner-iac")
     except PackageNotFoundError:
         return None
-
-
-def entry_of_result(result: Any, **run: Any) -> RunEntry:
-    """A fleet `CustomerResult`; policy findings when the result carries them."""
-    findings = [PolicyFinding.model_validate(_policy_dict(v)) for v in getattr(result, "policy_violations", None) or []]
-    return RunEntry(stack=result.stack, customer=result.customer, platform=result.platform,
-                    environment=result.environment, operation=result.operation, result=result.result,
-                    changes=dict(result.changes), drift=masked_drift(list(result.drift)),
-                    differs_from_code=masked_differences(list(result.differs_from_code or [])), policy=findings,
-                    duration_seconds=result.duration_seconds, error=without_url_passwords(result.error), **run)
-
-
-def _policy_dict(violation: Any) -> dict:
-    data = violation.model_dump() if hasattr(violation, "model_dump") else dict(violation)
-    return {"policy": data.get("policy") or data.get("policyName") or "?",
-            "enforcement": data.get("enforcement") or data.get("enforcementLevel") or "advisory",
-            "resource": data.get("resource"), "message": data.get("message") or ""}

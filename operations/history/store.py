@@ -16,20 +16,21 @@ tool knows is refused, not guessed at.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping, Optional, Sequence
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from .history_model import RunEntry
+from ..backend.location import CONNECT_TIMEOUT_SECONDS, file_root, redacted, without_table
+from ..errors import OperationError
+from .model import RunEntry, now_utc
 
 TABLE = "email_partners_history"
 SCHEMA_TABLE = "email_partners_history_schema"
 SQLITE_NAME = "email-partners-history.sqlite"
-CONNECT_TIMEOUT_SECONDS = 10
+
 # Serialises the first-use migrations of concurrent writers on PostgreSQL (any constant will do).
 MIGRATION_LOCK_KEY = 7_341_902_115
 JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy")
@@ -79,7 +80,7 @@ FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", 
           "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status")
 
 
-class HistoryError(Exception):
+class HistoryError(OperationError):
     """The history cannot be read or written; the message names the store, never a password."""
 
 
@@ -90,24 +91,16 @@ class Location:
 
     @property
     def shown(self) -> str:
-        if self.kind == "sqlite":
-            return self.target
-        parts = urlsplit(self.target)
-        if parts.password is None:
-            return self.target
-        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+        return self.target if self.kind == "sqlite" else redacted(self.target)
 
 
 def location_for(backend_url: Optional[str], env: Mapping[str, str]) -> Location:
     """Where the history of runs against `backend_url` is kept (see the module docstring)."""
     scheme = urlsplit(backend_url).scheme if backend_url else ""
     if scheme in ("postgres", "postgresql"):
-        parts = urlsplit(backend_url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "table"]
-        return Location("postgres", urlunsplit(parts._replace(query=urlencode(query))))
+        return Location("postgres", without_table(backend_url))
     if scheme == "file":
-        root = Path(os.path.expanduser(unquote(backend_url[len("file://"):].split("?", 1)[0])))
-        return Location("sqlite", str(root / SQLITE_NAME))
+        return Location("sqlite", str(file_root(backend_url) / SQLITE_NAME))
     home = Path(env.get("PULUMI_HOME") or Path.home() / ".pulumi")
     return Location("sqlite", str(home / SQLITE_NAME))
 
@@ -208,7 +201,7 @@ class HistoryStore:
             for statement in getattr(migration, self.dialect):
                 conn.execute(statement)
             conn.execute(self._sql(f"INSERT INTO {SCHEMA_TABLE} (version, description, applied_at) VALUES (?, ?, ?)"),
-                         (migration.version, migration.description, _now()))
+                         (migration.version, migration.description, now_utc()))
         return SCHEMA_VERSION
 
     def schema_version(self) -> Optional[int]:
@@ -223,7 +216,7 @@ class HistoryStore:
         with self._connect(create=True) as conn:
             self.migrate(conn)
             statement = self._sql(f"INSERT INTO {TABLE} ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})")
-            rows = [_row(entry) for entry in entries]
+            rows = [row_of(entry) for entry in entries]
             if self.dialect == "postgres":
                 with conn.cursor() as cursor:
                     cursor.executemany(statement, rows)
@@ -242,8 +235,8 @@ class HistoryStore:
                 return []
             rows = self._rows(conn, text, params)
         if extra:
-            return [(_entry(row[:-extra]), *row[-extra:]) for row in rows]
-        return [_entry(row) for row in rows]
+            return [(entry_of_row(row[:-extra]), *row[-extra:]) for row in rows]
+        return [entry_of_row(row) for row in rows]
 
     def entries(self, stacks: Optional[Sequence[str]] = None, last: Optional[int] = None) -> list[RunEntry]:
         """The newest entries first, of the given stacks (all when None), at most `last`."""
@@ -281,18 +274,12 @@ class HistoryStore:
         return recent, by_operation
 
 
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _row(entry: RunEntry) -> tuple:
+def row_of(entry: RunEntry) -> tuple:
     data = entry.model_dump(mode="json")
     return tuple(json.dumps(data[f], sort_keys=True) if f in JSON_COLUMNS else data[f] for f in FIELDS)
 
 
-def _entry(row: Sequence[Any]) -> RunEntry:
+def entry_of_row(row: Sequence[Any]) -> RunEntry:
     data = dict(zip(FIELDS, row))
     for column in JSON_COLUMNS:
         data[column] = json.loads(data[column]) if data[column] else ([] if column != "changes" else {})

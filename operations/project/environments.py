@@ -21,10 +21,12 @@ from providers.platforms import described, names
 from providers.platforms.settings import provider_settings
 from providers.validators import validation_problems
 
+from ..errors import UsageError
+
 ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
-class EnvironmentError_(Exception):
+class EnvironmentError_(UsageError):
     """A missing or invalid environment, named precisely for the user (the CLI exits 2)."""
 
 

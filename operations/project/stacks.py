@@ -7,19 +7,25 @@ named without a dot (the demos) belong to no environment unless their file names
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import yaml
 
-CUSTOMER_KEY = "email-partners:customer"
+from providers.naming import CUSTOMER_KEY, ENVIRONMENT_KEY, split_stack_name
+
+from ..errors import UsageError
+
+__all__ = ["CUSTOMER_KEY", "ENVIRONMENT_KEY", "split_stack_name", "ProjectError", "CustomerStack", "find_project_dir",
+           "project_name", "slug", "stack_file", "read_stack_file", "load_stack", "customer_stacks", "select_stacks", "require_stacks"]
+
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet has many files
-ENVIRONMENT_KEY = "email-partners:environment"
 
 
-class ProjectError(Exception):
+class ProjectError(UsageError):
     """A problem with the project's files, named precisely for the user."""
 
 
@@ -37,10 +43,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def split_stack_name(stack: str) -> tuple[str, Optional[str]]:
-    """`acme-bakery.production` -> ("acme-bakery", "production"); `demo-cakemail` -> ("demo-cakemail", None)."""
-    customer, dot, environment = stack.rpartition(".")
-    return (customer, environment) if dot and customer and environment else (stack, None)
+def project_name(project_dir: Path) -> str:
+    """The Pulumi project's name (Pulumi.yaml): part of every stack's key in the backend."""
+    return (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("name", "project")
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,22 @@ def customer_stacks(project_dir: Path) -> list[CustomerStack]:
         if CUSTOMER_KEY in config:
             stacks.append(CustomerStack(name, path, config))
     return stacks
+
+
+def select_stacks(stacks: Sequence[CustomerStack], patterns: Sequence[str],
+                  environment: Optional[str]) -> list[CustomerStack]:
+    """Stacks whose name or customer matches any pattern (shell-style: `acme-*`), in `environment`."""
+    chosen = []
+    for stack in stacks:
+        if environment is not None and stack.environment != environment:
+            continue
+        if patterns and not any(fnmatch.fnmatchcase(stack.name, p) or fnmatch.fnmatchcase(stack.customer, p)
+                                for p in patterns):
+            continue
+        chosen.append(stack)
+    return chosen
+
+
+def require_stacks(project_dir: Path, names: Sequence[str]) -> list[CustomerStack]:
+    """Each named stack's file, loaded (a ProjectError names the first missing)."""
+    return [load_stack(project_dir, name) for name in names]

@@ -16,9 +16,10 @@ import yaml
 from providers.platforms import described
 from providers.platforms.settings import provider_settings
 
-from . import automation
+from ..engine.cli import copy_config, init_stack, set_secret
+from ..engine.errors import EngineError
 from .environments import Environment
-from .project import CUSTOMER_KEY, ENVIRONMENT_KEY, read_stack_file, stack_file
+from .stacks import CUSTOMER_KEY, ENVIRONMENT_KEY, read_stack_file, stack_file
 
 # Settings that belong to an environment, not to a customer: never carried from one to another
 # (every provider setting of every platform, its timeout included: the environment names its endpoints).
@@ -29,19 +30,19 @@ def _secure_entries(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}}
 
 
-def _with_copied_secrets(declaration: Any, copied: Any) -> Any:
+def with_copied_secrets(declaration: Any, copied: Any) -> Any:
     """The declaration with each encrypted value inside it (`account.password: {secure: ...}`) taken
     from the copy Pulumi made, which re-encrypted it for this stack (the source's would not decrypt)."""
     if isinstance(declaration, dict) and set(declaration) == {"secure"}:
         if not (isinstance(copied, dict) and set(copied) == {"secure"}):
-            raise automation.EngineError("an encrypted value of the customer declaration was not copied by Pulumi")
+            raise EngineError("an encrypted value of the customer declaration was not copied by Pulumi")
         return copied
     if isinstance(declaration, dict):
         copied = copied if isinstance(copied, dict) else {}
-        return {k: _with_copied_secrets(v, copied.get(k)) for k, v in declaration.items()}
+        return {k: with_copied_secrets(v, copied.get(k)) for k, v in declaration.items()}
     if isinstance(declaration, list):
         copied = copied if isinstance(copied, list) else []
-        return [_with_copied_secrets(v, copied[i] if i < len(copied) else None) for i, v in enumerate(declaration)]
+        return [with_copied_secrets(v, copied[i] if i < len(copied) else None) for i, v in enumerate(declaration)]
     return declaration
 
 
@@ -54,12 +55,12 @@ def create_stack(project_dir: Path, stack: str, environment: Environment, platfo
         kept = {k: v for k, v in (read_stack_file(path) if path.exists() else {}).items() if k != "config"}
         path.write_text(yaml.safe_dump(kept, sort_keys=False) if kept else "")
         if copy_config_from:
-            automation._checked(["config", "cp", "--stack", copy_config_from, "--dest", stack], project_dir)
+            copy_config(copy_config_from, stack, project_dir)
     else:
-        automation.init_stack(stack, project_dir, copy_config_from=copy_config_from)
+        init_stack(stack, project_dir, copy_config_from=copy_config_from)
     for entry, value in credentials:
         if entry.secret:
-            automation.set_secret(stack, entry.key, value, project_dir)
+            set_secret(stack, entry.key, value, project_dir)
 
 
 def write_declaration(project_dir: Path, stack: str, environment: Environment, platform: str, credentials: list,
@@ -81,10 +82,10 @@ def write_declaration(project_dir: Path, stack: str, environment: Environment, p
             config[key] = value  # the customer's other settings, secrets still encrypted
     missing = [k for k in secrets if not isinstance(config.get(k), dict)]
     if missing:
-        raise automation.EngineError(f"stack {stack}: Pulumi did not store {', '.join(missing)} encrypted")
+        raise EngineError(f"stack {stack}: Pulumi did not store {', '.join(missing)} encrypted")
     config[ENVIRONMENT_KEY] = environment.name
     if declaration is not None:
-        config[CUSTOMER_KEY] = _with_copied_secrets(declaration, old.get(CUSTOMER_KEY)) if keep_from_copy \
+        config[CUSTOMER_KEY] = with_copied_secrets(declaration, old.get(CUSTOMER_KEY)) if keep_from_copy \
             else declaration
     text = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.strip("\n").splitlines()) if header else ""
     text += yaml.safe_dump(data, sort_keys=False) if data else ""
@@ -95,5 +96,5 @@ def write_declaration(project_dir: Path, stack: str, environment: Environment, p
     # The file must stay what Pulumi reads: check it parses back to the same secure values.
     reread = read_stack_file(path).get("config") or {}
     if _secure_entries(reread) != _secure_entries(config):
-        raise automation.EngineError(f"{path}: the encrypted values did not survive rewriting the file")
+        raise EngineError(f"{path}: the encrypted values did not survive rewriting the file")
     return path

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
-import click
 import yaml
 
-from .project import CUSTOMER_KEY
+from ..errors import UsageError
+from ..project.stacks import CUSTOMER_KEY
 
 
 @dataclass
@@ -73,7 +73,7 @@ def stack_file_changes(project_dir: Path, base: str) -> StackFileChanges:
     """Stack files added, modified, renamed or deleted since `base` (committed or not, untracked too)."""
     diff = _git(project_dir, "diff", "-z", "--name-status", "-M", "--relative", base, "--", "stacks")
     if diff.returncode != 0:
-        raise click.UsageError(f"--base {base}: git cannot compare with it: {diff.stderr.strip()}")
+        raise UsageError(f"--base {base}: git cannot compare with it: {diff.stderr.strip()}")
     untracked = _git(project_dir, "ls-files", "-z", "--others", "--exclude-standard", "--", "stacks").stdout
     changes = StackFileChanges()
     fields = diff.stdout.split("\0")

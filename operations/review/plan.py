@@ -11,153 +11,43 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from pydantic import BaseModel, Field
-
 from providers.handlers.account_features import FeaturesState
 from providers.handlers.domain_verification import VerificationState
 from providers.handlers.sending_domain import SendingDomainState
 from providers.handlers.sub_account import SubAccountState
-from providers.platforms import describe, described, names
+from providers.platforms import describe, names
 from providers.resources.common import PROVIDER_KEY
-from providers.resources.sub_account import GUARD_CODE  # in every refusal of the replacement guard
 
-SECRET = "[secret]"
+from ..engine.cli import PreviewRun
+from ..engine.urns import kind_of_urn, name_of_urn
+from ..values import ANSI, masked, leaves, field_differences
+from .models import (GUARD_CODE, KINDS, Danger, FieldChange, PolicyViolation, Problem, ResourceChange,
+                     StackReview)
+
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value known only at `up`
-SECRET_NAME = re.compile(r"password|partnerkey|secret|token|apikey|api_key|credential", re.I)
 # State that the provider computes, not something the user declared: not a reviewed change.
 COMPUTED = {PROVIDER_KEY, *(key for state in (SubAccountState, FeaturesState, SendingDomainState, VerificationState)
                             for key in state.output_keys())}
 OPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": None,
        "delete": "delete", "delete-replaced": None, "same": None, "read": None, "refresh": None}
-# The reason to acknowledge each dangerous kind with, and how (a platform's own kinds: its description's dangers).
-KINDS = {
-    "customer-removed": "`review --acknowledge customer-removed`",
-    "account-replaced": "`account.allow_replace: true` in the stack file",
-    "account-deleted": "`account.protect: false` in the stack file (recorded by an `up`)",
-    "domain-replaced": "`review --acknowledge domain-replaced`",
-    "account-suspended": "`review --acknowledge account-suspended`",
-    "account-undeletable": "`review --acknowledge account-undeletable`",
-    **{danger.kind: f"`review --acknowledge {danger.kind}`" for platform in described() for danger in platform.dangers},
-    "limit-below-usage": "`review --acknowledge limit-below-usage`",
-}
 # Inputs the program computes itself, never shown as declared.
 INTERNAL = {"creation_marker"}
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Engine diagnostics that are not about the change (e.g. where it found the policy pack's launcher).
 ENGINE_NOISE = (re.compile(r"^using pulumi-analyzer-policy-\S+ from \$PATH"),)
 
 
-class FieldChange(BaseModel):
-    field: str
-    old: Any = None
-    new: Any = None
-
-
-class ResourceChange(BaseModel):
-    resource: str          # SubAccount, AccountFeatures, SendingDomain
-    name: str              # the resource's name in the stack
-    op: str                # create | update | replace | delete
-    fields: list[FieldChange] = Field(default_factory=list)
-    replace_reasons: list[str] = Field(default_factory=list)
-    account_id: Optional[str] = None   # the account a features or domain resource belongs to
-
-
-class Danger(BaseModel):
-    kind: str
-    resource: str
-    reason: str
-    acknowledged: bool
-    acknowledge_with: str
-    fields: list["FieldChange"] = Field(default_factory=list, description="the planned change, old -> new, "
-                                                                         "where the danger is one the guard refused")
-
-
-class Problem(BaseModel):
-    severity: str          # error | warning
-    resource: Optional[str] = None
-    message: str
-
-
-class PolicyViolation(BaseModel):
-    policy: str
-    pack: Optional[str] = None
-    enforcement: str       # mandatory | advisory | ...
-    resource: Optional[str] = None
-    message: str
-
-
-class StackReview(BaseModel):
-    stack: str
-    customer: str
-    platform: Optional[str] = None
-    preview_ok: bool
-    dangers: list[Danger] = Field(default_factory=list)
-    changes: list[ResourceChange] = Field(default_factory=list)
-    unchanged: int = 0
-    problems: list[Problem] = Field(default_factory=list)
-    policy_violations: list[PolicyViolation] = Field(default_factory=list)
-    credentials: Optional[str] = None   # the result of --check-credentials
-    file_change: Optional[str] = None   # with --base: "deleted" or "renamed" (no preview then), else None
-    renamed_from: Optional[str] = None  # the stack this one's file was renamed from
-    renamed_to: Optional[str] = None
-
-    @property
-    def failed(self) -> bool:
-        """A preview that cannot run; a refusal by the replacement guard alone is a danger, not a failure."""
-        errors = [p for p in self.problems if p.severity == "error" and GUARD_CODE not in p.message]
-        mandatory = [v for v in self.policy_violations if v.enforcement == "mandatory"]
-        return bool(errors or mandatory) or (not self.preview_ok and not self._guard_only)
-
-    @property
-    def _guard_only(self) -> bool:
-        return any(GUARD_CODE in p.message for p in self.problems)
-
-    @property
-    def platform_switch(self) -> Optional[tuple[Any, Any]]:
-        """(old, new) when the plan moves the customer to another platform."""
-        for change in self.changes:
-            for field in change.fields:
-                if change.resource == "SubAccount" and field.field == "platform" and field.old and field.new:
-                    return field.old, field.new
-        return None
-
-    @property
-    def unacknowledged(self) -> list[Danger]:
-        return [d for d in self.dangers if not d.acknowledged]
-
-
-def masked(name: str, value: Any) -> Any:
-    if value == SECRET or SECRET_NAME.search(name or ""):
-        return SECRET if value is not None else None
-    if isinstance(value, dict):
-        return {k: masked(k, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(name, v) for v in value]
-    return value
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """`{"owner": {"email": x}}` -> `{"owner.email": x}`: a reviewer sees the exact field."""
-    if isinstance(value, dict):
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: value}
-
-
 def field_changes(old_inputs: dict, new_inputs: dict) -> list[FieldChange]:
-    olds = _flatten({k: v for k, v in (old_inputs or {}).items() if k not in COMPUTED})
-    news = _flatten({k: v for k, v in (new_inputs or {}).items() if k not in COMPUTED})
+    """Each changed field by its full path (`owner.email`), values masked; the program's computed
+    inputs are not a reviewed change."""
+    olds = {k: v for k, v in (old_inputs or {}).items() if k not in COMPUTED}
+    news = {k: v for k, v in (new_inputs or {}).items() if k not in COMPUTED}
+    changes = field_differences(olds, news)
     # With an input still unknown, the provider could not fill in its defaults: compare what is there.
-    partial = any(v == UNKNOWN for v in _flatten(dict(new_inputs or {})).values())
-    changes = []
-    for key in sorted(set(news) if partial and news else set(olds) | set(news)):
-        old, new = olds.get(key), news.get(key)
-        if old != new:
-            name = key.rsplit(".", 1)[-1]
-            changes.append(FieldChange(field=key, old=masked(name, old), new=masked(name, new)))
-    return changes
+    if any(v == UNKNOWN for v in leaves(dict(new_inputs or {})).values()) and news:
+        present = set(leaves(news))
+        changes = [c for c in changes if c[0] in present]
+    return [FieldChange(field=path, old=masked(path.rsplit(".", 1)[-1], old), new=masked(path.rsplit(".", 1)[-1], new))
+            for path, old, new in changes]
 
 
 def declared_keys(resource: str, new: dict, declaration: Optional[dict], platform: Optional[str]) -> set[str]:
@@ -201,8 +91,7 @@ def refused_fields(refusal: str) -> list[FieldChange]:
 
 
 def _resource_of(urn: str) -> tuple[str, str]:
-    *_, type_, name = urn.split("::")
-    return type_.split("$")[-1].split(":")[-1], name
+    return kind_of_urn(urn), name_of_urn(urn)
 
 
 def _inputs(state: Optional[dict]) -> dict:
@@ -266,9 +155,9 @@ def dangers_of(change: ResourceChange, platform: Optional[str], old: dict, new: 
     return dangers
 
 
-def review_of(stack: str, customer: str, platform: Optional[str], run, acknowledged: set[str],
+def review_of(stack: str, customer: str, platform: Optional[str], run: PreviewRun, acknowledged: set[str],
               declaration: Optional[dict] = None) -> StackReview:
-    """One stack's review from a PreviewRun (operations.automation.preview)."""
+    """One stack's review from a PreviewRun (operations/engine/cli.py's preview)."""
     review = StackReview(stack=stack, customer=customer, platform=platform, preview_ok=run.ok)
     # A dependent of a replaced account shows in preview as an update with an unknown account id;
     # the engine replaces it at `up` once the new id is known, so the review says so.

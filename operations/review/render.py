@@ -7,7 +7,7 @@ from typing import Any
 
 from providers.resources.common import sentence
 
-from .review_plan import GUARD_CODE, StackReview
+from .models import GUARD_CODE, StackReview
 
 
 def _value(value: Any) -> str:
@@ -48,7 +48,7 @@ def markdown(reviews: list[StackReview]) -> str:
         where = (f"moves from {switch[0]} to {switch[1]}" if switch
                  else f"on {review.platform or 'unknown platform'}")
         lines += [f"## {review.stack}", "",
-                  f"Customer `{review.customer}` {where}" + (f"; preview **failed**" if review.failed else "") + "."]
+                  f"Customer `{review.customer}` {where}" + ("; preview **failed**" if review.failed else "") + "."]
         if review.credentials:
             lines.append(f"Credentials: {sentence(review.credentials)}")
         if review.renamed_from:

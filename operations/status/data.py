@@ -1,10 +1,10 @@
 """The status page's data: one row per customer, the counts by health, each customer's details.
 
 Everything comes from what is already recorded, read in one pass: the backend's state of every
-selected stack (operations/backend_state.py, as `fleet drift`'s sweep reads it), the engine's locks
-(operations/backend_locks.py), and the run history (two queries for the whole fleet). No vendor is
-asked anything. "Needs up" is the sweep's own code-against-state verdict (drift_read.code_verdict:
-the declaration checked and diffed by the providers, in this process).
+selected stack (operations/backend/state.py, as `fleet drift`'s sweep reads it), the engine's locks
+(operations/backend/locks.py), and the run history (two queries for the whole fleet). No vendor is
+asked anything. "Needs up" is the sweep's own code-against-state verdict (operations/drift/read.py's
+code_verdict: the declaration checked and diffed by the providers, in this process).
 
 Health, per customer (a customer can have several):
 - failed: its last run (any operation, or a review) failed; a drift check or refresh that found the
@@ -21,17 +21,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
-from .backend_state import SECRET_SIG, RecordedResource, RecordedStack
-from .fleet_report import changes_text
-from .fleet_run import CodeDifference, FieldDrift
-from .history_model import PolicyFinding, RunEntry
-from .project import CustomerStack
-from .review_plan import masked
+from ..backend.locks import Lock
+from ..backend.state import RecordedResource, RecordedStack
+from ..differences import CodeDifference, FieldDrift
+from ..history.model import PolicyFinding, RunEntry
+from ..project.stacks import CustomerStack
+from ..values import changes_text, masked
 
 HEALTH = ("healthy", "drifted", "failed", "dns pending", "not deployed", "needs up")
 MORE_COUNTS = ("suspended", "locked", "state unread")
@@ -40,7 +39,7 @@ RUNS_SHOWN = 5
 SUCCEEDED = ("changes", "no changes")
 HIDDEN_OUTPUTS = ("__provider",)
 
-# What the page asks of the places it reads; the real ones are in build_status's caller (status.py).
+# What the page asks of the places it reads; the real ones are in build_page's caller (read.py).
 NeedsUp = Callable[[CustomerStack, RecordedStack], list[CodeDifference]]
 
 
@@ -89,13 +88,6 @@ class DriftView(BaseModel):
         return bool(self.fields or self.differs_from_code) and self.repaired_at is None
 
 
-class LockView(BaseModel):
-    username: Optional[str] = None
-    hostname: Optional[str] = None
-    pid: Optional[int] = None
-    since: Optional[str] = None
-
-
 class CustomerStatus(BaseModel):
     stack: str
     customer: str
@@ -114,7 +106,7 @@ class CustomerStatus(BaseModel):
     policy_checked_at: Optional[str] = None
     needs_up: list[CodeDifference] = Field(default_factory=list, description="the declaration against the state")
     needs_up_unknown: Optional[str] = Field(None, description="why it could not be told")
-    lock: Optional[LockView] = None
+    lock: Optional[Lock] = None
     health: list[str] = Field(default_factory=list)
     resources: list[ResourceView] = Field(default_factory=list)
     runs: list[RunView] = Field(default_factory=list)
@@ -135,35 +127,15 @@ class StatusPage(BaseModel):
 
 # --- from recorded state -----------------------------------------------------------------------------
 
-def kind(resource: RecordedResource) -> str:
-    return resource.type.rsplit(":", 1)[-1]
-
-
-def shown_value(name: str, value: Any) -> Any:
-    """Encrypted values and secret-named fields as `[secret]`, at every depth."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return "[secret]"
-        return {k: shown_value(k, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shown_value(name, v) for v in value]
-    return masked(name, value)
-
-
-def managed(resources: Sequence[RecordedResource]) -> list[RecordedResource]:
-    """The customer's own resources: custom, not the engine's provider records."""
-    return [r for r in resources if r.custom and not r.type.startswith("pulumi:providers:")]
-
-
 def resource_views(resources: Sequence[RecordedResource]) -> list[ResourceView]:
-    return [ResourceView(type=kind(r), name=r.name, id=r.id,
-                         outputs={k: shown_value(k, v) for k, v in r.outputs.items() if k not in HIDDEN_OUTPUTS})
-            for r in managed(resources)]
+    return [ResourceView(type=r.kind, name=r.name, id=r.id,
+                         outputs={k: masked(k, v) for k, v in r.outputs.items() if k not in HIDDEN_OUTPUTS})
+            for r in resources if r.managed]
 
 
 def account_facts(resources: Sequence[RecordedResource]) -> tuple[Optional[str], Optional[str], Optional[str]]:
     """(name, id, status) of the sub-account as last recorded."""
-    account = next((r for r in managed(resources) if kind(r) == "SubAccount"), None)
+    account = next((r for r in resources if r.managed and r.kind == "SubAccount"), None)
     if account is None:
         return None, None, None
     out = account.outputs
@@ -177,8 +149,8 @@ def account_facts(resources: Sequence[RecordedResource]) -> tuple[Optional[str],
 
 def dns_pending(resources: Sequence[RecordedResource]) -> list[DnsRecord]:
     pending = []
-    for r in managed(resources):
-        if kind(r) != "SendingDomain":
+    for r in resources:
+        if not r.managed or r.kind != "SendingDomain":
             continue
         for record in r.outputs.get("records") or []:
             if isinstance(record, dict) and not record.get("validated"):
@@ -220,8 +192,8 @@ def last_run(runs: Sequence[RunEntry]) -> Optional[RunView]:
 
 
 def customer_status(stack: CustomerStack, state: RecordedStack, runs: Sequence[RunEntry],
-                    latest: Mapping[str, RunEntry], lock: Optional[LockView], needs_up: NeedsUp) -> CustomerStatus:
-    resources = managed(state.resources)
+                    latest: Mapping[str, RunEntry], lock: Optional[Lock], needs_up: NeedsUp) -> CustomerStatus:
+    resources = [r for r in state.resources if r.managed]
     name, account_id, status = account_facts(state.resources)
     policy, policy_at = policy_of(latest)
     row = CustomerStatus(
@@ -272,7 +244,7 @@ def counts_of(rows: Sequence[CustomerStatus]) -> dict[str, int]:
 
 def build_page(stacks: Sequence[CustomerStack], states: Mapping[str, RecordedStack],
                recent: Mapping[str, Sequence[RunEntry]], latest: Mapping[str, Mapping[str, RunEntry]],
-               locks: Mapping[str, LockView], needs_up: NeedsUp, project: str, **about: Any) -> StatusPage:
+               locks: Mapping[str, Lock], needs_up: NeedsUp, project: str, **about: Any) -> StatusPage:
     """The page from what was read: `recent` holds each stack's newest entries (newest first),
     `latest` each stack's newest entry per operation."""
     rows = []

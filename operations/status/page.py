@@ -1,4 +1,4 @@
-"""The status page as one self-contained HTML file: the template (status_page.html, its style and
+"""The status page as one self-contained HTML file: the template (page.html, its style and
 script inline) with the page's data embedded as JSON.
 
 Nothing is fetched: no external script, font or style, so it works offline and as a CI artifact.
@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from .status_data import StatusPage
+from .data import StatusPage
 
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)  # the hash covers all between the tags
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -25,7 +25,7 @@ _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2
 
 @lru_cache(maxsize=1)
 def template() -> str:
-    return resources.files(__package__).joinpath("status_page.html").read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
 
 
 def script_hash(text: str) -> str:

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from operations import automation
+from operations.engine import cli as engine_cli
+from operations.engine.environment import engine_env
 from providers.cakemail import CakemailClient
 
 from ..conftest import Control
@@ -124,13 +125,13 @@ def _cakemail(project: Fleet) -> CakemailClient:
 
 def test_stack_ls_on_postgres_lists_every_stack_under_the_tools_environment(sharded):
     """With this engine build the listing hung on PostgreSQL past a handful of stacks (connection
-    pool exhausted by the backend's 10 listing workers); under automation.engine_env it returns."""
+    pool exhausted by the backend's 10 listing workers); under engine_env it returns."""
     expected = {f"listed-{i:02d}.shards" for i in range(12)}
     for name in sorted(expected):
         sharded.pulumi("stack", "init", name, "--no-select")
-    env = automation.engine_env({k: v for k, v in sharded.env.items() if k != "PULUMI_DIY_BACKEND_PARALLEL"})
+    env = engine_env({k: v for k, v in sharded.env.items() if k != "PULUMI_DIY_BACKEND_PARALLEL"})
     assert env["PULUMI_DIY_BACKEND_PARALLEL"] == "1" and env["PULUMI_CONFIG_PASSPHRASE"] == PASSPHRASE
-    listed = automation.list_stacks(sharded.root, env, timeout=60)  # a hang fails here, after 60 s
+    listed = engine_cli.list_stacks(sharded.root, env, timeout=60)  # a hang fails here, after 60 s
     assert expected <= set(listed)
-    names = automation.stack_names(sharded.root, env)
+    names = engine_cli.stack_names(sharded.root, env)
     assert "listed-00.shards" in names and "listed-11.shards" in names and "nobody.shards" not in names

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from operations.history_model import RunEntry
-from operations.history_store import SCHEMA_TABLE, SCHEMA_VERSION, TABLE, HistoryError, HistoryStore, location_for
+from operations.history.model import RunEntry
+from operations.history.store import SCHEMA_TABLE, SCHEMA_VERSION, TABLE, HistoryError, HistoryStore, location_for
 
 
 @pytest.fixture

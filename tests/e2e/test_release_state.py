@@ -64,7 +64,7 @@ def test_the_pickled_providers_of_a_release_load_and_are_the_ones_written_now(pa
     import dill
     from pulumi.dynamic import dynamic
 
-    from operations.drift_read import PROVIDERS
+    from providers.resources.catalog import PROVIDERS
 
     blobs = {(r["type"].rsplit(":", 1)[-1], r["inputs"]["__provider"])
              for stack in json.loads(path.read_text())["stacks"].values()

@@ -233,8 +233,8 @@ def test_page_in_chromium_rows_counts_filter_copy(status_fleet, status_page, chr
 def test_a_large_fleet_is_shown_a_page_at_a_time_and_filtered_across_pages(chromium_browser, tmp_path):
     """450 customers (made as data, no fleet needed): 200 rows at a time; the filter and the counts
     search all of them."""
-    from operations.status_data import CustomerStatus, StatusPage, counts_of
-    from operations.status_page import render
+    from operations.status.data import CustomerStatus, StatusPage, counts_of
+    from operations.status.page import render
 
     customers = [CustomerStatus(stack=f"cust-{n:04d}.production", customer=f"cust-{n:04d}", platform="cakemail",
                                 environment="production", state="recorded", resources_in_state=3,

@@ -8,7 +8,7 @@ from pathlib import Path
 from emulator import EmulatorServer, demo
 from emulator.core.store import Store
 from emulator.server import VENDORS
-from operations.environments import environment_names, load_environment
+from operations.project.environments import environment_names, load_environment
 from providers.platforms import names
 from providers.platforms.credentials import check_credentials
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from operations.clone import rewrite_declaration
-from operations.environments import load_environment
-from operations.stack_writer import _with_copied_secrets
+from operations.customers.clone import rewrite_declaration
+from operations.project.environments import load_environment
+from operations.project.writer import with_copied_secrets
 from providers.handlers.base import CannotAdopt, handler_of
 from providers.http import RetryPolicy
 from providers.platforms import describe
@@ -137,12 +137,13 @@ def test_a_clone_rewrites_the_username_and_carries_the_password_as_pulumi_re_enc
         "alice+acme-sandbox-alice@reseller.example", "acme-sandbox-alice")
 
     copied = {"platform": "sendgrid", "account": {"username": "acme", "password": {"secure": "v1:this-stack"}}}
-    assert _with_copied_secrets(staged, copied)["account"]["password"] == {"secure": "v1:this-stack"}
-    assert _with_copied_secrets(staged, copied)["account"]["username"] == "acme-staging"
+    assert with_copied_secrets(staged, copied)["account"]["password"] == {"secure": "v1:this-stack"}
+    assert with_copied_secrets(staged, copied)["account"]["username"] == "acme-staging"
 
 
 def test_the_review_names_new_credits_as_a_danger():
-    from operations.review_plan import ResourceChange, dangers_of
+    from operations.review.models import ResourceChange
+    from operations.review.plan import dangers_of
 
     change = ResourceChange(resource="AccountFeatures", name="acme.production-features", op="update")
     [danger] = dangers_of(change, "sendgrid", {}, {}, set())

@@ -11,8 +11,9 @@ import time
 import pytest
 from pulumi.runtime import rpc
 
-from operations.backend_state import BackendError, current_backend, read_stacks
-from operations.drift_read import as_engine_passes, engine_only
+from operations.backend.location import BackendError, current_backend
+from operations.backend.state import read_stacks
+from operations.drift.read import as_engine_passes, engine_only
 
 PROJECT = "email-partners"
 ACCOUNT = {"urn": "urn:pulumi:s::email-partners::emailpartners:index:Customer$pulumi-python:dynamic/partners:"
@@ -71,7 +72,7 @@ def test_unknown_versions_go_to_the_engine_saying_why(tmp_path):
 def test_state_only_the_engine_reads(tmp_path):
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:x"}
     other = {**ACCOUNT, "type": "aws:s3/bucket:Bucket", "urn": ACCOUNT["urn"].replace("s-account", "bucket")}
-    from operations.backend_state import RecordedResource
+    from operations.backend.state import RecordedResource
 
     assert "encrypted" in engine_only([RecordedResource.model_validate({**ACCOUNT, "outputs": {"x": secret}})])
     assert "only the engine reads" in engine_only([RecordedResource.model_validate(other)])

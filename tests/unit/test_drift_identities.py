@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from operations.drift_identities import Budgets, group_by_identity
-from operations.project import CustomerStack
+from operations.drift.identities import Budgets, group_by_identity
+from operations.project.stacks import CustomerStack
 
 SECURE = {"secure": "v1:abc"}
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 
-from operations.backend_history import history_dir, last_update_configs
-from operations.backend_state import SECRET_SIG, RecordedResource, current_backend
-from operations.drift_read import engine_only
-from operations.drift_secrets import OPAQUE, needs_engine, with_opaque_declaration, with_opaque_state
+from operations.backend.updates import history_dir, last_update_configs
+from operations.backend.location import current_backend
+from operations.backend.state import RecordedResource
+from operations.values import SECRET_SIG
+from operations.drift.read import engine_only
+from operations.drift.secrets import OPAQUE, needs_engine, with_opaque_declaration, with_opaque_state
 
 PROJECT = "email-partners"
 CIPHERTEXT = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:state-nonce:state-bytes"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from operations.clone import rewrite_declaration
-from operations.environments import EnvironmentError_, load_environment
+from operations.customers.clone import rewrite_declaration
+from operations.project.environments import EnvironmentError_, load_environment
 
 STAGING = """
 providers:

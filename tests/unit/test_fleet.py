@@ -12,13 +12,19 @@ from pulumi.automation._cmd import CommandResult
 from pulumi.automation.errors import CommandError
 from pulumi.automation.events import EngineEvent
 
-from operations import fleet as fleet_module
+from operations.commands import fleet as fleet_command
+from operations.fleet import operation as fleet_module
 from operations.cli import main
 from operations.exit_status import ExitStatus
-from operations.fleet import exit_status, select_stacks
-from operations.fleet_report import FleetReport, drift_text
-from operations.fleet_run import CustomerResult, EventCollector, field_differences, one_line_error
-from operations.project import customer_stacks
+from operations.fleet.models import exit_status
+from operations.project.stacks import select_stacks
+from operations.fleet.models import FleetReport
+from operations.fleet.render import drift_text
+from operations.engine.errors import one_line_error
+from operations.engine.events import EventCollector
+from operations.fleet.models import CustomerResult
+from operations.values import field_differences
+from operations.project.stacks import customer_stacks
 
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"}
 
@@ -93,7 +99,7 @@ def test_one_line_error_is_the_engines_reason():
 
 
 def test_a_verification_deadline_points_at_the_dns_command_and_cuts_no_value():
-    from operations.fleet_run import customer_error
+    from operations.fleet.customer import customer_error
 
     collector = EventCollector()
     value = "v=DKIM1; k=rsa; p=" + "A" * 392
@@ -168,7 +174,7 @@ def test_up_on_a_terminal_previews_the_fleet_and_asks_once(project, monkeypatch,
         return FleetReport(operation=operation, started_at="t", duration_seconds=1, parallel=parallel,
                            exit_status=0, customers=customers)
     monkeypatch.setattr(fleet_module, "run_fleet", fake_run_fleet)
-    monkeypatch.setattr(fleet_module, "can_ask", lambda: True)
+    monkeypatch.setattr(fleet_command, "can_ask", lambda: True)
     result = CliRunner().invoke(main, ["--project-dir", str(project), "fleet", "up"], input=answer)
     assert result.exit_code == EXIT_OK, result.output
     assert result.output.count("Do you want to apply these changes to 2 customer(s)?") == 1

@@ -13,7 +13,7 @@ import click
 import yaml
 
 from operations.cli import main
-from operations.shards import parse_shard
+from operations.fleet.shards import parse_shard
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / "docs" / "ci" / "fleet-shards.yml"

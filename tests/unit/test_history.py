@@ -8,11 +8,13 @@ import subprocess
 
 import pytest
 
-from operations import history
-from operations.fleet_report import FleetReport
-from operations.fleet_run import CustomerResult, FieldDrift
-from operations.history_model import RunEntry, actor, git_commit, without_url_passwords
-from operations.history_store import SCHEMA_TABLE, SCHEMA_VERSION, HistoryError, HistoryStore, Location
+from operations.differences import FieldDrift
+from operations.fleet.models import CustomerResult, FleetReport
+from operations.fleet.record import record_report
+from operations.history.render import history_table
+from operations.history.runs import store_for
+from operations.history.model import RunEntry, actor, git_commit, without_url_passwords
+from operations.history.store import SCHEMA_TABLE, SCHEMA_VERSION, HistoryError, HistoryStore, Location
 
 
 def store(tmp_path) -> HistoryStore:
@@ -51,14 +53,14 @@ def test_a_newer_schema_is_refused_for_reading_and_writing(tmp_path):
 def test_one_run_is_one_transaction(tmp_path, monkeypatch):
     s = store(tmp_path)
     s.record([entry("a.prod", "01")])
-    import operations.history_store as module
+    import operations.history.store as module
 
-    real = module._row
+    real = module.row_of
 
     def second_breaks_a_constraint(e):  # the first row is inserted, then the database refuses the second
         row = real(e)
         return row if e.stack == "b.prod" else row[:4] + (None,) + row[5:]
-    monkeypatch.setattr(module, "_row", second_breaks_a_constraint)
+    monkeypatch.setattr(module, "row_of", second_breaks_a_constraint)
     with pytest.raises(HistoryError, match="NOT NULL"):
         s.record([entry("b.prod", "02"), entry("c.prod", "02")])
     assert [e.stack for e in s.entries()] == ["a.prod"]  # neither customer of the failed run
@@ -94,8 +96,8 @@ def test_record_fleet_report_one_entry_per_customer_masked(tmp_path, monkeypatch
                              CustomerResult(stack="b.prod", customer="b", platform="ciirus", environment="prod",
                                             operation="drift", result="failed", duration_seconds=0.4,
                                             error="cannot read postgres://team:hunter2@db/pulumi: refused")])
-    assert history.record_fleet_report(report, tmp_path)
-    entries = {e.stack: e for e in history.store_for().entries()}
+    assert record_report(report, tmp_path)
+    entries = {e.stack: e for e in store_for().entries()}
     assert (tmp_path / "state" / "email-partners-history.sqlite").exists()
     a, b = entries["a.prod"], entries["b.prod"]
     assert a.run_id == b.run_id and a.started_at == "2026-11-05T10:00:00+00:00" and a.run_exit_status == 4
@@ -112,7 +114,7 @@ def test_a_history_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch, ca
     report = FleetReport(operation="up", started_at="2026-11-05T10:00:00+00:00", duration_seconds=1, parallel=1,
                          exit_status=0, customers=[CustomerResult(stack="a.prod", customer="a", platform="cakemail",
                                                                   environment="prod", operation="up", result="changes")])
-    assert history.record_fleet_report(report, tmp_path) is False
+    assert record_report(report, tmp_path) is False
     assert "warning: the run history was not recorded" in capsys.readouterr().err
 
 
@@ -144,6 +146,6 @@ def test_history_table_names_the_columns(tmp_path):
     from rich.console import Console
 
     console = Console(width=250, record=True)
-    console.print(history.history_table([e], "t"))
+    console.print(history_table([e], "t"))
     text = console.export_text()
     assert "SubAccount a-account name" in text and "0123456789ab-dirty" in text and "ada" in text

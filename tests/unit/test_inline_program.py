@@ -1,4 +1,4 @@
-"""The inline path's use of the SDK's private API (operations/automation.py): provider serialization
+"""The inline path's use of the SDK's private API (operations/engine/inline.py, automation.py): provider serialization
 made safe for many programs in one process, and what the inline program is. When the SDK changes
 what these rely on, these tests fail and say what to re-check. The same state and outputs as the
 CLI path, per platform, are proved through the engine in tests/e2e/test_inline_program.py."""
@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import ResourceProvider, dynamic
 
-from operations import automation
+from operations.engine import automation
+from operations.engine import inline as inline_module
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_sdk_still_patches_pickle_the_way_the_guard_expects():
-    """If this fails, the SDK changed what _guard_provider_serialization works around: re-read
+    """If this fails, the SDK changed what guard_provider_serialization works around: re-read
     pulumi/dynamic/dynamic.py's serialize_provider, and adapt the guard or drop it."""
     import inspect
 
@@ -72,8 +73,8 @@ def test_many_serializations_in_threads_give_a_fresh_processs_bytes(monkeypatch)
     monkeypatch.setattr(dynamic, "serialize_provider", dynamic.serialize_provider)  # undone after the test
     monkeypatch.setattr(pickle._Pickler, "_batch_setitems", pickle._Pickler._batch_setitems)
     monkeypatch.setattr(pickle._Pickler, "save_dict", pickle._Pickler.save_dict)
-    automation._guard_provider_serialization()
-    automation._guard_provider_serialization()  # installing twice wraps once
+    inline_module.guard_provider_serialization()
+    inline_module.guard_provider_serialization()  # installing twice wraps once
     guarded = dynamic.serialize_provider
     assert guarded.guarded_by_email_partners
 
@@ -100,13 +101,13 @@ def test_inline_only_for_a_plain_python_project(tmp_path, monkeypatch, pulumi_ya
     (tmp_path / "__main__.py").write_text("import pulumi\n")
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(dynamic, "serialize_provider", dynamic.serialize_provider)
-    assert (automation.inline_program(tmp_path) is not None) is inline
-    monkeypatch.setenv(automation.INLINE_VARIABLE, "0")
-    assert automation.inline_program(tmp_path) is None
+    assert (inline_module.inline_program(tmp_path) is not None) is inline
+    monkeypatch.setenv(inline_module.INLINE_VARIABLE, "0")
+    assert inline_module.inline_program(tmp_path) is None
 
 
 def test_an_inline_programs_exception_reads_as_the_cli_paths_one_line_reason():
-    from operations.fleet_run import one_line_error
+    from operations.engine.errors import one_line_error
 
     diagnostics = ["python inline source runtime error: customer.features: boom\nTraceback (most recent call last):\n"]
     assert one_line_error(RuntimeError("x"), diagnostics) == "customer.features: boom"
@@ -130,9 +131,23 @@ def test_the_sdk_stack_is_still_made_of_what_open_stack_sets():
 
 def test_grpc_fork_support_is_off_before_grpc_loads():
     """A fleet run's threads start `pulumi` processes while gRPC serves engine events: the tool turns
-    gRPC's fork handlers off, which only works before grpc is imported (operations/automation.py)."""
-    code = ("import os, sys; import operations.cli; loaded = list(sys.modules); "
-            "print(os.environ.get('GRPC_ENABLE_FORK_SUPPORT'), loaded.index('operations.automation') < loaded.index('grpc'))")
+    gRPC's fork handlers off, which only works before grpc is imported. The command line's entry does it
+    (operations/engine/environment.py's prepare_process), not an import: importing the entry loads no SDK."""
+    code = textwrap.dedent("""
+        import os, sys
+        class Spy:  # says what the variable was when grpc is first imported
+            def find_spec(self, name, path, target=None):
+                if name == "grpc":
+                    print("grpc imported with", os.environ.get("GRPC_ENABLE_FORK_SUPPORT"))
+        sys.meta_path.insert(0, Spy())
+        import operations.cli
+        print("after import", os.environ.get("GRPC_ENABLE_FORK_SUPPORT"), "grpc" in sys.modules)
+        try:
+            operations.cli.main(["fleet", "preview", "--help"])
+        except SystemExit:
+            pass
+    """)
     env = {k: v for k, v in os.environ.items() if k != "GRPC_ENABLE_FORK_SUPPORT"}
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, check=True)
-    assert run.stdout.split() == ["false", "True"], run.stdout + run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("grpc imported", "after import"))]
+    assert lines == ["after import None False", "grpc imported with false"], run.stdout + run.stderr

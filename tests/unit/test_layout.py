@@ -1,30 +1,33 @@
-"""The layout of providers/ and operations/: imports flow one way, and a vendor's code stays in its folders.
+"""The layout of providers/, operations/ and policies/: imports flow one way, a vendor's code stays in its
+folders, and the tool is a library with a thin command line (the rules themselves: tests/unit/layout.py).
 
-As tests/emulator/test_layout.py does for the emulator: the graph is read from the source with
-`ast` (every import, also those inside functions: a lazy import that closes a circle is still a
-circle; those under `if TYPE_CHECKING:` are annotations only, never run), then each module is imported
-first thing in a fresh interpreter. The rules:
-- no circle, in either package;
+As tests/emulator/test_layout.py does for the emulator, the graph is read from the source, then each
+module is imported first thing in a fresh interpreter. The rules:
+- no circle, in any package;
 - the HTTP core (http, shared_reads, naming, lazy) imports nothing above it;
 - a vendor's modules (its client package, its description, its handlers) import no other vendor's;
 - the generic layers (the registry and descriptions' machinery, the handler contract, the
   resources) import no vendor's module, and importing one loads none;
 - the provider side imports nothing of the tool; the tool imports providers only through the
-  registry, the handler contract and the resources' public modules, never a vendor's module.
+  registry, the handler contract and the resources' public modules, never a vendor's module;
+- only the command layer (operations/cli.py, operations/commands/) imports click, and no workflow
+  imports a command; the policy pack imports nothing of the tool;
+- importing a module changes neither os.environ nor a signal handler;
+- no module, test or benchmark uses another package's private (`_name`) names.
+Each rule of the tool's layout is also shown to catch a violation planted in a tree of its own.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import subprocess
-import sys
+import textwrap
 from pathlib import Path
 
 from providers.platforms import REGISTRY, names
 
+from .layout import (click_outside_the_command_layer, import_problems, policy_pack_importing_the_tool,
+                     private_names_across_packages, read_tree, workflows_importing_commands)
+
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("providers", "operations")
 CORE = {"providers.http", "providers.shared_reads", "providers.naming", "providers.lazy"}
 # Kept for the programs of earlier releases (see the module's docstring): it re-exports the Ciirus description's model.
 COMPAT = {"providers.resources.sub_account.ciirus"}
@@ -36,58 +39,11 @@ TOOL_MAY_IMPORT = {"providers.platforms", "providers.platforms.settings", "provi
                    "providers.handlers.sending_domain", "providers.handlers.domain_verification",
                    "providers.resources.catalog", "providers.resources.common", "providers.resources.sub_account",
                    "providers.resources.account_features", "providers.resources.sending_domain",
-                   "providers.resources.domain_verification", "providers.http", "providers.validators"}
+                   "providers.resources.domain_verification", "providers.http", "providers.validators",
+                   "providers.naming"}
 
-
-def _modules() -> dict[str, Path]:
-    found = {}
-    for package in PACKAGES:
-        for path in (REPO / package).rglob("*.py"):
-            parts = path.relative_to(REPO).with_suffix("").parts
-            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
-
-
-MODULES = _modules()
-
-
-def _resolve(name: str) -> str | None:
-    while name and name not in MODULES:
-        name = name.rpartition(".")[0]
-    return name or None
-
-
-def _run_time_nodes(tree: ast.AST):
-    """Every node but those under `if TYPE_CHECKING:` (annotations only: never imported when run)."""
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            yield from (n for child in node.orelse for n in (child, *_run_time_nodes(child)))
-            continue
-        yield node
-        yield from _run_time_nodes(node)
-
-
-def _imports(module: str, path: Path) -> set[str]:
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    targets: set[str] = set()
-    for node in _run_time_nodes(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            targets.update(alias.name for alias in node.names if alias.name.split(".")[0] in PACKAGES)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
-                base_name = ".".join(base + ([node.module] if node.module else []))
-            else:
-                base_name = node.module or ""
-            if base_name.split(".")[0] not in PACKAGES:
-                continue
-            for alias in node.names:  # `from . import describe` names the package, `from . import store` a module
-                full = f"{base_name}.{alias.name}"
-                targets.add(full if full in MODULES else base_name)
-    return {t for t in (_resolve(t) for t in targets) if t and t != module}
-
-
-GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+TREE = read_tree(REPO)
+MODULES, GRAPH = TREE.modules, TREE.graph
 
 
 def vendor_of(module: str) -> str | None:
@@ -107,7 +63,10 @@ def test_the_graph_is_read():
     assert "providers.platforms.settings" in GRAPH["providers.platforms.cakemail"]
     assert "providers.cakemail" in GRAPH["providers.platforms.cakemail"]  # `from ..cakemail import DEFAULT_API_URL`
     assert "providers.handlers.base" in GRAPH["providers.resources.provider"]
-    assert "operations.automation" in GRAPH["operations.cli"]
+    assert "operations.engine.automation" in GRAPH["operations.fleet.operation"]
+    assert "operations.commands.common" in GRAPH["operations.cli"]  # a lazy import inside a function
+    assert "providers.naming" in GRAPH["policies.settings"]
+    assert "click" in TREE.externals["operations.commands.fleet"]
     assert {"providers.cakemail", "providers.platforms.ciirus", "providers.handlers.signupto.sub_account"} <= set(MODULES)
 
 
@@ -172,35 +131,82 @@ def test_the_provider_side_imports_nothing_of_the_tool_and_the_tool_no_vendor():
     for name, targets in GRAPH.items():
         if name.startswith("providers"):
             assert not {t for t in targets if t.startswith("operations")}, f"{name} imports the tool"
-        else:
+        elif name.startswith("operations"):
             reached = {t for t in targets if t.startswith("providers")}
             assert reached <= TOOL_MAY_IMPORT, f"{name} imports {sorted(reached - TOOL_MAY_IMPORT)}"
 
 
-_IMPORT_EACH = """
-import importlib, json, sys
-names, vendors, generic = json.loads(sys.argv[1]), set(json.loads(sys.argv[2])), set(json.loads(sys.argv[3]))
-results = {}
-for name in names:
-    for loaded in [m for m in sys.modules if m.split(".")[0] in ("providers", "operations")]:
-        del sys.modules[loaded]
-    try:
-        importlib.import_module(name)
-    except Exception as exc:
-        results[name] = f"{type(exc).__name__}: {exc}"
-        continue
-    if name in generic:
-        loaded = sorted(m for m in sys.modules if m.startswith("providers") and set(m.split(".")) & vendors)
-        if loaded:
-            results[name] = "loaded vendor modules: " + ", ".join(loaded)
-print(json.dumps(results))
-"""
-
-
-def test_each_module_imports_on_its_own_and_a_generic_one_loads_no_vendor():
-    """Each module imported first in a clean slate (the SDK and pydantic stay loaded: one interpreter, fast)."""
-    listed = sorted(n for n in MODULES if n != "operations.__main__")
+def test_each_module_imports_on_its_own_changes_nothing_and_a_generic_one_loads_no_vendor():
+    """Each module imported first in a clean slate: it imports, leaves os.environ and every signal handler
+    as they were (the command line's entry prepares the process, explicitly), and a generic one loads no vendor."""
+    listed = sorted(n for n in MODULES if n not in ("operations.__main__", "policies.__main__"))
     generic = sorted(n for n in listed if n.startswith("providers") and vendor_of(n) is None and n not in COMPAT)
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_EACH, json.dumps(listed), json.dumps(list(names())),
-                           json.dumps(generic)], capture_output=True, text=True, timeout=300, check=True, cwd=REPO)
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {}
+    assert import_problems(TREE, listed, list(names()), generic) == {}
+
+
+# --- the tool: a library with a thin command line ----------------------------------------------------------
+
+def test_only_the_command_layer_imports_click():
+    assert click_outside_the_command_layer(TREE) == []
+
+
+def test_no_workflow_imports_a_command():
+    assert workflows_importing_commands(TREE) == []
+
+
+def test_the_policy_pack_imports_nothing_of_the_tool():
+    assert policy_pack_importing_the_tool(TREE) == []
+
+
+def test_no_private_name_is_used_across_packages():
+    files = [p for d in ("operations", "providers", "policies", "tests", "benchmarks") for p in (REPO / d).rglob("*.py")]
+    assert private_names_across_packages(REPO, files, ("providers", "operations", "policies", "emulator")) == []
+
+
+def _planted(tmp_path: Path, files: dict[str, str]):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    for package in ("operations", "policies"):
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").touch()
+    return read_tree(tmp_path)
+
+
+def test_a_workflow_that_imports_click_is_caught(tmp_path):
+    tree = _planted(tmp_path, {"operations/commands/__init__.py": "", "operations/commands/ok.py": "import click\n",
+                               "operations/fleet/__init__.py": "", "operations/fleet/run.py": "import click\n"})
+    assert click_outside_the_command_layer(tree) == ["operations.fleet.run imports click"]
+
+
+def test_a_workflow_that_imports_a_command_is_caught(tmp_path):
+    tree = _planted(tmp_path, {"operations/commands/__init__.py": "", "operations/commands/fleet.py": "",
+                               "operations/fleet/__init__.py": "",
+                               "operations/fleet/run.py": "def f():\n    from ..commands import fleet\n"})
+    assert workflows_importing_commands(tree) == ["operations.fleet.run imports operations.commands.fleet"]
+
+
+def test_a_policy_pack_that_imports_the_tool_is_caught(tmp_path):
+    tree = _planted(tmp_path, {"operations/project.py": "X = 1\n",
+                               "policies/settings.py": "from operations.project import X\n"})
+    assert policy_pack_importing_the_tool(tree) == ["policies.settings imports operations.project"]
+
+
+def test_a_module_that_changes_the_environment_or_a_signal_on_import_is_caught(tmp_path):
+    tree = _planted(tmp_path, {"operations/quiet.py": "import os\nVALUE = os.environ.get('HOME')\n",
+                               "operations/env.py": "import os\nos.environ.setdefault('PLANTED_BY_THE_TEST', '1')\n",
+                               "operations/sig.py": "import signal\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"})
+    assert import_problems(tree, ["operations.env", "operations.quiet", "operations.sig"]) == {
+        "operations.env": "changed os.environ: PLANTED_BY_THE_TEST",
+        "operations.sig": "changed signal handlers: SIGUSR1"}
+
+
+def test_a_private_name_used_from_another_package_is_caught(tmp_path):
+    files = {"operations/engine/cli.py": "def _checked():\n    pass\n",
+             "operations/engine/other.py": "from operations.engine.cli import _checked\n",
+             "operations/customers/retire.py": "from operations.engine import cli\ncli._checked()\n",
+             "benchmarks/bench.py": "from operations.engine.cli import _checked\n"}
+    _planted(tmp_path, files)
+    found = private_names_across_packages(tmp_path, [tmp_path / f for f in files], ("operations",))
+    assert found == ["operations/customers/retire.py: cli._checked (operations.engine.cli)",
+                     "benchmarks/bench.py: from operations.engine.cli import _checked"]

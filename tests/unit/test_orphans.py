@@ -12,7 +12,7 @@ def test_an_orphan_of_a_run_is_ended_when_the_runs_are_over():
     # In a process of its own: the tool becomes the subreaper of what it starts, which a test worker must not.
     script = textwrap.dedent("""
         import os, subprocess, sys
-        from operations.orphans import ending_orphans
+        from operations.engine.orphans import ending_orphans
         with ending_orphans():
             # `sh` starts a long sleep and exits at once: the sleep is an orphan, like a leaked language host.
             pid = int(subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $!"], capture_output=True,

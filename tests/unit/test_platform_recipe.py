@@ -147,14 +147,15 @@ providers.platforms.REGISTRY["notes"] = "notes_vendor.platform"   # the one regi
 sys.path.insert(0, str(Path.cwd() / "stacks"))
 from pulumi.dynamic import Config, ConfigureRequest
 from operations.cli import main
-from operations.drift_identities import identity_of
-from operations.environments import EnvironmentFile, EnvironmentError_, Environment
-from operations.discover import discover_accounts
-from operations.project import CustomerStack
-from operations.review_plan import ResourceChange, dangers_of, KINDS
-from operations.stack_writer import PROVIDER_KEYS
-from operations.starters import starter
-from operations.status import comparison_config
+from operations.drift.identities import identity_of
+from operations.project.environments import EnvironmentFile, EnvironmentError_, Environment
+from operations.customers.discover import discover_accounts
+from operations.project.stacks import CustomerStack
+from operations.review.models import KINDS, ResourceChange
+from operations.review.plan import dangers_of
+from operations.project.writer import PROVIDER_KEYS
+from operations.project.starters import starter
+from operations.status.read import comparison_config
 from policies import rules
 from providers.platforms.clients import shared_client
 from providers.platforms.credentials import check_credentials
@@ -164,7 +165,7 @@ from providers.resources.sub_account import SubAccountProvider
 import customer
 
 seen = {}
-choices = lambda command, option: next(p.type.choices for p in main.commands[command].params if p.name == option)
+choices = lambda command, option: next(p.type.choices for p in main.get_command(None, command).params if p.name == option)
 seen["cli"] = {"new": list(choices("new", "platform")), "discover": list(choices("discover", "platform")),
                "acknowledge": list(choices("review", "acknowledged"))}
 spec = EnvironmentFile.model_validate({"providers": {"notes": {"apiUrl": "http://127.0.0.1:1/notes", "workspace": "w1",
@@ -217,7 +218,7 @@ stack = CustomerStack("acme.qa", Path("Pulumi.acme.qa.yaml"), {"email-partners:c
 seen["identity"] = [identity_of(stack, {"NOTES_WORKSPACE": "w9"}).settings, identity_of(stack, {}).secrets_from]
 seen["stand_ins"] = sorted(comparison_config(stack))
 seen["policies"] = rules.signupto_keep_on_destroy({"platform": "notes", "on_destroy": "refuse"}, "qa")
-from operations.clone import rewrite_declaration
+from operations.customers.clone import rewrite_declaration
 copied, _ = rewrite_declaration({"platform": "notes", "account": {"name": "Acme", "contact": "ops@acme.example",
                                                                    "handle": "acme"}}, environment, "acme")
 seen["clone"] = copied["account"]

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import ConfigureRequest, Config
 
-from operations.review import exit_status
-from operations.review_files import stack_file_changes
-from operations.review_plan import UNKNOWN, review_of
-from operations.review_render import as_json, markdown
+from operations.review.run import exit_status
+from operations.review.files import stack_file_changes
+from operations.review.plan import UNKNOWN, review_of
+from operations.review.render import as_json, markdown
 from providers.resources.sub_account import SubAccountProvider
 from providers.platforms import describe
 from providers.platforms.settings import settings_problems
@@ -164,7 +164,7 @@ def test_changed_stacks_since_a_git_ref(tmp_path):
 
 
 def test_a_signupto_limit_lowered_below_usage_is_dangerous():
-    from operations.review_plan import usage_dangers
+    from operations.review.plan import usage_dangers
 
     old = {"platform": "signupto", "account_id": "42", "features": {"list_limit": 50, "user_limit": 10,
                                                                      "subscriber_limit": "unlimited"}}

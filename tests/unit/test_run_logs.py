@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from operations.automation import engine_env
+from operations.engine.environment import engine_env
 
 REPO = Path(__file__).resolve().parents[2]
 FLAG = r"(-v=?\d+|--verbose|--debug|--logflow|--logtostderr)"

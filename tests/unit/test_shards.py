@@ -16,13 +16,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from operations import fleet as fleet_module
+from operations.fleet import operation as fleet_module
 from operations.cli import main
 from operations.exit_status import ExitStatus
-from operations.fleet_merge import MergeError, merge_reports
-from operations.fleet_report import FleetReport
-from operations.fleet_run import CustomerResult, FieldDrift
-from operations.shards import Shard, ShardError, parse_shard, shard_of, shard_selection
+from operations.fleet.merge import MergeError, merge_reports
+from operations.fleet.models import FleetReport
+from operations.differences import FieldDrift
+from operations.fleet.models import CustomerResult
+from operations.fleet.shards import Shard, ShardError, parse_shard, shard_of, shard_selection
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"customer-{i:04d}.{env}" for i in range(400) for env in ("production", "staging")]
@@ -43,7 +44,7 @@ def test_every_name_is_in_exactly_one_shard_and_the_shards_are_balanced():
 def test_the_shard_depends_on_the_name_and_n_only():
     # The same in every Python process, whatever its hash seed (no hash()).
     here = [shard_of(n, 5) for n in NAMES[:50]]
-    code = ("import json, sys; from operations.shards import shard_of; "
+    code = ("import json, sys; from operations.fleet.shards import shard_of; "
             "print(json.dumps([shard_of(n, 5) for n in json.load(sys.stdin)]))")
     for seed in ("0", "1", "12345"):
         out = subprocess.run([sys.executable, "-c", code], input=json.dumps(NAMES[:50]), capture_output=True,
@@ -214,7 +215,7 @@ def test_every_fleet_subcommand_runs_only_its_shard(project, monkeypatch, tmp_pa
 
     def fake_sweep(stacks, project_dir, console, confirm=False, parallel=None):  # `fleet drift`'s default path
         return fake_run_fleet(stacks, "drift", project_dir, parallel, console)
-    monkeypatch.setattr("operations.drift_sweep.sweep", fake_sweep)
+    monkeypatch.setattr(fleet_module, "sweep", fake_sweep)
     covered = []
     for k in (1, 2, 3):
         out = tmp_path / f"{operation}-{k}.json"

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from operations.starters import ACCOUNT_OPTIONS, DOMAIN_OPTIONS, NOT_DECLARED, derived, starter
+from operations.project.starters import ACCOUNT_OPTIONS, DOMAIN_OPTIONS, NOT_DECLARED, derived, starter
 from providers.handlers.base import handler_of
 from providers.platforms import names
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from operations.backend_state import RecordedResource, RecordedStack
-from operations.drift_read import PROVIDERS, TYPE_PREFIX, as_engine_passes
-from operations.fleet_run import FieldDrift
-from operations.history_model import PolicyFinding, RunEntry
-from operations.history_store import HistoryStore, location_for
-from operations.project import CustomerStack
-from operations.status import needs_up_check, read_status
-from operations.status_data import build_page, resource_views
-from operations.status_page import embedded_json, render
+from operations.backend.state import RecordedResource, RecordedStack
+from operations.drift.read import as_engine_passes
+from providers.resources.catalog import PROVIDERS, TYPE_PREFIX
+from operations.differences import FieldDrift
+from operations.history.model import PolicyFinding, RunEntry
+from operations.history.store import HistoryStore, location_for
+from operations.project.stacks import CustomerStack
+from operations.status.read import needs_up_check, read_status
+from operations.status.data import build_page, resource_views
+from operations.status.page import embedded_json, render
 from providers.resources.sending_domain import sending_domain_props
 from providers.resources.sub_account import sub_account_props
 
@@ -45,7 +46,7 @@ def stack(name: str, customer: dict) -> CustomerStack:
 def deployed(stack_: CustomerStack, account_status: str = "active", validated: bool = False) -> RecordedStack:
     """The state an `up` of this declaration records: each planned resource's props as the provider's
     check normalises them (the engine records those as inputs), and outputs that carry them."""
-    from operations.drift_read import load_composition
+    from operations.project.program import load_composition
 
     composition = load_composition(REPO)
     planned = composition.plan(stack_.name, composition.CustomerDeclaration.model_validate(stack_.declaration))
@@ -135,9 +136,9 @@ def test_a_declared_new_domain_and_an_unreadable_state_and_a_lock():
         name="odd.production", status="engine", reason="the state has pending operations of an interrupted run")}
     shop.declaration["sending_domains"] = [{"domain": "mail.shop.example"}]
     odd = stack("odd.production", declaration("cakemail", "Odd"))
-    from operations.status_data import LockView
+    from operations.backend.locks import Lock
 
-    page = page_of([shop, odd], states, [], locks={"shop.production": LockView(username="ada", hostname="ci-1", pid=9)})
+    page = page_of([shop, odd], states, [], locks={"shop.production": Lock(username="ada", hostname="ci-1", pid=9)})
     by = rows(page)
     assert [(d.type, d.op, d.field) for d in by["shop"].needs_up] == [("SendingDomain", "create", None)]
     assert by["shop"].health == ["needs up", "locked"] and by["shop"].lock.username == "ada"
@@ -200,7 +201,7 @@ def test_read_status_from_a_file_backend_and_the_history_makes_no_connection(tmp
     def no_network(*args, **kwargs):
         raise AssertionError("the status page opened a network connection")
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    from operations.project import customer_stacks
+    from operations.project.stacks import customer_stacks
 
     page = read_status(project, customer_stacks(project), env)
     row = page.customers[0]

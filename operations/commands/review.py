@@ -1,0 +1,42 @@
+"""`email-partners review`: the change summary of a pull request, dangers first (operations/review/)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..exit_status import ExitStatus
+from ..review.models import KINDS
+from ..review.render import as_json, markdown
+from ..review.run import __doc__ as REVIEW_HELP
+from ..review.run import run_review
+from .common import Context
+
+
+@click.command(help=REVIEW_HELP)
+@click.argument("stacks", nargs=-1)
+@click.option("--base", metavar="REF", help="Review every stack whose file changed since this git ref.")
+@click.option("--format", "format_", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the summary here (default: stdout).")
+@click.option("--check-credentials", is_flag=True, help="Also make one authentication request per stack's vendor.")
+@click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
+@click.option("--acknowledge", "acknowledged", multiple=True, type=click.Choice([*KINDS, "all"]),
+              help="Accept a kind of dangerous change (for example from a pull-request label). Repeatable.")
+@click.pass_obj
+def review(ctx: Context, stacks: tuple[str, ...], base: Optional[str], format_: str, output: Optional[Path],
+           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...]) -> ExitStatus:
+    def on_stack(name: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"previewing {name} ...", err=True)
+
+    reviews, status = run_review(ctx.project_dir, stacks, base, acknowledged, check_credentials, no_policy,
+                                 on_stack=on_stack, warn=lambda message: click.echo(message, err=True))
+    text = as_json(reviews, status) if format_ == "json" else markdown(reviews)
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
+    return status
