@@ -9,6 +9,7 @@ and retiring a Cakemail and a Sign-Up.to customer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -79,7 +80,11 @@ def shell(tmp_path, pulumi_bin):
     root.mkdir()
     for name in COPIED:
         (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
-    (root / ".venv").symlink_to(REPO / ".venv")  # the set-up's virtualenv (bootstrap.sh then has nothing to do)
+    # The set-up's virtualenv, shared: bootstrap.sh must have nothing to do in the copy, or it would install
+    # the copy (a temporary directory) into the developer's virtualenv in place of this checkout.
+    stamp = REPO / ".venv" / f".installed-{hashlib.sha256((REPO / 'pyproject.toml').read_bytes()).hexdigest()[:16]}"
+    assert stamp.exists(), "the virtualenv was made for another pyproject.toml: run scripts/bootstrap.sh first"
+    (root / ".venv").symlink_to(REPO / ".venv")
     port = free_port()
     for path in (root / "stacks").rglob("*.yaml"):
         path.write_text(path.read_text().replace("127.0.0.1:8710", f"127.0.0.1:{port}"))
