@@ -11,7 +11,6 @@ every resource of every stack shows `~ __provider` and state written before no l
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any, Callable, Optional
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, \
@@ -19,23 +18,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateRe
 
 from ..handlers.base import Handler, Recorded, handler_of
 from .common import PROVIDER_KEY, check_platform, diff_fields, presented, user_inputs, validate, with_defaults
-from .diagnostics import report_loaded_modules
+from .diagnostics import report_loaded_modules, servicer_call
 from .markers import MARKER_KEY
 
 ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
-
-
-def _servicer_context():
-    """The gRPC context of the dynamic provider server's call that is running this one: the local
-    `context` of a caller (pulumi/dynamic/__main__.py's servicer methods take it as their argument).
-    The SDK's private behaviour: tests/unit/test_engine_wording.py fails, naming it, if that changes."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        context = frame.f_locals.get("context")
-        if hasattr(context, "set_details") and hasattr(context, "abort"):
-            return context
-        frame = frame.f_back
-    return None
 
 
 def _worded_for_the_engine(method: Callable) -> Callable:
@@ -46,7 +32,7 @@ def _worded_for_the_engine(method: Callable) -> Callable:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            context = _servicer_context()
+            _, context = servicer_call()  # the SDK's private behaviour: see diagnostics.py
             if context is not None:
                 context.set_details(str(exc) or type(exc).__name__)
             raise

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
+from ...resources.diagnostics import warn
 from ...resources.markers import MARKER_KEY, within_window
 from ...validators import email_address, not_blank, timezone_name
 from ..base import CannotAdopt, Gone, Recorded
@@ -116,9 +116,8 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
         input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
         account, known_ids = self._recognise(inputs, marker) if marker else (None, None)
         if account is not None:
-            print(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
-                  f"an earlier, interrupted run of this resource: taking it over instead of creating another",
-                  file=sys.stderr)
+            warn(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
+                 f"an earlier, interrupted run of this resource: taking it over instead of creating another")
             account = self._align(account, inputs)
         else:
             owner = inputs.owner
@@ -132,8 +131,7 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             try:
                 account = self.client.mark_account(account, marker)
             except ApiError as exc:  # the account exists: keep its id rather than fail the create
-                print(f"warning: account {account.id} was created but its creation marker could not be stored "
-                      f"({exc})", file=sys.stderr)
+                warn(f"account {account.id} was created but its creation marker could not be stored ({exc})")
         recorded = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
         if inputs.suspended and not account.suspended:
             try:
@@ -141,8 +139,7 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             except ApiError as exc:
                 # The account exists: losing its id would make the next `up` create a second one. Record
                 # it as not suspended, so the next preview shows the suspension still to do.
-                print(f"warning: account {account.id} was created but not suspended ({exc}); "
-                      f"the next `pulumi up` suspends it", file=sys.stderr)
+                warn(f"account {account.id} was created but not suspended ({exc}); the next `pulumi up` suspends it")
                 recorded["suspended"] = False
         return account.id, self._outputs(recorded, account)
 
@@ -227,8 +224,8 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
                                                                          Owner.model_validate(recorded.owner))
         if marker is not None and marker != ours:
             # A replacement took this account over (see _recognise): it is now the new resource's.
-            print(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
-                  f"not deleted", file=sys.stderr)
+            warn(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
+                 f"not deleted")
             return
         self.client.delete_account(account_id)
 

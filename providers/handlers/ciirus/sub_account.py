@@ -10,13 +10,13 @@ them again nor reports drift on them.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...platforms.ciirus import CiirusInitialSettings
+from ...resources.diagnostics import warn
 from ...resources.markers import within_window
 from ..base import CannotAdopt, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
@@ -85,8 +85,8 @@ class CiirusSubAccount(SubAccountHandler[CiirusSubAccountArgs]):
             created = None
         if existing.fields() != SubAccountFields(**inputs.initial.model_dump()) or not within_window(created):
             return False
-        print(f"ciirus sub-account {existing.subaccount_id} (created {existing.created_at}) matches every `initial` "
-              f"value and was made by an earlier, interrupted run: taking it over", file=sys.stderr)
+        warn(f"ciirus sub-account {existing.subaccount_id} (created {existing.created_at}) matches every `initial` "
+             f"value and was made by an earlier, interrupted run: taking it over")
         return True
 
     def read(self, account_id: str, recorded: Recorded) -> Optional[SubAccountState]:

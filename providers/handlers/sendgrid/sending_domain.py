@@ -11,11 +11,11 @@ declared security; one that differs is only taken over with `adopt_domain_id`.
 from __future__ import annotations
 
 import re
-import sys
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import Field, StrictBool, field_validator
 
+from ...resources.diagnostics import warn
 from ..base import CannotAdopt, Gone, Recorded, Refused
 from ..sending_domain import SendingDomainArgs, SendingDomainHandler, SendingDomainState
 
@@ -88,9 +88,9 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
                           f"with other settings; it was not changed. To manage it with this stack, set "
                           f"`adopt_domain_id` on the sending domain to its id and declare its settings.")
         domain = max(matching, key=lambda d: d.id)
-        print(f"sendgrid subuser {args.account_id} already has {args.domain} authenticated as declared (domain "
-              f"{domain.id}, {domain.subdomain}.{domain.domain}), so an earlier, interrupted run of this resource "
-              f"made it: taking it over instead of authenticating it again", file=sys.stderr)
+        warn(f"sendgrid subuser {args.account_id} already has {args.domain} authenticated as declared (domain "
+             f"{domain.id}, {domain.subdomain}.{domain.domain}), so an earlier, interrupted run of this resource "
+             f"made it: taking it over instead of authenticating it again")
         return domain
 
     def _adopt(self, args: SendGridSendingDomainArgs) -> tuple[str, SendingDomainState]:

@@ -12,11 +12,11 @@ IPs cannot be read back either: they are set when declared or changed, never dri
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
+from ...resources.diagnostics import warn
 from ...validators import email_address
 from ..base import CannotAdopt, Gone, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
@@ -176,9 +176,9 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
             raise Refused(f"this parent already has a subuser {args.username!r} (id {existing.id}, e-mail "
                           f"{existing.email!r}, not the declared {args.email!r}); it was not changed. To manage it "
                           f"with this stack, set `adopt_account_id: {args.username}` and declare its e-mail.")
-        print(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail, so an "
-              f"earlier, interrupted run of this resource made it: taking it over instead of creating another (its "
-              f"password is the one that run sent)", file=sys.stderr)
+        warn(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail, so an "
+             f"earlier, interrupted run of this resource made it: taking it over instead of creating another (its "
+             f"password is the one that run sent)")
         return existing
 
     def _adopt(self, args: SendGridSubAccountArgs) -> tuple[str, SubAccountState]:

@@ -9,12 +9,12 @@ account from the stack and leaves it on the platform.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...resources.common import without_nones
+from ...resources.diagnostics import warn
 from ...resources.markers import RECOGNITION_WINDOW, within_window
 from ...signupto.models import Account, CreateAccount
 from ...validators import country_code, email_address, not_blank, timezone_name
@@ -109,9 +109,8 @@ class SignupToSubAccount(SubAccountHandler[SignupToSubAccountArgs]):
         if not matches:
             return None
         account = matches[0]
-        print(f"signupto account {account.id} ({account.name!r}, created {self._created(account)}) matches every "
-              f"declared field and was made by an earlier, interrupted run: taking it over instead of creating another",
-              file=sys.stderr)
+        warn(f"signupto account {account.id} ({account.name!r}, created {self._created(account)}) matches every "
+             f"declared field and was made by an earlier, interrupted run: taking it over instead of creating another")
         return account
 
     @staticmethod
