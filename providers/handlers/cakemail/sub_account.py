@@ -132,7 +132,7 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
                 account = self.client.mark_account(account, marker)
             except ApiError as exc:  # the account exists: keep its id rather than fail the create
                 warn(f"account {account.id} was created but its creation marker could not be stored ({exc})")
-        recorded = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
+        kept = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
         if inputs.suspended and not account.suspended:
             try:
                 account = self.client.set_suspended(account.id, True)
@@ -140,8 +140,8 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
                 # The account exists: losing its id would make the next `up` create a second one. Record
                 # it as not suspended, so the next preview shows the suspension still to do.
                 warn(f"account {account.id} was created but not suspended ({exc}); the next `pulumi up` suspends it")
-                recorded["suspended"] = False
-        return account.id, self._outputs(recorded, account)
+                kept["suspended"] = False
+        return account.id, self._outputs(kept, account)
 
     def _recognise(self, inputs: CakemailSubAccountArgs, marker: str) -> tuple[Optional[Account], set[str]]:
         """The account an interrupted create of this resource made, if any, and the ids of every
