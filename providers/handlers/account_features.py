@@ -10,11 +10,11 @@ the settings (`remote`) and how to change some (`apply`).
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional, TypeVar
+from typing import Any, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from .base import Gone, Handler, State
+from .base import Gone, Handler, Recorded, State
 
 
 class FeaturesArgs(BaseModel):
@@ -80,20 +80,20 @@ class FeaturesHandler(Handler[ArgsT, FeaturesState]):
         changes = {k: v for k, v in declared.items() if remote.get(k) != v}
         return {**remote, **self.apply(args.account_id, changes)} if changes else remote
 
-    def read(self, id_: str, recorded: Mapping[str, Any]) -> Optional[FeaturesState]:
-        remote = self.remote(recorded["account_id"])
+    def read(self, id_: str, recorded: Recorded) -> Optional[FeaturesState]:
+        remote = self.remote(recorded.account_id)
         if remote is None:
             return None  # the account is gone, and its settings with it
-        return self._state(recorded["platform"], recorded["account_id"], dict(recorded.get("features") or {}), remote)
+        return self._state(recorded.platform, recorded.account_id, dict(recorded.features or {}), remote)
 
-    def update(self, id_: str, recorded: Mapping[str, Any], args: ArgsT) -> FeaturesState:
+    def update(self, id_: str, recorded: Recorded, args: ArgsT) -> FeaturesState:
         declared = self.declared(args)
-        before = dict(recorded.get("features") or {})
+        before = dict(recorded.features or {})
         changes = {k: v for k, v in declared.items() if k not in before or before[k] != v}
         applied = self.apply(args.account_id, changes) if changes else {}
         return self._state(args.platform, args.account_id, declared, {**before, **applied})
 
-    def delete(self, id_: str, recorded: Mapping[str, Any]) -> None:
+    def delete(self, id_: str, recorded: Recorded) -> None:
         """Leave the platform's settings as they are (see the module docstring)."""
 
     @staticmethod

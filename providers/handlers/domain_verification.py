@@ -14,12 +14,12 @@ verification of its own subclasses it).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..validators import hostname
-from .base import Gone, Handler, PlatformError, State, handler_of
+from .base import Gone, Handler, PlatformError, Recorded, State, handler_of
 from .sending_domain import DnsRecord
 
 
@@ -76,27 +76,27 @@ class VerificationHandler(Handler[VerificationArgs, VerificationState]):
     def records(self, args: VerificationArgs) -> Optional[list[dict[str, Any]]]:
         """The domain's records as the platform has them now, or None when the sending domain is gone."""
         sending_domain = handler_of(args.platform, "SendingDomain")
-        state = sending_domain(self._config).read(args.sending_domain_id, {
-            "account_id": args.account_id, "domain": args.domain, "platform": args.platform})
+        recorded = sending_domain.Recorded(account_id=args.account_id, domain=args.domain, platform=args.platform)
+        state = sending_domain(self._config).read(args.sending_domain_id, recorded)
         return None if state is None else state.recorded()["records"]
 
     def create(self, args: VerificationArgs, marker: Optional[str]) -> tuple[str, VerificationState]:
         return f"{args.sending_domain_id}/verification", self._waited(args)
 
-    def read(self, id_: str, recorded: Mapping[str, Any]) -> Optional[VerificationState]:
-        args = self.Args.model_validate({k: recorded[k] for k in self.Args.model_fields if recorded.get(k) is not None})
+    def read(self, id_: str, recorded: Recorded) -> Optional[VerificationState]:
+        args = self.Args.model_validate({k: v for k, v in recorded.inputs().items() if v is not None})
         records = self.records(args)
         if records is None:
             return None  # the sending domain is gone: so is what was verified
         return self.State(**args.model_dump(), records=records, verified=all(r["validated"] for r in records))
 
-    def update(self, id_: str, recorded: Mapping[str, Any], args: VerificationArgs) -> VerificationState:
+    def update(self, id_: str, recorded: Recorded, args: VerificationArgs) -> VerificationState:
         # Only the deadline can change in place (a new domain or key replaces): wait again if not verified.
-        if recorded.get("verified") is True:
-            return self.State(**args.model_dump(), records=recorded.get("records") or [], verified=True)
+        if recorded.verified is True:
+            return self.State(**args.model_dump(), records=recorded.records or [], verified=True)
         return self._waited(args)
 
-    def delete(self, id_: str, recorded: Mapping[str, Any]) -> None:
+    def delete(self, id_: str, recorded: Recorded) -> None:
         """Nothing to delete: a verification is an observation; the domain is SendingDomain's."""
 
     def _waited(self, args: VerificationArgs) -> VerificationState:

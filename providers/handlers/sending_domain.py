@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional, TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..validators import hostname
-from .base import Handler, State
+from .base import Handler, Recorded, State
 
 
 class SendingDomainArgs(BaseModel):
@@ -56,6 +56,6 @@ class SendingDomainHandler(Handler[ArgsT, SendingDomainState]):
     State = SendingDomainState
 
     @classmethod
-    def delete_before_replace(cls, recorded: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    def delete_before_replace(cls, recorded: Recorded, news: Mapping[str, Any]) -> bool:
         # One DKIM key per domain and account: a new key for the same domain needs the old one gone first.
-        return recorded.get("account_id") == news.get("account_id") and recorded.get("domain") == news.get("domain")
+        return recorded.account_id == news.get("account_id") and recorded.domain == news.get("domain")

@@ -6,7 +6,8 @@ from typing import Any, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel
 
-from .base import Handler, State
+from ..resources.markers import MARKER_KEY
+from .base import Handler, Recorded, State
 
 
 class SubAccountState(State):
@@ -25,9 +26,10 @@ class SubAccountHandler(Handler[ArgsT, SubAccountState]):
     lets an interrupted create be recognised by the next one (see providers/resources/markers.py)."""
 
     State = SubAccountState
+    recorded_inputs: Mapping[str, Any] = {MARKER_KEY: str}  # the resource class's own input (markers.py)
 
     @classmethod
-    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+    def customer_name(cls, recorded: Recorded) -> Optional[str]:
         """How people name this customer on the platform (the replacement guard's message says it)."""
-        name = recorded.get("name")
+        name = getattr(recorded, "name", None)
         return name if isinstance(name, str) and name else None

@@ -11,31 +11,17 @@ every resource of every stack shows `~ __provider` and state written before no l
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any, Callable, Optional
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, \
     ResourceProvider, UpdateResult
 
-from ..handlers.base import Handler, handler_of
-from .common import check_platform, diff_fields, presented, user_inputs, validate, with_defaults
-from .diagnostics import report_loaded_modules
+from ..handlers.base import Handler, Recorded, handler_of
+from .common import PROVIDER_KEY, check_platform, diff_fields, presented, user_inputs, validate, with_defaults
+from .diagnostics import report_loaded_modules, servicer_call
 from .markers import MARKER_KEY
 
 ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
-
-
-def _servicer_context():
-    """The gRPC context of the dynamic provider server's call that is running this one: the local
-    `context` of a caller (pulumi/dynamic/__main__.py's servicer methods take it as their argument).
-    The SDK's private behaviour: tests/unit/test_engine_wording.py fails, naming it, if that changes."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        context = frame.f_locals.get("context")
-        if hasattr(context, "set_details") and hasattr(context, "abort"):
-            return context
-        frame = frame.f_back
-    return None
 
 
 def _worded_for_the_engine(method: Callable) -> Callable:
@@ -46,7 +32,7 @@ def _worded_for_the_engine(method: Callable) -> Callable:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            context = _servicer_context()
+            _, context = servicer_call()  # the SDK's private behaviour: see diagnostics.py
             if context is not None:
                 context.set_details(str(exc) or type(exc).__name__)
             raise
@@ -82,6 +68,12 @@ class PlatformProvider(ResourceProvider):
     def _args(self, handler: Handler, props: dict[str, Any]):
         return handler.Args.model_validate(user_inputs(props, (*self.output_keys, *self.ignored_inputs)))
 
+    @staticmethod
+    def recorded(handler: Handler | type[Handler], props: dict[str, Any]) -> Recorded:
+        """What the engine recorded (outputs with inputs, or check's old inputs) as the handler's typed
+        Recorded model; the pickled provider is the engine's business, not the handler's."""
+        return handler.Recorded.model_validate({k: v for k, v in props.items() if k != PROVIDER_KEY})
+
     # --- check and diff ---------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         try:
@@ -106,7 +98,8 @@ class PlatformProvider(ResourceProvider):
             # does not show them as removed (`- adopt_existing: false`) next to the unknown value.
             return CheckResult(with_defaults(handler.Args, inputs) if not failures else inputs, failures)
         old_inputs = user_inputs(olds, self.output_keys)
-        failures += [CheckFailure(field, reason) for field, reason in handler.refuse_changes(old_inputs, model)]
+        recorded = self.recorded(handler, old_inputs) if old_inputs else None  # None: nothing exists yet
+        failures += [CheckFailure(field, reason) for field, reason in handler.refuse_changes(recorded, model)]
         normalised = handler.normalised(model)
         if news.get(MARKER_KEY) is not None:
             normalised[MARKER_KEY] = news[MARKER_KEY]
@@ -130,7 +123,7 @@ class PlatformProvider(ResourceProvider):
         if handler is None:
             return diff_fields(olds, news, ("platform",), lambda f: True)
         return diff_fields(olds, news, handler.compared(), lambda f: f in handler.replace_fields,
-                           delete_before_replace=handler.delete_before_replace(olds, news))
+                           delete_before_replace=handler.delete_before_replace(self.recorded(handler, olds), news))
 
     # --- the lifecycle: the handler's, typed ------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -140,7 +133,7 @@ class PlatformProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         handler = self._handler(props["platform"])
-        state = handler.read(id_, props)
+        state = handler.read(id_, self.recorded(handler, props))
         if state is None:
             return ReadResult(None, {})  # gone: refresh drops it from state
         outs = _with_marker(state.recorded(), props)  # the class's own input: a refresh must not drop it (no drift)
@@ -151,10 +144,12 @@ class PlatformProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         handler = self._handler(news["platform"])
-        return UpdateResult(_with_marker(handler.update(id_, olds, self._args(handler, news)).recorded(), news))
+        recorded = self.recorded(handler, olds)
+        return UpdateResult(_with_marker(handler.update(id_, recorded, self._args(handler, news)).recorded(), news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self._handler(props["platform"]).delete(id_, props)
+        handler = self._handler(props["platform"])
+        handler.delete(id_, self.recorded(handler, props))
 
 
 def _with_marker(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:

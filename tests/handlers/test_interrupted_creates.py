@@ -152,16 +152,17 @@ def test_a_cakemail_replacement_makes_a_new_account_and_deletes_only_the_old_one
     new_inputs = inputs.model_copy(update={"owner": inputs.owner.model_copy(update={"email": "new@storm.example"})})
     new_id, _ = handler.create(new_inputs, MARKER)
     assert new_id != old_id
-    handler.delete(old_id, old_outputs.recorded())
+    handler.delete(old_id, handler.Recorded.model_validate(old_outputs.recorded()))
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [new_id]
 
 
 def test_a_cakemail_account_taken_over_by_another_resource_is_not_deleted_by_the_old_one(cakemail_partner):
     handler, inputs = cakemail(cakemail_partner)
     account_id, outputs = handler.create(inputs, MARKER)
-    handler.delete(account_id, {**outputs.recorded(), "creation_marker": "ep1-someone-else"})
+    taken_over = {**outputs.recorded(), "creation_marker": "ep1-someone-else"}
+    handler.delete(account_id, handler.Recorded.model_validate(taken_over))
     assert [a.id for a in handler.client.accounts_named("Storm Bakery")] == [account_id]
-    handler.delete(account_id, outputs.recorded())
+    handler.delete(account_id, handler.Recorded.model_validate(outputs.recorded()))
     assert handler.client.accounts_named("Storm Bakery") == []
 
 

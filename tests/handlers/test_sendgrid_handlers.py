@@ -111,14 +111,15 @@ def test_what_sendgrid_cannot_change_is_refused_at_check():
     olds = {"platform": "sendgrid", "username": "acme", "email": "a@acme.example", "password": PASSWORD,
             "ips": ["198.51.100.10"]}
     args = lambda **changes: handler.Args.model_validate({**olds, **changes})  # noqa: E731
-    assert handler.refuse_changes(olds, args()) == []
-    assert handler.refuse_changes(olds, args(password=None)) == []  # not needed once the subuser exists
-    [(field, reason)] = handler.refuse_changes(olds, args(password="Another-Passw0rd"))
+    recorded = handler.Recorded.model_validate(olds)
+    assert handler.refuse_changes(recorded, args()) == []
+    assert handler.refuse_changes(recorded, args(password=None)) == []  # not needed once the subuser exists
+    [(field, reason)] = handler.refuse_changes(recorded, args(password="Another-Passw0rd"))
     assert field == "" and reason.startswith("password: SendGrid's API cannot change") and "Another" not in reason
-    [(field, _)] = handler.refuse_changes(olds, args(email="b@acme.example"))
+    [(field, _)] = handler.refuse_changes(recorded, args(email="b@acme.example"))
     assert field == "email"
-    assert handler.refuse_changes(olds, args(username="acme2", password="Another-Passw0rd")) == []  # a new subuser
-    [(field, reason)] = handler.refuse_changes({}, args(password=None))
+    assert handler.refuse_changes(recorded, args(username="acme2", password="Another-Passw0rd")) == []  # a new subuser
+    [(field, reason)] = handler.refuse_changes(None, args(password=None))
     assert reason.startswith("password: required to create a SendGrid subuser")
 
 

@@ -2,7 +2,7 @@
 
 The Python dynamic-provider server (pulumi/dynamic/__main__.py) calls our provider from servicer
 methods whose `context` argument is the gRPC call; providers/resources/provider.py finds it by
-walking the caller frames and sets the call's details to the error's message, which the engine then
+walking the caller frames (providers/resources/diagnostics.py: servicer_call) and sets the call's details to the error's message, which the engine then
 prints instead of gRPC's `Exception calling application: ...`. When the SDK changes how it calls
 providers, these tests fail and say what to re-check. (The server module starts serving when it is
 imported, so it is read, not imported.)
@@ -33,13 +33,13 @@ def test_the_servicer_still_calls_providers_from_the_method_that_holds_the_grpc_
     methods = _servicer_methods()
     for method, call in CALLS.items():
         node = methods.get(method)
-        assert node is not None, f"the dynamic provider server has no {method}: re-check _servicer_context"
+        assert node is not None, f"the dynamic provider server has no {method}: re-check diagnostics.servicer_call"
         assert [a.arg for a in node.args.args] == ["self", "request", "context"], \
-            f"DynamicResourceProviderServicer.{method} no longer takes `context`: re-check _servicer_context"
+            f"DynamicResourceProviderServicer.{method} no longer takes `context`: re-check diagnostics.servicer_call"
         called = {n.func.attr for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                   and isinstance(n.func.value, ast.Name) and n.func.value.id == "provider"}
         assert call in called, (f"DynamicResourceProviderServicer.{method} no longer calls provider.{call}() itself: "
-                                f"re-check _servicer_context")
+                                f"re-check diagnostics.servicer_call")
 
 
 class FakeContext:

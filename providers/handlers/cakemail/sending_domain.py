@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field, StrictBool, field_validator
 
 from ...cakemail.models import DkimKey
-from ..base import Gone, Refused
+from ..base import Gone, Recorded, Refused
 from ..sending_domain import SendingDomainArgs, SendingDomainHandler, SendingDomainState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -59,22 +59,20 @@ class CakemailSendingDomain(SendingDomainHandler[CakemailSendingDomainArgs]):
         key = existing or self.client.create_dkim_key(inputs.account_id, inputs.domain, selector, listed=keys)
         return key.id, self._state(inputs.model_dump(), key)
 
-    def read(self, key_id: str, olds: Mapping[str, Any]) -> Optional[SendingDomainState]:
-        key = self.client.get_dkim_key(olds["account_id"], key_id)
+    def read(self, key_id: str, recorded: Recorded) -> Optional[SendingDomainState]:
+        key = self.client.get_dkim_key(recorded.account_id, key_id)
         if key is None:
             return None
-        recorded = {k: olds.get(k) for k in CakemailSendingDomainArgs.model_fields}
-        recorded["domain"] = key.domain
-        return self._state(recorded, key)
+        return self._state({**recorded.inputs(), "domain": key.domain}, key)
 
-    def update(self, key_id: str, olds: Mapping[str, Any], new: CakemailSendingDomainArgs) -> SendingDomainState:
+    def update(self, key_id: str, recorded: Recorded, new: CakemailSendingDomainArgs) -> SendingDomainState:
         key = self.client.get_dkim_key(new.account_id, key_id)
         if key is None:
             raise Gone(f"cakemail DKIM key {key_id} no longer exists; run `pulumi refresh` to recreate it")
         return self._state(new.model_dump(), key)  # only a local setting (adopt_existing) changed
 
-    def delete(self, key_id: str, olds: Mapping[str, Any]) -> None:
-        self.client.delete_dkim_key(olds["account_id"], key_id)  # already gone is fine
+    def delete(self, key_id: str, recorded: Recorded) -> None:
+        self.client.delete_dkim_key(recorded.account_id, key_id)  # already gone is fine
 
     @staticmethod
     def _state(inputs: dict, key: DkimKey) -> SendingDomainState:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
+from ...resources.diagnostics import warn
 from ...resources.markers import MARKER_KEY, within_window
 from ...validators import email_address, not_blank, timezone_name
-from ..base import CannotAdopt, Gone
+from ..base import CannotAdopt, Gone, Recorded
 from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -90,14 +90,14 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
     compared_fields = ("platform", "name", "owner", "trial", "partner", "suspended")
 
     @classmethod
-    def refuse_changes(cls, olds: Mapping[str, Any], new: CakemailSubAccountArgs) -> list[tuple[str, str]]:
+    def refuse_changes(cls, recorded: Optional[Recorded], new: CakemailSubAccountArgs) -> list[tuple[str, str]]:
         """An adopted account's owner is unknown to us and cannot be patched: a declared change to it
         would replace (delete) a live customer's account, so it is refused instead."""
-        adopted = olds.get("adopt_account_id") if olds and olds.get("platform") == new.platform else None
+        adopted = recorded.adopt_account_id if recorded and recorded.platform == new.platform else None
         if not adopted:
             return []
         refused = []
-        old_owner, new_owner = olds.get("owner"), new.model_dump().get("owner")
+        old_owner, new_owner = recorded.owner, new.model_dump().get("owner")
         if (old_owner or None) != (new_owner or None) and (old_owner or new_owner):
             refused.append(("owner", f"account {adopted} was adopted: Cakemail neither shows nor changes an account's "
                                      f"owner, so declaring or changing it here would replace the customer's account. "
@@ -116,9 +116,8 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
         input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
         account, known_ids = self._recognise(inputs, marker) if marker else (None, None)
         if account is not None:
-            print(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
-                  f"an earlier, interrupted run of this resource: taking it over instead of creating another",
-                  file=sys.stderr)
+            warn(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
+                 f"an earlier, interrupted run of this resource: taking it over instead of creating another")
             account = self._align(account, inputs)
         else:
             owner = inputs.owner
@@ -132,19 +131,17 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             try:
                 account = self.client.mark_account(account, marker)
             except ApiError as exc:  # the account exists: keep its id rather than fail the create
-                print(f"warning: account {account.id} was created but its creation marker could not be stored "
-                      f"({exc})", file=sys.stderr)
-        recorded = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
+                warn(f"account {account.id} was created but its creation marker could not be stored ({exc})")
+        kept = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
         if inputs.suspended and not account.suspended:
             try:
                 account = self.client.set_suspended(account.id, True)
             except ApiError as exc:
                 # The account exists: losing its id would make the next `up` create a second one. Record
                 # it as not suspended, so the next preview shows the suspension still to do.
-                print(f"warning: account {account.id} was created but not suspended ({exc}); "
-                      f"the next `pulumi up` suspends it", file=sys.stderr)
-                recorded["suspended"] = False
-        return account.id, self._outputs(recorded, account)
+                warn(f"account {account.id} was created but not suspended ({exc}); the next `pulumi up` suspends it")
+                kept["suspended"] = False
+        return account.id, self._outputs(kept, account)
 
     def _recognise(self, inputs: CakemailSubAccountArgs, marker: str) -> tuple[Optional[Account], set[str]]:
         """The account an interrupted create of this resource made, if any, and the ids of every
@@ -194,40 +191,41 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
                                f"changed); change them afterwards in a reviewed update.")
         return account.id, self._outputs(declared, account)
 
-    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[SubAccountState]:
+    def read(self, account_id: str, recorded: Recorded) -> Optional[SubAccountState]:
         account = self.client.get_account_shared(account_id, reader="SubAccount")
         if account is None:
             return None
-        recorded = {k: olds.get(k) for k in (*CakemailSubAccountArgs.model_fields, MARKER_KEY)}
+        inputs = recorded.inputs()  # with the creation marker
         # The owner's details are not readable back (only its user id): keep what was declared.
-        recorded.update(name=account.name, partner=account.partner, suspended=account.suspended)
+        inputs.update(name=account.name, partner=account.partner, suspended=account.suspended)
         if account.status in ("trial", "active"):
-            recorded["trial"] = account.status == "trial"
-        return self._outputs(recorded, account)
+            inputs["trial"] = account.status == "trial"
+        return self._outputs(inputs, account)
 
-    def update(self, account_id: str, olds: Mapping[str, Any], new: CakemailSubAccountArgs) -> SubAccountState:
-        changes = {f: getattr(new, f) for f in ("name", "trial", "partner") if olds.get(f) != getattr(new, f)}
+    def update(self, account_id: str, recorded: Recorded, new: CakemailSubAccountArgs) -> SubAccountState:
+        changes = {f: getattr(new, f) for f in ("name", "trial", "partner") if getattr(recorded, f) != getattr(new, f)}
         account: Optional[Account] = None
         if changes:
             account = self.client.patch_account(account_id, PatchAccount(**changes))
-        if olds.get("suspended") != new.suspended:
+        if recorded.suspended != new.suspended:
             account = self.client.set_suspended(account_id, new.suspended)
         if account is None:
             account = self.client.get_account(account_id)
             if account is None:
                 raise Gone(f"cakemail account {account_id} no longer exists; run `pulumi refresh` to recreate it")
-        return self._outputs({**new.model_dump(), MARKER_KEY: olds.get(MARKER_KEY)}, account)
+        return self._outputs({**new.model_dump(), MARKER_KEY: recorded.creation_marker}, account)
 
-    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
+    def delete(self, account_id: str, recorded: Recorded) -> None:
         account = self.client.get_account(account_id)
         if account is None:
             return  # already gone is fine
         marker = self.client.marker_of(account)
-        ours = olds.get(MARKER_KEY) and olds.get("owner") and _with_owner(olds[MARKER_KEY], Owner.model_validate(olds["owner"]))
+        ours = recorded.creation_marker and recorded.owner and _with_owner(recorded.creation_marker,
+                                                                         Owner.model_validate(recorded.owner))
         if marker is not None and marker != ours:
             # A replacement took this account over (see _recognise): it is now the new resource's.
-            print(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
-                  f"not deleted", file=sys.stderr)
+            warn(f"cakemail account {account_id} now belongs to another resource (its creation marker changed): "
+                 f"not deleted")
             return
         self.client.delete_account(account_id)
 

@@ -7,9 +7,10 @@ a domain, and it goes away with the SubAccount.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from ...ciirus.models import SubAccount
+from ..base import Recorded
 from ..sending_domain import SendingDomainArgs, SendingDomainHandler, SendingDomainState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -30,18 +31,16 @@ class CiirusSendingDomain(SendingDomainHandler[CiirusSendingDomainArgs]):
         account = self._set_domain(inputs.account_id, inputs.domain)
         return f"{account.subaccount_id}/sending-domain", self._state(inputs.model_dump(), account)
 
-    def read(self, id_: str, olds: Mapping[str, Any]) -> Optional[SendingDomainState]:
+    def read(self, id_: str, recorded: Recorded) -> Optional[SendingDomainState]:
         account = self.client.get_shared(reader="SendingDomain")
-        if account is None or account.subaccount_id != olds.get("account_id"):
+        if account is None or account.subaccount_id != recorded.account_id:
             return None
-        recorded = {k: olds.get(k) for k in CiirusSendingDomainArgs.model_fields}
-        recorded["domain"] = account.sending_domain
-        return self._state(recorded, account)
+        return self._state({**recorded.inputs(), "domain": account.sending_domain}, account)
 
-    def update(self, id_: str, olds: Mapping[str, Any], new: CiirusSendingDomainArgs) -> SendingDomainState:
+    def update(self, id_: str, recorded: Recorded, new: CiirusSendingDomainArgs) -> SendingDomainState:
         return self._state(new.model_dump(), self._set_domain(new.account_id, new.domain))
 
-    def delete(self, id_: str, olds: Mapping[str, Any]) -> None:
+    def delete(self, id_: str, recorded: Recorded) -> None:
         """Nothing to do: the domain cannot be removed from a Ciirus sub-account."""
 
     def _set_domain(self, account_id: str, domain: str) -> SubAccount:

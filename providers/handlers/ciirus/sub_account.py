@@ -10,15 +10,15 @@ them again nor reports drift on them.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ...ciirus.models import SubAccount, SubAccountFields
 from ...platforms.ciirus import CiirusInitialSettings
+from ...resources.diagnostics import warn
 from ...resources.markers import within_window
-from ..base import CannotAdopt, Refused
+from ..base import CannotAdopt, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -47,10 +47,9 @@ class CiirusSubAccount(SubAccountHandler[CiirusSubAccountArgs]):
     compared_fields = ("platform",)
 
     @classmethod
-    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+    def customer_name(cls, recorded: Recorded) -> Optional[str]:
         """A Ciirus sub-account has no name: its sending domain names the customer."""
-        initial = recorded.get("initial")
-        return initial.get("sending_domain") if isinstance(initial, dict) else None
+        return (recorded.initial or {}).get("sending_domain")
 
     def create(self, inputs: CiirusSubAccountArgs, marker: Optional[str]) -> tuple[str, SubAccountState]:
         from ...ciirus.client import SubAccountExists
@@ -86,20 +85,21 @@ class CiirusSubAccount(SubAccountHandler[CiirusSubAccountArgs]):
             created = None
         if existing.fields() != SubAccountFields(**inputs.initial.model_dump()) or not within_window(created):
             return False
-        print(f"ciirus sub-account {existing.subaccount_id} (created {existing.created_at}) matches every `initial` "
-              f"value and was made by an earlier, interrupted run: taking it over", file=sys.stderr)
+        warn(f"ciirus sub-account {existing.subaccount_id} (created {existing.created_at}) matches every `initial` "
+             f"value and was made by an earlier, interrupted run: taking it over")
         return True
 
-    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[SubAccountState]:
+    def read(self, account_id: str, recorded: Recorded) -> Optional[SubAccountState]:
         account = self.client.get_shared(reader="SubAccount")
         if account is None or account.subaccount_id != account_id:
             return None
-        return self._outputs({k: olds.get(k) for k in CiirusSubAccountArgs.model_fields}, account)
+        return self._outputs(recorded.inputs(), account)
 
-    def update(self, account_id: str, olds: Mapping[str, Any], new: CiirusSubAccountArgs) -> SubAccountState:
-        return SubAccountState(**{**dict(olds), **new.model_dump()})  # nothing remote to change (see compared_fields)
+    def update(self, account_id: str, recorded: Recorded, new: CiirusSubAccountArgs) -> SubAccountState:
+        # Nothing remote to change (see compared_fields): what was recorded, with the new inputs.
+        return SubAccountState(**{**recorded.model_dump(exclude_unset=True), **new.model_dump()})
 
-    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
+    def delete(self, account_id: str, recorded: Recorded) -> None:
         current = self.client.get()
         if current is not None and current.subaccount_id == account_id:
             self.client.delete()

@@ -8,8 +8,9 @@ reads (the last outcome), so drift checks make no write.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
+from ..base import Recorded
 from ..domain_verification import VerificationArgs, VerificationHandler, VerificationState
 
 
@@ -17,7 +18,7 @@ class SendGridVerification(VerificationHandler):
     platform = "sendgrid"
     validates = True  # a refresh's read does not ask (see the module docstring)
 
-    def read(self, id_: str, recorded: Mapping[str, Any]) -> Optional[VerificationState]:
+    def read(self, id_: str, recorded: Recorded) -> Optional[VerificationState]:
         self.validates = False  # a handler serves one call
         return super().read(id_, recorded)
 

@@ -11,12 +11,12 @@ declared security; one that differs is only taken over with `adopt_domain_id`.
 from __future__ import annotations
 
 import re
-import sys
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from pydantic import Field, StrictBool, field_validator
 
-from ..base import CannotAdopt, Gone, Refused
+from ...resources.diagnostics import warn
+from ..base import CannotAdopt, Gone, Recorded, Refused
 from ..sending_domain import SendingDomainArgs, SendingDomainHandler, SendingDomainState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -59,7 +59,7 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
                        "custom_dkim_selector", "default")
 
     @classmethod
-    def delete_before_replace(cls, recorded: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    def delete_before_replace(cls, recorded: Recorded, news: Mapping[str, Any]) -> bool:
         return False  # SendGrid holds two domains of one name side by side: the new one first
 
     def create(self, args: SendGridSendingDomainArgs, marker: Optional[str]) -> tuple[str, SendingDomainState]:
@@ -88,9 +88,9 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
                           f"with other settings; it was not changed. To manage it with this stack, set "
                           f"`adopt_domain_id` on the sending domain to its id and declare its settings.")
         domain = max(matching, key=lambda d: d.id)
-        print(f"sendgrid subuser {args.account_id} already has {args.domain} authenticated as declared (domain "
-              f"{domain.id}, {domain.subdomain}.{domain.domain}), so an earlier, interrupted run of this resource "
-              f"made it: taking it over instead of authenticating it again", file=sys.stderr)
+        warn(f"sendgrid subuser {args.account_id} already has {args.domain} authenticated as declared (domain "
+             f"{domain.id}, {domain.subdomain}.{domain.domain}), so an earlier, interrupted run of this resource "
+             f"made it: taking it over instead of authenticating it again")
         return domain
 
     def _adopt(self, args: SendGridSendingDomainArgs) -> tuple[str, SendingDomainState]:
@@ -109,17 +109,17 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
                               f"({'; '.join(differences)}). Declare the live values to adopt it; nothing was changed.")
         return str(domain.id), self._state(declared, domain)
 
-    def read(self, id_: str, recorded: Mapping[str, Any]) -> Optional[SendingDomainState]:
-        domain = self.client.get_domain(int(id_), recorded["account_id"])
+    def read(self, id_: str, recorded: Recorded) -> Optional[SendingDomainState]:
+        domain = self.client.get_domain(int(id_), recorded.account_id)
         if domain is None:
             return None
-        inputs = {k: recorded.get(k) for k in SendGridSendingDomainArgs.model_fields}
+        inputs = recorded.inputs()
         inputs.update(domain=domain.domain, automatic_security=domain.automatic_security, default=domain.default)
-        if inputs.get("subdomain") is not None:
+        if inputs["subdomain"] is not None:
             inputs["subdomain"] = domain.subdomain
         return self._state(inputs, domain)
 
-    def update(self, id_: str, recorded: Mapping[str, Any], args: SendGridSendingDomainArgs) -> SendingDomainState:
+    def update(self, id_: str, recorded: Recorded, args: SendGridSendingDomainArgs) -> SendingDomainState:
         from ...sendgrid.models import PatchDomain
 
         domain = self.client.get_domain(int(id_), args.account_id)
@@ -130,8 +130,8 @@ class SendGridSendingDomain(SendingDomainHandler[SendGridSendingDomainArgs]):
             domain = self.client.update_domain(domain.id, PatchDomain(default=args.default), args.account_id)
         return self._state(args.model_dump(), domain)
 
-    def delete(self, id_: str, recorded: Mapping[str, Any]) -> None:
-        self.client.delete_domain(int(id_), recorded["account_id"])  # already gone (or its subuser) is fine
+    def delete(self, id_: str, recorded: Recorded) -> None:
+        self.client.delete_domain(int(id_), recorded.account_id)  # already gone (or its subuser) is fine
 
     @staticmethod
     def _state(inputs: dict, domain: AuthenticatedDomain) -> SendingDomainState:

@@ -12,13 +12,13 @@ IPs cannot be read back either: they are set when declared or changed, never dri
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
+from ...resources.diagnostics import warn
 from ...validators import email_address
-from ..base import CannotAdopt, Gone, Refused
+from ..base import CannotAdopt, Gone, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -114,31 +114,31 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
     compared_fields = ("platform", "username", "email", "ips", "suspended")
 
     @classmethod
-    def customer_name(cls, recorded: Mapping[str, Any]) -> Optional[str]:
+    def customer_name(cls, recorded: Recorded) -> Optional[str]:
         """A subuser has no name: its username names the customer."""
-        return recorded.get("username") or None
+        return recorded.username or None
 
     @classmethod
-    def refuse_changes(cls, olds: Mapping[str, Any], new: SendGridSubAccountArgs) -> list[tuple[str, str]]:
+    def refuse_changes(cls, recorded: Optional[Recorded], new: SendGridSubAccountArgs) -> list[tuple[str, str]]:
         """What SendGrid cannot change on the existing subuser (a new username is a new subuser: the
         replacement guard's business, and the new one gets the new e-mail and password)."""
-        if not olds or olds.get("platform") != new.platform or olds.get("username") != new.username:
+        if recorded is None or recorded.platform != new.platform or recorded.username != new.username:
             if new.password is None and new.adopt_account_id is None:
                 return [("", "password: required to create a SendGrid subuser (or set adopt_account_id to take "
                              "over an existing one); store it encrypted: `pulumi config set --path --secret "
                              "'email-partners:customer.account.password' <value>`")]
             return []
         refused = []
-        adopted = olds.get("adopt_account_id")
+        adopted = recorded.adopt_account_id
         if adopted and new.adopt_account_id not in (None, adopted):
             refused.append(("adopt_account_id", f"this resource already manages subuser {adopted}; to take over "
                                                 f"{new.adopt_account_id}, declare it in another stack"))
-        if new.email is not None and olds.get("email") is not None and new.email != olds.get("email"):
+        if new.email is not None and recorded.email is not None and new.email != recorded.email:
             refused.append(("email", f"SendGrid's API cannot change a subuser's e-mail, and replacing subuser "
                                      f"{new.username} would delete its data: change it in {CONSOLE}, run "
                                      f"`pulumi refresh`, then declare the new value; or put it back to "
-                                     f"{olds.get('email')!r}"))
-        if new.password is not None and new.password != olds.get("password"):
+                                     f"{recorded.email!r}"))
+        if new.password is not None and new.password != recorded.password:
             # Named in the words only: a failure's property would make the engine print the value.
             refused.append(("", f"password: SendGrid's API cannot change a subuser's password (it is only sent "
                                 f"when the subuser is created), and replacing subuser {new.username} would delete "
@@ -176,9 +176,9 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
             raise Refused(f"this parent already has a subuser {args.username!r} (id {existing.id}, e-mail "
                           f"{existing.email!r}, not the declared {args.email!r}); it was not changed. To manage it "
                           f"with this stack, set `adopt_account_id: {args.username}` and declare its e-mail.")
-        print(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail, so an "
-              f"earlier, interrupted run of this resource made it: taking it over instead of creating another (its "
-              f"password is the one that run sent)", file=sys.stderr)
+        warn(f"sendgrid subuser {existing.username} (id {existing.id}) has the declared username and e-mail, so an "
+             f"earlier, interrupted run of this resource made it: taking it over instead of creating another (its "
+             f"password is the one that run sent)")
         return existing
 
     def _adopt(self, args: SendGridSubAccountArgs) -> tuple[str, SubAccountState]:
@@ -201,27 +201,27 @@ class SendGridSubAccount(SubAccountHandler[SendGridSubAccountArgs]):
                               f"Nothing was changed.")
         return subuser.username, self._outputs(args.model_dump(), subuser)
 
-    def read(self, id_: str, recorded: Mapping[str, Any]) -> Optional[SubAccountState]:
+    def read(self, id_: str, recorded: Recorded) -> Optional[SubAccountState]:
         subuser = self.client.find_subuser_shared(id_, reader="SubAccount")
         if subuser is None:
             return None
-        inputs = {k: recorded.get(k) for k in SendGridSubAccountArgs.model_fields}
+        inputs = recorded.inputs()
         # Password and IPs are not readable: kept as recorded. The rest is what SendGrid says.
         inputs.update(username=subuser.username, email=subuser.email, suspended=subuser.disabled)
         return self._outputs(inputs, subuser)
 
-    def update(self, id_: str, recorded: Mapping[str, Any], args: SendGridSubAccountArgs) -> SubAccountState:
+    def update(self, id_: str, recorded: Recorded, args: SendGridSubAccountArgs) -> SubAccountState:
         subuser = self.client.find_subuser(id_)
         if subuser is None:
             raise Gone(f"sendgrid subuser {id_} no longer exists; run `pulumi refresh` to recreate it")
-        if args.ips is not None and args.ips != recorded.get("ips"):
+        if args.ips is not None and args.ips != recorded.ips:
             self.client.set_ips(id_, args.ips)
         if args.suspended != subuser.disabled:
             self.client.set_disabled(id_, args.suspended)
             subuser = subuser.model_copy(update={"disabled": args.suspended})
         return self._outputs(args.model_dump(), subuser)
 
-    def delete(self, id_: str, recorded: Mapping[str, Any]) -> None:
+    def delete(self, id_: str, recorded: Recorded) -> None:
         self.client.delete_subuser(id_)  # its domains and credits go with it; already gone is fine
 
     @staticmethod

@@ -9,16 +9,16 @@ account from the stack and leaves it on the platform.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...resources.common import without_nones
+from ...resources.diagnostics import warn
 from ...resources.markers import RECOGNITION_WINDOW, within_window
 from ...signupto.models import Account, CreateAccount
 from ...validators import country_code, email_address, not_blank, timezone_name
-from ..base import CannotAdopt, Refused
+from ..base import CannotAdopt, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -68,13 +68,13 @@ class SignupToSubAccount(SubAccountHandler[SignupToSubAccountArgs]):
     compared_fields = ("platform", *fixed_fields, "on_destroy")
 
     @classmethod
-    def refuse_changes(cls, olds: Mapping[str, Any], new: SignupToSubAccountArgs) -> list[tuple[str, str]]:
+    def refuse_changes(cls, recorded: Optional[Recorded], new: SignupToSubAccountArgs) -> list[tuple[str, str]]:
         """(field, reason) for each fixed setting the user changed on an existing account."""
-        if not olds or olds.get("platform") != new.platform:
+        if recorded is None or recorded.platform != new.platform:
             return []
         refused = []
         for field in cls.fixed_fields:
-            old, value = without_nones(olds.get(field)), without_nones(new.model_dump().get(field))
+            old, value = without_nones(getattr(recorded, field)), without_nones(new.model_dump().get(field))
             if old != value:
                 refused.append((field, f"Sign-Up.to's API cannot update an account, so {field} cannot change once "
                                        f"the account exists (it is {old!r}). Put the old value back, or declare a new "
@@ -109,9 +109,8 @@ class SignupToSubAccount(SubAccountHandler[SignupToSubAccountArgs]):
         if not matches:
             return None
         account = matches[0]
-        print(f"signupto account {account.id} ({account.name!r}, created {self._created(account)}) matches every "
-              f"declared field and was made by an earlier, interrupted run: taking it over instead of creating another",
-              file=sys.stderr)
+        warn(f"signupto account {account.id} ({account.name!r}, created {self._created(account)}) matches every "
+             f"declared field and was made by an earlier, interrupted run: taking it over instead of creating another")
         return account
 
     @staticmethod
@@ -150,30 +149,30 @@ class SignupToSubAccount(SubAccountHandler[SignupToSubAccountArgs]):
                                f"live values to adopt it; nothing was changed.")
         return str(account.id), self._outputs(declared, account)
 
-    def read(self, account_id: str, olds: Mapping[str, Any]) -> Optional[SubAccountState]:
+    def read(self, account_id: str, recorded: Recorded) -> Optional[SubAccountState]:
         account = self.client.get_account_shared(account_id, reader="SubAccount")
         if account is None:
             return None
-        recorded = {k: olds.get(k) for k in SignupToSubAccountArgs.model_fields}
-        owner = dict(olds.get("owner") or {})
+        inputs = recorded.inputs()
+        owner = dict(recorded.owner or {})
         owner["email"] = account.contactemail
         if owner.get("timezone") is not None:  # only what was declared is compared
             owner["timezone"] = account.timezone
-        recorded.update(name=account.name, owner=owner)
+        inputs.update(name=account.name, owner=owner)
         for field in ("country", "address", "telephone", "website"):
-            if recorded.get(field) is not None:
-                recorded[field] = getattr(account, field)
-        return self._outputs(recorded, account)
+            if inputs[field] is not None:
+                inputs[field] = getattr(account, field)
+        return self._outputs(inputs, account)
 
-    def update(self, account_id: str, olds: Mapping[str, Any], new: SignupToSubAccountArgs) -> SubAccountState:
+    def update(self, account_id: str, recorded: Recorded, new: SignupToSubAccountArgs) -> SubAccountState:
         # Only on_destroy can change (check refuses the rest); it lives in state alone.
-        return SubAccountState(**{**dict(olds), "on_destroy": new.on_destroy})
+        return SubAccountState(**{**recorded.model_dump(exclude_unset=True), "on_destroy": new.on_destroy})
 
-    def delete(self, account_id: str, olds: Mapping[str, Any]) -> None:
-        if olds.get("on_destroy") == "keep" or self.client.get_account(account_id) is None:
+    def delete(self, account_id: str, recorded: Recorded) -> None:
+        if recorded.on_destroy == "keep" or self.client.get_account(account_id) is None:
             return  # kept on purpose, or already gone
         raise Refused(
-            f"Sign-Up.to's API cannot delete accounts: account {account_id} ({olds.get('name')!r}) would stay on the "
+            f"Sign-Up.to's API cannot delete accounts: account {account_id} ({recorded.name!r}) would stay on the "
             f"platform. To remove it from this stack and keep it there, set `on_destroy: keep` on the account, run "
             f"`pulumi up`, then destroy again.")
 

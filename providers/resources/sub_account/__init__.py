@@ -64,7 +64,7 @@ class SubAccountProvider(PlatformProvider):
             old_inputs = user_inputs(olds, OUTPUT_KEYS)
             if handler is not None and old_inputs:
                 failures += replacement_refusals(old_inputs, result.inputs, handler.replace_fields,
-                                                 handler.customer_name(old_inputs))
+                                                 handler.customer_name(self.recorded(handler, old_inputs)))
         return CheckResult(result.inputs, failures)
 
 
