@@ -2,7 +2,7 @@
 a file state backend, the emulator, the real engine, and a real HTTP receiver on loopback for the
 notifications (a signed webhook and a Slack-compatible one).
 
-One small fleet (a customer per platform, two on Cakemail) is deployed once. Scheduled drift is told
+One small fleet (two customers on Cakemail, one on Sign-Up.to, one on SendGrid) is deployed once. Scheduled drift is told
 once across runs and its resolution once; a sink answering 500 leaves the result unchanged and is
 reported; sharded drift's merge names a missing shard; a pull request's review honours its labels;
 apply on merge applies only what a commit changed, and not an unacknowledged dangerous change. No
@@ -28,8 +28,7 @@ from ..conftest import Control
 from ..receiver import Receiver
 from ..vendors import fleet_partners, vendor
 from .pulumi_cli import REPO, Result
-from .test_fleet import (FAST_RETRY, PASSPHRASE, Fleet, add_sendgrid_customer, cakemail_customer, ciirus_customer,
-                         ciirus_user, signupto_customer)
+from .test_fleet import FAST_RETRY, PASSPHRASE, Fleet, add_sendgrid_customer, cakemail_customer, signupto_customer
 
 SECRET = "loop-webhook-secret-0123456789"
 SLACK_PATH = "/services/T0LOOP/B0LOOP/slackUrlSecretPart"
@@ -43,7 +42,7 @@ def git(root: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory, pulumi_bin, emulator):
-    """Five customers deployed on a file backend, in a git repository whose main branch holds them."""
+    """Four customers deployed on a file backend, in a git repository whose main branch holds them."""
     control = Control(emulator.url)
     partners = fleet_partners(control, "loop")
     base = tmp_path_factory.mktemp("loop")
@@ -52,9 +51,6 @@ def loop(tmp_path_factory, pulumi_bin, emulator):
     project.add("bakery.loop", cakemail_customer("Loop Bakery"))
     project.add("florist.loop", cakemail_customer("Loop Florist"))
     project.add("books.loop", signupto_customer("Loop Books"))
-    user = ciirus_user(control, "loop-cafe")
-    project.add("cafe.loop", ciirus_customer("mail.loop-cafe.example"), plain={"ciirus:username": user["username"]},
-                secrets={"ciirus:password": user["password"]})
     add_sendgrid_customer(project, "mail.loop", project.env, "loop")
     (project.root / "scripts").mkdir()
     shutil.copy(REPO / "scripts" / "fleet-loop.sh", project.root / "scripts" / "fleet-loop.sh")
@@ -67,10 +63,9 @@ def loop(tmp_path_factory, pulumi_bin, emulator):
     (project.root / ".gitignore").write_text("home/\nfleet-out/\n__pycache__/\n")
     git(project.root, "init", "-q", "-b", "main")
     git(project.root, "add", "-A")
-    git(project.root, "commit", "-qm", "five customers")
+    git(project.root, "commit", "-qm", "four customers")
     project.fleet("up", "--yes", "--parallel", "2", "--notify", "none", expect=0)
-    project.control, project.receiver, project.ciirus_user = control, receiver, user
-    project.partners = {**partners.of, "ciirus": user}
+    project.control, project.receiver, project.partners = control, receiver, partners.of
     project.cakemail_api = CakemailClient(control.url + "/cakemail", partners.of["cakemail"]["username"],
                                           partners.of["cakemail"]["password"], retry=FAST_RETRY)
     project.outputs = []
@@ -219,7 +214,7 @@ def updates(project: Fleet, stack: str) -> int:
 @pytest.mark.skipif(not changed_since_known(), reason="`email-partners fleet up --help` does not list --changed-since "
                                                       "(issue 26): apply on merge needs it")
 def test_apply_on_merge_applies_what_a_commit_changed_and_not_an_unacknowledged_danger(loop, emulator):
-    stacks = ["bakery.loop", "books.loop", "cafe.loop", "florist.loop", "mail.loop"]
+    stacks = ["bakery.loop", "books.loop", "florist.loop", "mail.loop"]
     before = {s: updates(loop, s) for s in stacks}
 
     # A commit that edits one customer: applied, and only that customer goes through the engine.
