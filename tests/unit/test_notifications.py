@@ -309,3 +309,17 @@ def test_migrations_are_applied_when_versions_are_not_contiguous(tmp_path, monke
     with sqlite3.connect(store.location.target) as conn:
         versions = [v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE} ORDER BY version")]
         assert versions == [1, 3, 5] and conn.execute("SELECT COUNT(*) FROM third").fetchone() == (0,)
+
+
+def test_the_readmes_example_and_the_projects_template_are_valid_files():
+    from operations.notifications.config import NotificationsFile
+
+    readme = (REPO / "README.md").read_text().split("### Notifications", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    assert [s.name for s in NotificationsFile.model_validate(yaml.safe_load(example)).sinks] == ["team-chat", "ops"]
+    template = (REPO / "notifications.yaml").read_text()
+    assert NotificationsFile.model_validate(yaml.safe_load(template) or {}).sinks == []  # all commented out
+    settings_lines = [line[2:] for line in template.splitlines() if re.match(r"# ( |[a-z_]+:)", line)
+                      and not line.startswith("# Where")]
+    uncommented = NotificationsFile.model_validate(yaml.safe_load("\n".join(settings_lines)))
+    assert [s.name for s in uncommented.sinks] == ["team-chat", "ops"]
