@@ -90,7 +90,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                         f"CREATE INDEX {TABLE}_stack_time ON {TABLE} (stack, started_at, id)",
                         f"CREATE INDEX {TABLE}_time ON {TABLE} (started_at, id)")),
     Migration(5, "notifications: each event told to each sink, delivered or not (operations/notifications/store.py)",
-              sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, {_NOTIFICATION_COLUMNS})",
+              sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                      f"{_NOTIFICATION_COLUMNS})",
                       f"CREATE INDEX {NOTIFICATIONS_TABLE}_subject ON {NOTIFICATIONS_TABLE} (sink, kind, subject, id)"),
               postgres=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                         f"{_NOTIFICATION_COLUMNS})",

@@ -109,7 +109,8 @@ def _drift_lines(row: CustomerStatus) -> list[str]:
         for d in row.drift.differs_from_code:
             d = d.masked()
             lines.append(f"{d.type} {d.resource}: {d.op}" if d.field is None
-                         else f"{d.type} {d.resource} {d.field}: code {_value(d.declared)}, platform {_value(d.actual)}")
+                         else f"{d.type} {d.resource} {d.field}: code {_value(d.declared)}, "
+                              f"platform {_value(d.actual)}")
     return lines
 
 
@@ -143,7 +144,8 @@ def from_status(rows: Sequence[CustomerStatus], thresholds: Thresholds, now: dat
                                details=_lines(_drift_lines(row)) if drifted else [],
                                since=row.drift.checked_at, **where))
         since = parse_time(row.dns_pending_since)
-        pending = bool(row.dns_pending) and (since is None or now - since >= timedelta(days=thresholds.dns_pending_days))
+        old_enough = since is None or now - since >= timedelta(days=thresholds.dns_pending_days)
+        pending = bool(row.dns_pending) and old_enough
         if row.state == "recorded":
             found.append(Condition(
                 kind="dns", active=pending, since=row.dns_pending_since, **where,

@@ -78,7 +78,8 @@ def slack_text(events: Sequence[Event], source: Source, status_page: Optional[st
             shown = ", ".join(_escape(n) for n in named[:DIGEST_NAMES])
             more = f" and {len(named) - DIGEST_NAMES} more" if len(named) > DIGEST_NAMES else ""
             lines.append(f"• {TITLES[kind]}: {count} ({shown}{more})")
-        lines.append(_link(status_page, "the status page") if status_page else "Run `email-partners status` for details.")
+        lines.append(_link(status_page, "the status page") if status_page
+                     else "Run `email-partners status` for details.")
         return "\n".join(lines)
     lines = [f"{head}:"]
     for e in events:

@@ -100,7 +100,8 @@ def notify(plan: NotificationPlan, observed: Sequence[Condition], source: Source
         events = decide(observed, told[sink.name], sink.events, plan.status_page)
         if events:
             delivery = uuid.uuid4().hex
-            batches.append((sink, delivery, events, _message(sink, plan, events, source, delivery, sent_at, wall_clock)))
+            message = _message(sink, plan, events, source, delivery, sent_at, wall_clock)
+            batches.append((sink, delivery, events, message))
     results = deliver_all([message for *_, message in batches], plan.settings.delivery, **delivery_options)
     for (sink, delivery, events, _), attempted in zip(batches, results):
         item = SinkOutcome(sink.name, len(events), len(events) > plan.settings.digest_over, attempted)

@@ -46,7 +46,8 @@ class Delivered(BaseModel):
                                                    description=f"type, subject, link (the first {EVENTS_SHOWN})")
 
 
-def last_told(store: HistoryStore, sinks: Sequence[str], subjects: Sequence[str]) -> dict[str, dict[tuple[str, str], Told]]:
+def last_told(store: HistoryStore, sinks: Sequence[str],
+              subjects: Sequence[str]) -> dict[str, dict[tuple[str, str], Told]]:
     """Per sink, per (kind, subject) among `subjects`: what its newest delivered message said."""
     told: dict[str, dict[tuple[str, str], Told]] = {sink: {} for sink in sinks}
     if not sinks or not subjects:

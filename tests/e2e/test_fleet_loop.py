@@ -2,8 +2,8 @@
 a file state backend, the emulator, the real engine, and a real HTTP receiver on loopback for the
 notifications (a signed webhook and a Slack-compatible one).
 
-One small fleet (two customers on Cakemail, one on Sign-Up.to, one on SendGrid) is deployed once. Scheduled drift is told
-once across runs and its resolution once; a sink answering 500 leaves the result unchanged and is
+One small fleet (two customers on Cakemail, one on Sign-Up.to, one on SendGrid) is deployed once.
+Scheduled drift is told once across runs and its resolution once; a sink answering 500 leaves the result unchanged and is
 reported; sharded drift's merge names a missing shard; a pull request's review honours its labels;
 apply on merge applies only what a commit changed, and not an unacknowledged dangerous change. No
 credential, password or API key is in any payload or output."""
