@@ -29,6 +29,7 @@ from ..status.data import CustomerStatus
 from .config import Thresholds
 
 DETAIL_LINES = 20
+RAN = ("no changes", "changes", "adopted", "drift", "failed")  # the results of a customer an operation ran
 DETAIL_LENGTH = 300
 
 
@@ -65,9 +66,12 @@ def _value(value: object) -> str:
 
 
 def from_fleet(report: FleetReport) -> list[Condition]:
-    """Failure, per customer of the run: its operation failed, or did not."""
+    """Failure, per customer the run ran: its operation failed, or did not. A customer it did not run (a
+    drift check of a stack never deployed, one listed but left alone) says nothing either way."""
     found = []
     for c in report.customers:
+        if c.result not in RAN:
+            continue
         failed = c.result == "failed"
         error = without_url_passwords(c.error) or ""
         found.append(Condition(kind="failure", subject=c.stack, active=failed, customer=c.customer,

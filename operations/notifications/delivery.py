@@ -63,7 +63,9 @@ def _failure(exc: requests.RequestException, timeout: float) -> str:
 def deliver(message: Outgoing, policy: Delivery, clock: Callable[[], float] = time.monotonic,
             sleep: Callable[[float], None] = time.sleep, session: Optional[requests.Session] = None) -> Attempted:
     """POST the message until it is accepted (2xx), it fails for good, or attempts or deadline run out."""
-    session = session or requests.Session()
+    if session is None:
+        with requests.Session() as own:
+            return deliver(message, policy, clock, sleep, own)
     started = clock()
     deadline = started + policy.deadline_seconds
     attempts, error = 0, "not attempted"

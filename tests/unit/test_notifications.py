@@ -323,3 +323,21 @@ def test_the_readmes_example_and_the_projects_template_are_valid_files():
                       and not line.startswith("# Where")]
     uncommented = NotificationsFile.model_validate(yaml.safe_load("\n".join(settings_lines)))
     assert [s.name for s in uncommented.sinks] == ["team-chat", "ops"]
+
+
+def test_a_runs_failures_speak_only_for_the_customers_it_ran():
+    from operations.fleet.models import CustomerResult, FleetReport
+    from operations.notifications.conditions import from_fleet
+
+    def result(stack: str, outcome: str, error: str | None = None) -> CustomerResult:
+        return CustomerResult(stack=stack, customer=stack.split(".")[0], platform="cakemail", environment="production",
+                              operation="up", result=outcome, error=error)
+
+    report = FleetReport(operation="up", started_at="2026-12-02T03:00:00+00:00", duration_seconds=1, parallel=2,
+                         exit_status=1, customers=[
+                             result("a.production", "failed", "cannot reach postgres://team:s3cret@db.example/x"),
+                             result("b.production", "changes"), result("c.production", "not deployed")])
+    found = {c.subject: c for c in from_fleet(report)}
+    assert set(found) == {"a.production", "b.production"}  # c ran nothing: it says nothing
+    assert found["a.production"].active and not found["b.production"].active
+    assert found["a.production"].details == ["cannot reach postgres://team:***@db.example/x"]
