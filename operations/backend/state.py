@@ -51,6 +51,8 @@ class RecordedResource(BaseModel):
     delete: Optional[bool] = None
     pending_replacement: Optional[bool] = Field(None, alias="pendingReplacement")
     init_errors: Optional[list[str]] = Field(None, alias="initErrors")
+    created: Optional[str] = Field(None, description="when the engine created it (RFC 3339)")
+    modified: Optional[str] = Field(None, description="when its recorded outputs last changed")
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -13,7 +14,9 @@ from ..exit_status import ExitStatus
 from ..fleet.merge import load_report, merge_reports
 from ..fleet.operation import PLANNED_BY, FleetRun, Plan, select
 from ..fleet.render import Progress, print_report, write_json
+from ..notifications.notify import after_fleet
 from .common import Context, console, selection_options
+from .notifying import notify_option, planned, planned_if_project, tell
 
 
 def can_ask() -> bool:
@@ -24,8 +27,9 @@ def can_ask() -> bool:
 def fleet_command(operation: str, ctx: Context, select_: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
                   no_policy: bool = False, shard: Optional[str] = None, engine: bool = True,
-                  confirm: bool = False) -> ExitStatus:
+                  confirm: bool = False, notify: tuple[str, ...] = ()) -> ExitStatus:
     selection = select(ctx.project_dir, select_, environment, shard)
+    notifications = planned(ctx.project_dir, notify)
     out = console(stderr=json_file == "-")
     run = FleetRun(operation, selection, refresh=refresh, no_policy=no_policy, engine=engine, confirm=confirm)
     if parallel:
@@ -51,6 +55,7 @@ def fleet_command(operation: str, ctx: Context, select_: tuple[str, ...], enviro
     print_report(report, out)
     if json_file:
         write_json(report, json_file)
+    tell(after_fleet(notifications, report, ctx.project_dir, os.environ))
     return ExitStatus(report.exit_status)
 
 
@@ -64,6 +69,7 @@ def _options(command):
                           "selection exactly once). auto/N: K from JOB_COMPLETION_INDEX (Kubernetes), "
                           "CI_NODE_INDEX, BUILDKITE_PARALLEL_JOB or CIRCLE_NODE_INDEX. "
                           "Merge the shards' --json reports with `fleet report`."),
+        notify_option,
     ]):
         command = option(command)
     return selection_options(command)
@@ -123,8 +129,12 @@ def drift(ctx: Context, select: tuple[str, ...], **options) -> ExitStatus:
                                    "A missing shard is named, and the exit status is then 1.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "json_file", metavar="FILE", help="Also write the merged report as JSON (`-`: stdout).")
-def report(files: tuple[Path, ...], json_file: Optional[str]) -> ExitStatus:
-    merged = merge_reports([(str(path), load_report(path)) for path in files])
+@notify_option
+@click.pass_obj
+def report(ctx: Context, files: tuple[Path, ...], json_file: Optional[str], notify: tuple[str, ...]) -> ExitStatus:
+    notifications = planned_if_project(ctx, notify)
+    reports = [(str(path), load_report(path)) for path in files]
+    merged = merge_reports(reports)
     out = console(stderr=json_file == "-")
     print_report(merged, out)
     if merged.missing_shards:
@@ -132,4 +142,6 @@ def report(files: tuple[Path, ...], json_file: Optional[str]) -> ExitStatus:
                   f"checked in this run (re-run the shard, or pass its file)", style="bold red")
     if json_file:
         write_json(merged, json_file)
+    if notifications.active or notifications.skipped:
+        tell(after_fleet(notifications, merged, ctx.project_dir, os.environ, shards=[r.shard for _, r in reports]))
     return ExitStatus(merged.exit_status)

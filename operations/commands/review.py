@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -9,11 +10,14 @@ from typing import Optional
 import click
 
 from ..exit_status import ExitStatus
+from ..history.model import now_utc
+from ..notifications.notify import after_review
 from ..review.models import KINDS
 from ..review.render import as_json, markdown
 from ..review.run import __doc__ as REVIEW_HELP
 from ..review.run import run_review
 from .common import Context
+from .notifying import notify_option, planned, tell
 
 
 @click.command(help=REVIEW_HELP)
@@ -25,9 +29,13 @@ from .common import Context
 @click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
 @click.option("--acknowledge", "acknowledged", multiple=True, type=click.Choice([*KINDS, "all"]),
               help="Accept a kind of dangerous change (for example from a pull-request label). Repeatable.")
+@notify_option
 @click.pass_obj
 def review(ctx: Context, stacks: tuple[str, ...], base: Optional[str], format_: str, output: Optional[Path],
-           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...]) -> ExitStatus:
+           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...],
+           notify: tuple[str, ...]) -> ExitStatus:
+    notifications, started_at = planned(ctx.project_dir, notify), now_utc()
+
     def on_stack(name: str) -> None:
         if sys.stderr.isatty():
             click.echo(f"previewing {name} ...", err=True)
@@ -39,4 +47,5 @@ def review(ctx: Context, stacks: tuple[str, ...], base: Optional[str], format_: 
         output.write_text(text)
     else:
         click.echo(text, nl=False)
+    tell(after_review(notifications, reviews, ctx.project_dir, os.environ, run_at=started_at))
     return status

@@ -64,6 +64,22 @@ _COLUMNS = """
     tool_version TEXT,
     run_exit_status INTEGER"""
 
+NOTIFICATIONS_TABLE = "email_partners_notifications"
+_NOTIFICATION_COLUMNS = """
+    delivery_id TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    event TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    link TEXT,
+    delivered INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT"""
+
 # Append only: a released migration is never edited, a change is a new version.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "one row per customer per run",
@@ -73,8 +89,16 @@ MIGRATIONS: tuple[Migration, ...] = (
               postgres=(f"CREATE TABLE {TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_COLUMNS})",
                         f"CREATE INDEX {TABLE}_stack_time ON {TABLE} (stack, started_at, id)",
                         f"CREATE INDEX {TABLE}_time ON {TABLE} (started_at, id)")),
+    Migration(5, "notifications: each event told to each sink, delivered or not (operations/notifications/store.py)",
+              sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                      f"{_NOTIFICATION_COLUMNS})",
+                      f"CREATE INDEX {NOTIFICATIONS_TABLE}_subject ON {NOTIFICATIONS_TABLE} (sink, kind, subject, id)"),
+              postgres=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                        f"{_NOTIFICATION_COLUMNS})",
+                        f"CREATE INDEX {NOTIFICATIONS_TABLE}_subject ON {NOTIFICATIONS_TABLE} (sink, kind, subject, id)")),
 )
-SCHEMA_VERSION = MIGRATIONS[-1].version
+# Versions need not be contiguous (each branch of work adds its own): the highest is the schema's.
+SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
           "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status")
@@ -180,6 +204,11 @@ class HistoryStore:
             return None
         return self._rows(conn, f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")[0][0]
 
+    def _applied_versions(self, conn) -> set[int]:
+        if self._applied_version(conn) is None:
+            return set()
+        return {row[0] for row in self._rows(conn, f"SELECT version FROM {SCHEMA_TABLE}")}
+
     def _check_known(self, version: Optional[int]) -> None:
         if version is not None and version > SCHEMA_VERSION:
             raise HistoryError(f"the run history in {self.location.shown} has schema version {version}, written by a "
@@ -194,9 +223,9 @@ class HistoryStore:
         if version is None:
             conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
                          f"applied_at TEXT NOT NULL)")
-            version = 0
-        for migration in MIGRATIONS:
-            if migration.version <= version:
+        applied = self._applied_versions(conn)
+        for migration in sorted(MIGRATIONS, key=lambda m: m.version):
+            if migration.version in applied:  # each missing one, also below the highest applied
                 continue
             for statement in getattr(migration, self.dialect):
                 conn.execute(statement)
@@ -207,6 +236,36 @@ class HistoryStore:
     def schema_version(self) -> Optional[int]:
         with self._connect(create=False) as conn:
             return None if conn is None else self._applied_version(conn)
+
+    # --- the tables beside the runs' (operations/notifications/store.py) --------------------------
+    @contextmanager
+    def transaction(self, create: bool, needs: int = 1) -> Iterator[Optional[Any]]:
+        """A connection in one transaction: the schema migrated first when `create`; None when reading
+        a store that does not exist yet or lacks migration `needs` (nothing is created by a read)."""
+        with self._connect(create=create) as conn:
+            if conn is not None and create:
+                self.migrate(conn)
+            elif conn is not None:
+                self._check_known(self._applied_version(conn))
+                if needs not in self._applied_versions(conn):
+                    conn = None
+            yield conn
+
+    def rows(self, conn, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """A query's rows (`?` placeholders in either dialect)."""
+        return self._rows(conn, text, params)
+
+    def execute_many(self, conn, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        statement = self._sql(text)
+        if self.dialect == "postgres":
+            with conn.cursor() as cursor:
+                cursor.executemany(statement, rows)
+        else:
+            conn.executemany(statement, rows)
+
+    def one_of(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        """`column` is one of `values`, as one SQL condition and its one parameter."""
+        return self._in(column, values)
 
     # --- writing and reading ---------------------------------------------------------------------
     def record(self, entries: Sequence[RunEntry]) -> None:

@@ -29,6 +29,7 @@ from ..backend.locks import Lock
 from ..backend.state import RecordedResource, RecordedStack
 from ..differences import CodeDifference, FieldDrift
 from ..history.model import PolicyFinding, RunEntry
+from ..notifications.store import Delivered
 from ..project.stacks import CustomerStack
 from ..values import changes_text, masked
 
@@ -102,6 +103,7 @@ class CustomerStatus(BaseModel):
     last_run: Optional[RunView] = None
     drift: DriftView = Field(default_factory=DriftView)
     dns_pending: list[DnsRecord] = Field(default_factory=list)
+    dns_pending_since: Optional[str] = Field(None, description="the oldest pending domain's records last changed")
     policy: list[PolicyFinding] = Field(default_factory=list)
     policy_checked_at: Optional[str] = None
     needs_up: list[CodeDifference] = Field(default_factory=list, description="the declaration against the state")
@@ -123,6 +125,8 @@ class StatusPage(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     customers: list[CustomerStatus] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    notifications: list[Delivered] = Field(default_factory=list,
+                                           description="each sink's last notification: its events link to rows")
 
 
 # --- from recorded state -----------------------------------------------------------------------------
@@ -158,6 +162,13 @@ def dns_pending(resources: Sequence[RecordedResource]) -> list[DnsRecord]:
                                          name=str(record.get("name", "")), type=str(record.get("type", "")),
                                          value=str(record.get("value", "")), purpose=record.get("purpose")))
     return pending
+
+
+def dns_pending_since(resources: Sequence[RecordedResource]) -> Optional[str]:
+    """When the oldest sending domain with unvalidated records last had its records recorded changing."""
+    times = [r.modified or r.created for r in resources if r.managed and r.kind == "SendingDomain"
+             and any(isinstance(x, dict) and not x.get("validated") for x in r.outputs.get("records") or [])]
+    return min((t for t in times if t), default=None)
 
 
 # --- from the history ------------------------------------------------------------------------------------
@@ -202,6 +213,7 @@ def customer_status(stack: CustomerStack, state: RecordedStack, runs: Sequence[R
         account_id=account_id, account_status=status, state=state.status, state_reason=state.reason,
         resources_in_state=len(resources), last_run=last_run(runs), drift=drift_view(latest),
         dns_pending=dns_pending(state.resources), policy=policy, policy_checked_at=policy_at, lock=lock,
+        dns_pending_since=dns_pending_since(state.resources),
         resources=resource_views(state.resources), runs=[RunView.of(e) for e in runs[:RUNS_SHOWN]])
     if state.status == "recorded":
         try:

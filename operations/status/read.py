@@ -18,6 +18,7 @@ from ..differences import CodeDifference
 from ..drift.read import code_verdict
 from ..history.runs import store_for
 from ..history.store import HistoryError
+from ..notifications.store import last_per_sink
 from ..project.program import load_composition
 from ..project.stacks import CustomerStack, project_name
 from .data import RUNS_SHOWN, NeedsUp, StatusPage, build_page
@@ -71,6 +72,11 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
     except HistoryError as exc:
         recent, latest = {}, {}
         notes.append(f"run history not shown: {exc}")
+    try:
+        notifications = last_per_sink(store)
+    except HistoryError as exc:
+        notifications = []
+        notes.append(f"notifications not shown: {exc}")
     return build_page(stacks, states, recent, latest, locks, needs_up_check(project_dir, project), project,
                       backend=backend.shown if backend else None, history_store=store.location.shown,
-                      selection=selection or {}, notes=notes)
+                      selection=selection or {}, notes=notes, notifications=notifications)

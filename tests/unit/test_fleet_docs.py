@@ -1,7 +1,8 @@
 """docs/ci/fleet-shards.yml and docs/kubernetes/fleet-indexed-job.yaml cannot run here: what they
 call is checked instead. Every `email-partners` command in them parses with the real CLI (so a
 renamed option breaks this test, not a team's nightly job), the shard counts agree, and the
-commands are the ones tests/e2e/test_fleet_shards.py runs against PostgreSQL."""
+commands are the ones tests/e2e/test_fleet_shards.py runs against PostgreSQL. The workflow calls
+scripts/fleet-loop.sh, whose commands tests/unit/test_loop_docs.py parses and tests/e2e/test_fleet_loop.py runs."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def tool_commands(script: str) -> list[list[str]]:
     return commands
 
 
+def loop_calls(script: str) -> list[list[str]]:
+    """The `scripts/fleet-loop.sh ...` calls of a step's script, as argument lists."""
+    return [shlex.split(line.split("scripts/fleet-loop.sh", 1)[1]) for line in script.splitlines()
+            if "scripts/fleet-loop.sh" in line]
+
+
 def test_the_ci_workflow_runs_n_shards_and_merges_them():
     text = WORKFLOW.read_text()
     workflow = yaml.safe_load(text)
@@ -54,13 +61,11 @@ def test_the_ci_workflow_runs_n_shards_and_merges_them():
     assert shard_job["strategy"]["matrix"]["shard"] == list(range(1, count + 1))
     assert shard_job["strategy"]["fail-fast"] is False and merge_job["needs"] == "shard" and merge_job["if"] == "always()"
     scripts = {name: "\n".join(step.get("run", "") for step in job["steps"]) for name, job in workflow["jobs"].items()}
-    for k in range(1, count + 1):
+    for k in range(1, count + 1):  # the commands scripts/fleet-loop.sh runs: tests/unit/test_loop_docs.py
         concrete = scripts["shard"].replace("${{ matrix.shard }}", str(k)).replace("${{ env.SHARDS }}", str(count))
-        (drift,) = tool_commands(concrete)
-        assert parse(drift) == ["fleet", "drift"]
-        assert parse_shard(drift[drift.index("--shard") + 1], {}).index == k
-    (merge,) = tool_commands(scripts["merge"])
-    assert parse(merge) == ["fleet", "report"]
+        (call,) = loop_calls(concrete)
+        assert call[0] == "drift-shard" and parse_shard(call[1], {}).index == k
+    assert loop_calls(scripts["merge"]) == [["drift-report"]]
 
 
 def test_the_kubernetes_job_finds_its_shard_from_the_completion_index():
