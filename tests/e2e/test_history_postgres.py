@@ -100,7 +100,8 @@ def test_status_on_postgres_shows_a_lock_held_and_the_history_recorded(tmp_path,
     vendor_env, _, _ = new_partners(control, "status-pg")
     project = Fleet(tmp_path / "pg", pulumi_bin, postgres_url, vendor_env)
     project.add("held.qa", signupto_customer("Status Held"))
-    control.fault("^/signupto/v1/account$", method="POST", latency_ms=5000)
+    # The lock is held while the create waits: long enough for `status` to start and read it on a loaded machine.
+    control.fault("^/signupto/v1/account$", method="POST", latency_ms=15000)
     try:
         up = subprocess.Popen(project.command("up", "--yes"), env=project.env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
