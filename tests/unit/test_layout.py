@@ -25,7 +25,7 @@ from providers.platforms import REGISTRY, names
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("providers", "operations")
-CORE = {"providers.http", "providers.shared_reads", "providers.naming", "providers.lazy"}
+CORE = {"providers.http", "providers.rate_limits", "providers.shared_reads", "providers.naming", "providers.lazy"}
 # Kept for the programs of earlier releases (see the module's docstring): it re-exports the Ciirus description's model.
 COMPAT = {"providers.resources.sub_account.ciirus"}
 # What the tool may import of providers: the registry and the descriptions' machinery, the handler
@@ -36,7 +36,8 @@ TOOL_MAY_IMPORT = {"providers.platforms", "providers.platforms.settings", "provi
                    "providers.handlers.sending_domain", "providers.handlers.domain_verification",
                    "providers.resources.catalog", "providers.resources.common", "providers.resources.sub_account",
                    "providers.resources.account_features", "providers.resources.sending_domain",
-                   "providers.resources.domain_verification", "providers.http", "providers.validators"}
+                   "providers.resources.domain_verification", "providers.http", "providers.rate_limits",
+                   "providers.validators"}
 
 
 def _modules() -> dict[str, Path]:
