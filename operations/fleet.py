@@ -11,12 +11,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Optional, Sequence
 
 import click
 from rich.console import Console
+
+from providers.rate_limits import JOURNAL_VARIABLE, journal_seconds
 
 from . import automation, history
 from .context import Context
@@ -63,9 +67,14 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
               no_policy: bool = False) -> FleetReport:
     """Run `operation` on every stack, `parallel` at a time; results in stack order."""
     started, started_at = time.monotonic(), now_utc()
+    # The providers run in the engine's processes: they note their holds for vendors' rate limits here.
+    handle, name = tempfile.mkstemp(prefix="email-partners-rate-limit-waits-")
+    os.close(handle)
+    waits = Path(name)
     try:
-        workspace = automation.project_workspace(project_dir, automation.engine_env())
+        workspace = automation.project_workspace(project_dir, automation.engine_env(**{JOURNAL_VARIABLE: str(waits)}))
     except automation.EngineNotFound as exc:
+        waits.unlink(missing_ok=True)
         raise click.ClickException(str(exc)) from None
     program = automation.inline_program(project_dir)  # every customer's program in this process
 
@@ -82,7 +91,9 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir, para
         with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
             results = list(pool.map(one, stacks))
     report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
-                         duration_seconds=round(time.monotonic() - started, 2), customers=results)
+                         duration_seconds=round(time.monotonic() - started, 2), customers=results,
+                         rate_limit_wait_seconds=round(journal_seconds(waits), 2))
+    waits.unlink(missing_ok=True)
     report.exit_status = exit_status(report)
     return report
 
@@ -151,7 +162,8 @@ def fleet_command(operation: str, ctx: Context, select: tuple[str, ...], environ
     if settled or report is None:
         customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
         report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
-                             duration_seconds=round(time.monotonic() - started, 2), customers=customers)
+                             duration_seconds=round(time.monotonic() - started, 2), customers=customers,
+                             rate_limit_wait_seconds=report.rate_limit_wait_seconds if report else 0.0)
         report.exit_status = exit_status(report)
     report.shard = str(the_shard) if the_shard else None
     print_report(report, console)

@@ -36,6 +36,9 @@ class FleetReport(BaseModel):
                                       description="merged reports (`fleet report`): the shards with no report")
     customers: list[CustomerResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="how the run went about it (e.g. `fleet drift`'s sweep)")
+    rate_limit_wait_seconds: float = Field(
+        0.0, description="how long requests were held for the vendors' own rate limits (a Retry-After, or the reset "
+                         "of a spent window): overlapping waits counted once; a merged report sums its shards'")
 
     @property
     def failed(self) -> list[CustomerResult]:
@@ -104,6 +107,8 @@ def summary_line(report: FleetReport) -> str:
         counts[c.result] = counts.get(c.result, 0) + 1
     parts = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
     line = f"{report.operation}: {len(report.customers)} customers: {parts or 'none selected'}"
+    if report.rate_limit_wait_seconds:
+        line += f"; waited {report.rate_limit_wait_seconds:.1f}s for vendors' rate limits"
     if report.missing_shards:
         line += f"; INCOMPLETE: no report for shard(s) {', '.join(report.missing_shards)}"
     return line
