@@ -175,9 +175,10 @@ class Pacer:
             window.update(free=False, limit=limit, reset=reset, remaining=0 if status == 429 else remaining)
 
     def asked_wait(self, headers: Mapping[str, str]) -> Optional[float]:
-        """A refusal without Retry-After: the seconds until the Reset it announces (None: it announces none)."""
+        """A refusal without Retry-After: the seconds until the Reset it announces (None: it announces none);
+        a second at least, should this machine's clock already be past it (a clock ahead of the vendor's)."""
         announced = self.headers.announced(headers)
-        return None if announced is None else max(0.0, announced[2] - self._clock())
+        return None if announced is None else max(RESET_ROUNDING, announced[2] - self._clock())
 
 
 def _wait(window: dict[str, Any], in_flight: int, now: float) -> Optional[float]:

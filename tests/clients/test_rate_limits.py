@@ -26,22 +26,25 @@ START = 1_800_000_000.0  # a Unix time
 
 
 class FakeClock:
-    """Wall time that moves only when a thread sleeps, by what it sleeps (threads' sleeps add up: time
-    can only run ahead of what each waited for, never behind)."""
+    """Wall time that moves only when a thread sleeps: to the time that thread last read plus what it
+    sleeps, unless another has moved it further (threads that wait for one moment wake at it together)."""
 
     def __init__(self, now: float = START):
         self.now = now
         self._lock = threading.Lock()
+        self._seen = threading.local()
         self.sleeps: list[float] = []
 
     def time(self) -> float:
         with self._lock:
+            self._seen.now = self.now
             return self.now
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
             self.sleeps.append(seconds)
-            self.now += seconds
+            self.now = max(self.now, getattr(self._seen, "now", self.now) + seconds)
+            self._seen.now = self.now
         time.sleep(0.0005)  # let the other threads run
 
 
