@@ -322,7 +322,7 @@ class HttpClient:
     @property
     def _expires_in(self) -> float:
         """How long a request counts as in flight at most: its wait for the budget's turn, its timeouts,
-        and a second (a process killed meanwhile never answers: its requests stop counting then)."""
+        and a second."""
         return self.max_wait + self.retry.connect_timeout + self.retry.read_timeout + 1.0
 
     @contextlib.contextmanager

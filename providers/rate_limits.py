@@ -133,17 +133,18 @@ class Pacer:
     def turn(self, method: str, path: str, max_wait: float, expires_in: float,
              held: Callable[[], ContextManager[Any]] = contextlib.nullcontext) -> Ticket:
         """Wait until the vendor has room for this request (`held` wraps each wait for its reset), then
-        count it in flight for at most `expires_in` seconds (a process killed meanwhile frees it then).
+        count it in flight until its answer, for at most `expires_in` seconds, and only while its
+        process runs (a process killed mid-request never answers).
         WaitTooLong when the window reopens more than `max_wait` seconds from now."""
         ticket = Ticket(self.headers.endpoint(method, path), uuid.uuid4().hex)
         while True:
             now = self._clock()
             with self._state.edit() as state:
                 window = state.setdefault(ticket.endpoint, {})
-                flight = {t: until for t, until in window.get("flight", {}).items() if until > now}
+                flight = _in_flight(window.get("flight", {}), now)
                 wait = _wait(window, len(flight), now)
                 if wait is None:
-                    flight[ticket.token] = now + expires_in
+                    flight[ticket.token] = (now + expires_in, os.getpid())
                 window["flight"] = flight
             if wait is None:
                 return ticket
@@ -179,6 +180,28 @@ class Pacer:
         a second at least, should this machine's clock already be past it (a clock ahead of the vendor's)."""
         announced = self.headers.announced(headers)
         return None if announced is None else max(RESET_ROUNDING, announced[2] - self._clock())
+
+
+def _in_flight(recorded: dict[str, Any], now: float) -> dict[str, tuple[float, int]]:
+    """The requests still in flight: not past their time, their process running."""
+    flight = {}
+    for token, entry in recorded.items():
+        if isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] > now and _alive(int(entry[1])):
+            flight[token] = (float(entry[0]), int(entry[1]))
+    return flight
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process that sent a request still runs (one killed mid-request never answers)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's: alive
+    return True
 
 
 def _wait(window: dict[str, Any], in_flight: int, now: float) -> Optional[float]:

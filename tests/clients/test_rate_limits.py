@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -145,6 +147,19 @@ def test_at_remaining_zero_no_request_leaves_before_the_reset_across_threads_and
     for *_, reset in vendor.log:
         per_window[reset] = per_window.get(reset, 0) + 1
     assert max(per_window.values()) <= 4 and len(per_window) >= 8  # 30 reads need at least 8 windows
+
+
+def test_a_request_of_a_killed_process_stops_counting_in_flight(tmp_path):
+    """A provider process killed mid-request never answers: its reservation must not hold the others."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    state = FileState(tmp_path / "state.json")
+    with state.edit() as recorded:  # the dead process's probe of an unknown window, still "in flight"
+        recorded["GET /v3/subusers"] = {"flight": {"dead": [START + 5, gone.pid]}}
+    clock = FakeClock()
+    vendor = FakeVendor(clock, limit=5, period=60)
+    assert client(vendor, pacer(clock, state=state)).request("GET", "/v3/subusers") == []
+    assert clock.sleeps == []  # not one poll: the dead one's request was not waited for
 
 
 def test_a_known_empty_window_holds_requests_until_its_reset():

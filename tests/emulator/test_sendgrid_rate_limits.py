@@ -31,7 +31,7 @@ def test_every_answer_carries_the_three_headers_remaining_decreasing(emulator, s
     gets = [announced(r) for r in answers[:3]]
     assert [(limit_, remaining) for limit_, remaining, _ in gets] == [(600, 599), (600, 598), (600, 597)]
     assert len({reset for _, _, reset in gets}) == 1  # one window
-    assert started + 60 <= gets[0][2] <= started + 62  # a Unix time: the documented minute from the first request
+    assert started + 60 <= gets[0][2] <= time.time() + 61  # a Unix time: the documented minute from the first request
     assert announced(answers[3])[:2] == (600, 599) and announced(answers[4])[:2] == (600, 599)  # other endpoints
     assert all("Retry-After" not in r.headers for r in answers)
 
@@ -53,8 +53,14 @@ def test_an_exhausted_limit_is_a_429_in_sendgrids_words_without_retry_after(emul
 def test_the_window_resets_at_the_announced_time(emulator, sg, parent):
     assert limit(emulator, user=parent["username"], limit=1, period_seconds=1).ok
     first = sg.get("/v3/subusers")
-    assert sg.get("/v3/subusers").status_code == 429
-    reset = announced(first)[2]
+    for _ in range(10):  # two requests within one window (on a loaded machine the next may miss it)
+        second = sg.get("/v3/subusers")
+        if first.status_code == 200 and second.status_code == 429:
+            break
+        first = second
+    assert first.status_code == 200 and second.status_code == 429
+    reset = announced(second)[2]
+    assert announced(first)[2] == reset
     time.sleep(max(0.0, reset - time.time()) + 0.01)
     again = sg.get("/v3/subusers")
     assert again.status_code == 200 and announced(again)[1] == 0 and announced(again)[2] > reset
