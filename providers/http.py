@@ -11,10 +11,18 @@ it: the request is never re-sent; the look-up is repeated over a bounded window,
 fails with OutcomeUnknownError (the next run's create recognises the object). This is how a
 create is never duplicated.
 
+Waits the vendor asks for are not failures: a 429 with Retry-After, or, from a vendor that
+announces its rate limit (its client hands the core a Pacer, providers/rate_limits.py), a 429 whose
+headers name the reset, is waited out and retried without spending an attempt; such waits have a
+budget of their own (`RetryPolicy.max_rate_limit_waits`), and one longer than the vendor's refresh
+period (or, for a vendor that announces none, `max_retry_after`) fails at once. The pacer also holds
+requests before the limit: at `Remaining: 0`, nothing to that endpoint leaves before the reset.
+
 A RequestBudget, when a caller hands one to its clients (`fleet drift` reads a whole fleet at
 once), bounds the requests to one vendor: at most N in flight and R started per second, and a
 429's Retry-After holds every request under that budget, not only the one refused, so that no
-request leaves earlier than the vendor allowed.
+request leaves earlier than the vendor allowed. It also tallies how long its requests were held
+for the vendor's limits.
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ from typing import Any, Callable, Optional, Protocol
 
 import requests
 
+from . import rate_limits
 from .naming import settings_words
+from .rate_limits import Pacer, WaitTally, WaitTooLong
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +84,8 @@ class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 0.25
     max_delay: float = 8.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = 60.0  # the longest Retry-After waited, from a vendor that announces no period
+    max_rate_limit_waits: int = 10  # waits the vendor asks for (429 with a time to retry), apart from failures
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     # After a create timed out or lost its answer, how long to keep looking for it (None: twice
@@ -90,7 +101,8 @@ class RequestBudget:
     """A vendor's share of a bulk job: at most `concurrency` requests in flight, at most
     `per_second` started per second, and none before a Retry-After the vendor gave any of them.
 
-    Shared by every client the caller hands it to (one per identity of that vendor)."""
+    Shared by every client the caller hands it to (one per identity of that vendor); `rate_waits`
+    tallies how long its requests were held for the vendor's own limits (Retry-After or reset)."""
 
     def __init__(self, concurrency: int, per_second: float, clock: Callable[[], float] = time.monotonic):
         if concurrency < 1 or not per_second > 0:
@@ -102,6 +114,7 @@ class RequestBudget:
         self._next_start = 0.0   # the earliest start the rate allows
         self._held_until = 0.0   # the end of the longest Retry-After seen
         self.started = 0
+        self.rate_waits = WaitTally(clock)
 
     @contextlib.contextmanager
     def slot(self, vendor: str, method: str, path: str, max_wait: float):
@@ -116,7 +129,9 @@ class RequestBudget:
                 start = max(self._next_start, self._held_until)
                 if self._in_flight < self.concurrency and now >= start:
                     break
-                self._ready.wait(None if self._in_flight >= self.concurrency else start - now)
+                held = self._held_until > now and self._held_until >= self._next_start
+                with self.rate_waits.waiting() if held else contextlib.nullcontext():
+                    self._ready.wait(None if self._in_flight >= self.concurrency else start - now)
             self._in_flight += 1
             self._next_start = max(now, self._next_start) + 1.0 / self.per_second
             self.started += 1
@@ -173,6 +188,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         credentials: tuple[str, ...] = (),
         budget: Optional[RequestBudget] = None,
+        pacer: Optional[Pacer] = None,
     ):
         self.vendor = vendor
         # The settings to check when the vendor refuses the credentials (the vendor's own words name none):
@@ -180,6 +196,9 @@ class HttpClient:
         self.credentials_hint = settings_words(vendor, *credentials) if credentials else ""
         self._succeeded = False  # whether this endpoint ever answered a request successfully
         self.budget = budget  # None: no bound beyond the caller's own (see RequestBudget)
+        self.pacer = pacer  # the vendor's own limit, as its answers announce it (None: it announces none)
+        # The longest wait a vendor may ask for: its refresh period where it announces one.
+        self.max_wait = pacer.headers.max_wait if pacer is not None else retry.max_retry_after
         self.base_url = base_url.rstrip("/")
         self._path_prefix = urlsplit(self.base_url).path.rstrip("/")
         self.authenticator = authenticator
@@ -211,21 +230,15 @@ class HttpClient:
         """
         method = method.upper()
         safe_to_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        url = self.base_url + path
         unauthorized_retried = False
-        attempt = 0
+        attempt = waits = 0  # requests sent; of them, refused with a time to retry (not failures)
         while True:
             attempt += 1
             # Signers sign the path actually requested: the apiUrl's own path prefix included.
             headers = (self.authenticator.headers(method, self._path_prefix + path, auth_scope)
                        if (authenticated and self.authenticator) else {})
             try:
-                with self._turn(method, path):
-                    response = self.session.request(
-                        method, url, params=params, json=json, data=data, headers=headers,
-                        timeout=(self.retry.connect_timeout, self.retry.read_timeout),
-                    )
-                    self._hold_budget(response)  # before the slot is free: nothing may slip in between
+                response = self._send(method, path, params=params, json=json, data=data, headers=headers)
             except TRANSPORT_ERRORS as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
                 if _refused(exc) and not self._reached:
@@ -253,12 +266,16 @@ class HttpClient:
                 if status not in RETRYABLE_STATUSES:
                     raise ApiError(self.vendor, method, path, status, self.error_parser(response), hint=self._hint(status))
                 # 429 means the server refused the request without acting on it.
-                failure = _Failure(status, self.error_parser(response),
-                                   parse_retry_after(response.headers.get("Retry-After")), maybe_applied=status != 429)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is None and status == 429 and self.pacer is not None:
+                    retry_after = self.pacer.asked_wait(response.headers)  # until the reset it announces
+                failure = _Failure(status, self.error_parser(response), retry_after, maybe_applied=status != 429)
+                waits += failure.asked_to_wait
 
-            give_up = attempt >= self.retry.max_attempts or (
-                failure.retry_after is not None and failure.retry_after > self.retry.max_retry_after)
-            delay = self._backoff(attempt, failure.retry_after if not give_up else None)
+            failures = attempt - waits
+            give_up = failures >= self.retry.max_attempts or waits > self.retry.max_rate_limit_waits or (
+                failure.retry_after is not None and failure.retry_after > self.max_wait)
+            delay = self._backoff(max(failures, 1), failure.retry_after if not give_up else None)
             log.debug("%s %s %s: %s (attempt %d)", self.vendor, method, path, failure.reason, attempt)
             if failure.maybe_applied and not safe_to_repeat:
                 if reconcile is None:
@@ -278,7 +295,43 @@ class HttpClient:
                 continue
             if give_up:
                 raise ApiError(self.vendor, method, path, failure.status, failure.final_message(attempt))
-            self._sleep(delay)
+            with self._held() if failure.asked_to_wait else contextlib.nullcontext():
+                self._sleep(delay)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One attempt: the vendor's window (the pacer), the budget's turn, then the request itself."""
+        ticket = None
+        if self.pacer is not None:
+            try:
+                ticket = self.pacer.turn(method, path, self.max_wait, self._expires_in, held=self._held)
+            except WaitTooLong as exc:
+                raise ApiError(self.vendor, method, path, 429, f"rate-limited: {self.vendor}'s window reopens in "
+                                                                f"{exc.seconds:.0f}s, more than {self.max_wait:g}s") from None
+        response: Optional[requests.Response] = None
+        try:
+            with self._turn(method, path):
+                response = self.session.request(method, self.base_url + path,
+                                                timeout=(self.retry.connect_timeout, self.retry.read_timeout), **kwargs)
+                self._hold_budget(response)  # before the slot is free: nothing may slip in between
+            return response
+        finally:
+            if ticket is not None:
+                self.pacer.answered(ticket, None if response is None else response.status_code,
+                                    None if response is None else response.headers)
+
+    @property
+    def _expires_in(self) -> float:
+        """How long a request counts as in flight at most: its wait for the budget's turn, its timeouts,
+        and a second."""
+        return self.max_wait + self.retry.connect_timeout + self.retry.read_timeout + 1.0
+
+    @contextlib.contextmanager
+    def _held(self):
+        """A wait the vendor's limit imposes: tallied by the budget, and noted in the run's journal if it keeps one."""
+        started = time.time()
+        with self.budget.rate_waits.waiting() if self.budget is not None else contextlib.nullcontext():
+            yield
+        rate_limits.journal(started, time.time())
 
     def _hint(self, status: int) -> str:
         """The setting a refusal points at: credentials for 401/403; the URL for a 404/405 from an endpoint
@@ -301,7 +354,7 @@ class HttpClient:
         """The budget's slot for one attempt, or nothing when the client has no budget."""
         if self.budget is None:
             return contextlib.nullcontext()
-        return self.budget.slot(self.vendor, method, path, self.retry.max_retry_after)
+        return self.budget.slot(self.vendor, method, path, self.max_wait)
 
     def _settle(self, method: str, path: str, failure: "_Failure", reconcile: Reconcile,
                 lookup_error: Optional[ApiError]) -> Any:
@@ -340,6 +393,11 @@ class _Failure:
     reason: str
     retry_after: Optional[float]
     maybe_applied: bool
+
+    @property
+    def asked_to_wait(self) -> bool:
+        """A refusal for the vendor's rate limit that says when to come back: a wait, not a failure."""
+        return self.status == 429 and self.retry_after is not None
 
     def final_message(self, attempts: int) -> str:
         if self.retry_after is not None and self.status:

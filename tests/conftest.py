@@ -78,6 +78,11 @@ class Control:
     def fault(self, path: str, **spec) -> None:
         self.post("/faults", {"path": path, **spec})
 
+    def rate_limit(self, vendor: str, user: str | None, limit: int | None, period_seconds: float = 60.0) -> None:
+        """A vendor's documented rate limit, for one user (None: every user); `limit` None turns it off."""
+        body = {"vendor": vendor, "limit": limit, "period_seconds": period_seconds, **({"user": user} if user else {})}
+        requests.put(self.url + "/_control/rate_limits", json=body, timeout=10).raise_for_status()
+
     def clear_faults(self) -> None:
         requests.delete(self.url + "/_control/faults", timeout=10).raise_for_status()
 

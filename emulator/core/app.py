@@ -4,7 +4,8 @@ The vendors are handed in (a list of `Vendor` descriptions), so the core never i
 vendor gets everything below without a change here. Cross-cutting behaviour lives here as hooks
 so the vendor blueprints stay pure API emulation:
   - before_request: find the vendor owning the path, then apply any pending fault;
-  - after_request: write vendor requests to the request log;
+  - after_request: a rate-limited vendor's headers on every counted answer (rate_limits.py), then
+    write vendor requests to the request log;
   - error handlers: turn routing errors and crashes into the vendor's error shape.
 """
 
@@ -17,7 +18,7 @@ from typing import Iterable
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, faults, requestlog
+from . import control, faults, rate_limits, requestlog
 from .store import Store
 from .vendor import Registry, Vendor
 
@@ -48,6 +49,7 @@ def create_app(db_path: str, vendors: Iterable[Vendor], publish_dns: bool = Fals
     @app.after_request
     def _log_request(response):
         vendor = g.get("vendor")
+        response.headers.update(rate_limits.answer_headers(vendor))
         if vendor is not None and g.get("fault_after_processing"):
             return faults.spoil_processed_answer(store, vendor, response)
         if vendor is not None and not g.get("logged"):

@@ -2,7 +2,7 @@
 
 It is never faulted and never written to the request log, so it stays usable whatever a test
 did to the vendor routes. JSON in, JSON out; errors are {"error": "..."} with status 400.
-The core's routes (health, reset, faults, request log, DNS zone) are here; each vendor adds its
+The core's routes (health, reset, faults, rate limits, request log, DNS zone) are here; each vendor adds its
 own (credentials, balances...) through `Vendor.register_control`, using the helpers below.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from . import dns_zone, faults, requestlog
+from . import dns_zone, faults, rate_limits, requestlog
 from .store import get_store
-from .vendor import Registry
+from .vendor import Registry, Vendor
 
 
 class ControlError(Exception):
@@ -88,6 +88,29 @@ def clear_faults():
     return jsonify({"cleared": True})
 
 
+# -- vendors' rate limits (rate_limits.py) -------------------------------------------------------
+def _vendors() -> dict[str, Vendor]:
+    return {v.name: v for v in current_app.extensions["emulator_registry"]}
+
+
+def set_rate_limit():
+    try:
+        vendor, user, limit, period = rate_limits.parse_spec(json_object(), _vendors())
+    except rate_limits.RateLimitSpecError as exc:
+        raise ControlError(str(exc)) from None
+    rate_limits.configure(get_store(), vendor, user, limit, period)
+    return jsonify({"vendor": vendor.name, "user": user or None, "limit": limit, "period_seconds": period})
+
+
+def list_rate_limits():
+    return jsonify({"rate_limits": rate_limits.listing(get_store(), _vendors())})
+
+
+def default_rate_limits():
+    rate_limits.defaults(get_store())
+    return jsonify({"rate_limits": rate_limits.listing(get_store(), _vendors())})
+
+
 def list_requests():
     try:
         since_id = int(request.args.get("since_id", 0))
@@ -153,6 +176,8 @@ _ROUTES = (  # (rule, view, method)
     ("/health", health, "GET"), ("/reset", reset, "POST"),
     ("/faults", add_fault, "POST"), ("/faults", list_faults, "GET"),
     ("/faults", clear_faults, "DELETE"),
+    ("/rate_limits", set_rate_limit, "PUT"), ("/rate_limits", list_rate_limits, "GET"),
+    ("/rate_limits", default_rate_limits, "DELETE"),
     ("/requests", list_requests, "GET"), ("/requests", clear_requests, "DELETE"),
     ("/dns/records", publish_record, "PUT"), ("/dns/records", unpublish_record, "DELETE"),
     ("/dns/records", list_records, "GET"),

@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Request
+from flask import Request, g
 
 from .store import Store, dumps, loads
 
@@ -52,11 +52,13 @@ def record(store: Store, req: Request, vendor: str, status: int, fault: bool,
            started: float | None = None) -> int:
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     duration = int((time.monotonic() - started) * 1000) if started is not None else None
+    window = g.get("rate_limit_window")  # the vendor's rate-limit window it was counted in (rate_limits.py)
+    limited = None if window is None else {"limit": window.limit, "remaining": window.remaining, "reset": window.reset}
     cur = store.execute(
         "INSERT INTO request_log (time, vendor, method, path, query, body, status, fault,"
-        " duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " duration_ms, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (now, vendor, req.method, req.path, dumps(mask(_multidict(req.args))),
-         dumps(request_body(req)), status, int(fault), duration))
+         dumps(request_body(req)), status, int(fault), duration, None if limited is None else dumps(limited)))
     return int(cur.lastrowid)
 
 
@@ -74,7 +76,8 @@ def entries(store: Store, vendor: str | None = None, since_id: int = 0,
     rows = store.query(sql, tuple(params))
     return [{"id": r["id"], "time": r["time"], "vendor": r["vendor"], "method": r["method"],
              "path": r["path"], "query": loads(r["query"]), "body": loads(r["body"]),
-             "status": r["status"], "fault": bool(r["fault"]), "duration_ms": r["duration_ms"]}
+             "status": r["status"], "fault": bool(r["fault"]), "duration_ms": r["duration_ms"],
+             "rate_limit": loads(r["rate_limit"])}
             for r in rows]
 
 

@@ -5,7 +5,7 @@ request log) lives in one SQLite file so that a restart with the same file loses
 werkzeug server is threaded, so a single connection is shared behind a re-entrant lock; WAL mode
 keeps readers (e.g. a test opening the file) from blocking the server.
 
-The core's tables (request log, faults, DNS zone) are created here; each vendor brings its own
+The core's tables (request log, faults, DNS zone, rate limits) are created here; each vendor brings its own
 tables through its `Vendor.schema`. Vendor tables are prefixed with the vendor name and keep the
 searchable fields as real columns (the rest of a vendor body is a JSON column) so the file stays
 readable with the sqlite3 CLI.
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS request_log (
     body        TEXT,                   -- JSON (secrets masked)
     status      INTEGER NOT NULL,       -- 0 when the connection was dropped
     fault       INTEGER NOT NULL DEFAULT 0,
-    duration_ms INTEGER
+    duration_ms INTEGER,
+    rate_limit  TEXT                    -- JSON {limit, remaining, reset} of a vendor's rate-limit window, if counted
 );
 CREATE TABLE IF NOT EXISTS faults (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,10 +62,25 @@ CREATE TABLE IF NOT EXISTS dns_records (
     created TEXT NOT NULL,
     PRIMARY KEY (name, type, value)
 );
+CREATE TABLE IF NOT EXISTS rate_limit_settings (
+    vendor  TEXT NOT NULL,
+    user    TEXT NOT NULL,              -- '' : every user of the vendor
+    limit_  INTEGER,                    -- requests per period; NULL: no limit
+    period  REAL NOT NULL,              -- seconds
+    PRIMARY KEY (vendor, user)
+);
+CREATE TABLE IF NOT EXISTS rate_limit_windows (
+    vendor   TEXT NOT NULL,
+    user     TEXT NOT NULL,
+    endpoint TEXT NOT NULL,             -- as the vendor names it (e.g. "GET /sendgrid/v3/subusers")
+    ends     INTEGER NOT NULL,          -- Unix time: the window's end, a whole second
+    used     INTEGER NOT NULL,
+    PRIMARY KEY (vendor, user, endpoint)
+);
 """
 
 # Tables wiped by /_control/reset (AUTOINCREMENT sequences are kept so ids never repeat).
-CORE_TABLES = ("request_log", "faults", "dns_records")
+CORE_TABLES = ("request_log", "faults", "dns_records", "rate_limit_settings", "rate_limit_windows")
 
 PBKDF2_ITERATIONS = 20_000
 
@@ -83,10 +99,12 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(SCHEMA)
-            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(faults)")}
-            for column, ddl in (("share", "REAL NOT NULL DEFAULT 1"), ("seen", "INTEGER NOT NULL DEFAULT 0")):
+            for table, column, ddl in (("faults", "share", "REAL NOT NULL DEFAULT 1"),
+                                       ("faults", "seen", "INTEGER NOT NULL DEFAULT 0"),
+                                       ("request_log", "rate_limit", "TEXT")):
+                columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:  # a database made before the column existed
-                    self._conn.execute(f"ALTER TABLE faults ADD COLUMN {column} {ddl}")
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
             for vendor in self.vendors:
                 if vendor.schema:
                     self._conn.executescript(vendor.schema)

@@ -1,9 +1,10 @@
 """What a vendor API tells the core about itself, and the registry the app factory is handed.
 
 The core (app factory, store, faults, request log, control API) needs to know which paths belong
-to which vendor, how that vendor shapes an error body, which SQLite tables it owns and which
-control routes it adds. Each vendor package exports one `Vendor` with those facts; the list of
-vendors is given to `create_app` from outside, so the core never imports a vendor.
+to which vendor, how that vendor shapes an error body, which SQLite tables it owns, which control
+routes it adds and which rate limit it documents, if any. Each vendor package exports one `Vendor`
+with those facts; the list of vendors is given to `create_app` from outside, so the core never
+imports a vendor.
 """
 
 from __future__ import annotations
@@ -15,6 +16,26 @@ from flask import Blueprint
 
 # error_body(status, message) -> (json body, extra headers)
 ErrorBody = Callable[[int, str], "tuple[Any, dict[str, str]]"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One user's use of one endpoint in the current refresh period, as the answer announces it."""
+
+    limit: int
+    remaining: int
+    reset: int  # Unix time (seconds) when the period ends
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A vendor's documented limit: `limit` requests per `period_seconds` per user and endpoint, by
+    default (rate_limits.py counts them)."""
+
+    limit: int
+    period_seconds: float
+    headers: Callable[[Window], dict[str, str]]  # what every counted answer carries
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,8 @@ class Vendor:
     tables: tuple[str, ...] = ()
     # Adds the vendor's routes to the /_control blueprint (e.g. POST /_control/<vendor>/partners).
     register_control: Optional[Callable[[Blueprint], None]] = None
+    # The vendor's documented rate limit (rate_limits.py), on by default; None: it documents none.
+    rate_limit: Optional[RateLimit] = None
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")

@@ -143,12 +143,13 @@ def get_domain(domain_id: str):
 
 
 def update_domain(domain_id: str):
+    """The spec's answer (DomainAuthentication200) is an array: the updated domain, alone in it."""
     domain, owner = _owned(domain_id)
     data: PatchDomain = parse(PatchDomain, json_body())
     if data.custom_spf and domain["automatic_security"]:
         raise SendGridError(400, "custom_spf is only available with automatic_security false", "custom_spf")
     domain = db.update_domain(get_store(), domain, is_default=data.default, custom_spf=data.custom_spf)
-    return jsonify(domain_object(domain, owner))
+    return jsonify([domain_object(domain, owner)])
 
 
 def delete_domain(domain_id: str):

@@ -19,6 +19,7 @@ from .errors import SendGridError, handle_error
 from .models import (CreateSubuser, CreditsRequest, IpList, PatchSubuser, created_subuser, credits_object,
                      parse, subuser_item)
 from .params import bool_arg, int_arg, json_body, no_content
+from .rate_limit import count_request
 from ..core.store import get_store
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
@@ -109,6 +110,7 @@ ROUTES = (  # (rule, view, method)
 def create_blueprint() -> Blueprint:
     bp = Blueprint("sendgrid", __name__, url_prefix="/sendgrid")
     bp.before_request(authenticate)
+    bp.before_request(count_request)  # per user and endpoint: after authentication says who
     bp.register_error_handler(SendGridError, handle_error)
     for rule, view, method in ROUTES + domains.ROUTES:
         bp.add_url_rule(rule, f"{view.__name__}_{method.lower()}", view, methods=[method])

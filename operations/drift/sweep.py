@@ -100,7 +100,8 @@ class Sweep:
         ordered = [results[s.name] for s in self.stacks]
         concurrency = sum(b.concurrency for b in self.budgets.all) or 1
         report = FleetReport(operation="drift", started_at=started_at, parallel=concurrency, exit_status=0,
-                             duration_seconds=round(time.monotonic() - started, 2), customers=ordered)
+                             duration_seconds=round(time.monotonic() - started, 2), customers=ordered,
+                             rate_limit_wait_seconds=round(sum(b.rate_waits.seconds for b in self.budgets.all), 2))
         self.notes.insert(0, f"sweep: {len(to_read)} customer(s) read in one pass with {self.budgets.requests} "
                              f"API request(s), {len(to_engine)} by the engine")
         if self._decrypted:

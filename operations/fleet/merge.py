@@ -75,6 +75,7 @@ def merge_reports(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
         operation=operations.pop(), started_at=first.isoformat(timespec="seconds"),
         duration_seconds=round(max(ends) - first.timestamp(), 2), parallel=sum(r.parallel for _, r in reports),
         exit_status=0, customers=sorted((c for _, r in reports for c in r.customers), key=lambda c: c.stack),
+        rate_limit_wait_seconds=round(sum(r.rate_limit_wait_seconds for _, r in reports), 2),
         missing_shards=[f"{k}/{count}" for k in range(1, count + 1) if k not in shards])
     merged.exit_status = ExitStatus.FAILED if merged.missing_shards else exit_status(merged)
     return merged

@@ -56,6 +56,9 @@ class FleetReport(BaseModel):
                                       description="merged reports (`fleet report`): the shards with no report")
     customers: list[CustomerResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="how the run went about it (e.g. `fleet drift`'s sweep)")
+    rate_limit_wait_seconds: float = Field(
+        0.0, description="how long requests were held for the vendors' own rate limits (a Retry-After, or the reset "
+                         "of a spent window): overlapping waits counted once; a merged report sums its shards'")
 
     @property
     def failed(self) -> list[CustomerResult]:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, Optional, Sequence
 
+from providers.rate_limits import JOURNAL_VARIABLE, journal_seconds
+
+from ..drift.sweep import sweep
 from ..engine.automation import policy_pack_of, project_workspace
 from ..engine.environment import engine_env
 from ..engine.inline import inline_program
-from ..drift.sweep import sweep
 from ..errors import UsageError
 from ..project.stacks import CustomerStack, customer_stacks, select_stacks
 from .customer import run_customer
@@ -64,7 +67,15 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir: Path
               display: Display = NoDisplay(), refresh: bool = False, no_policy: bool = False) -> FleetReport:
     """Run `operation` through the engine on every stack, `parallel` at a time; results in stack order."""
     started, started_at = time.monotonic(), now_utc()
-    workspace = project_workspace(project_dir, engine_env())
+    # The providers run in the engine's processes: they note their holds for vendors' rate limits in this journal.
+    handle, name = tempfile.mkstemp(prefix="email-partners-rate-limit-waits-")
+    os.close(handle)
+    waits = Path(name)
+    try:
+        workspace = project_workspace(project_dir, engine_env(**{JOURNAL_VARIABLE: str(waits)}))
+    except BaseException:
+        waits.unlink(missing_ok=True)
+        raise
     program = inline_program(project_dir)  # every customer's program in this process
     # Mandatory policies hold wherever the tool changes a customer: preview and up run the pack.
     policy_pack = policy_pack_of(project_dir, no_policy) if operation in ("preview", "up") else None
@@ -76,10 +87,15 @@ def run_fleet(stacks: Sequence[CustomerStack], operation: str, project_dir: Path
         display.finish(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
-        results = list(pool.map(one, stacks))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
+            results = list(pool.map(one, stacks))
+        waited = journal_seconds(waits)
+    finally:
+        waits.unlink(missing_ok=True)
     report = FleetReport(operation=operation, started_at=started_at, parallel=parallel, exit_status=0,
-                         duration_seconds=round(time.monotonic() - started, 2), customers=results)
+                         duration_seconds=round(time.monotonic() - started, 2), customers=results,
+                         rate_limit_wait_seconds=round(waited, 2))
     report.exit_status = exit_status(report)
     return report
 
@@ -134,10 +150,10 @@ class FleetRun:
         report = self._run(stacks, project_dir, display_for) if stacks else None
         if settled or report is None:
             customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
-            notes = report.notes if report else []
             report = FleetReport(operation=self.operation, started_at=started_at, parallel=self.parallel,
                                  exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
-                                 customers=customers, notes=notes)
+                                 customers=customers, notes=report.notes if report else [],
+                                 rate_limit_wait_seconds=report.rate_limit_wait_seconds if report else 0.0)
         report.exit_status = exit_status(report)
         report.shard = str(self.selection.shard) if self.selection.shard else None
         record_report(report, project_dir)

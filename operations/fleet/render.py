@@ -72,6 +72,8 @@ def summary_line(report: FleetReport) -> str:
         counts[c.result] = counts.get(c.result, 0) + 1
     parts = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
     line = f"{report.operation}: {len(report.customers)} customers: {parts or 'none selected'}"
+    if report.rate_limit_wait_seconds:
+        line += f"; waited {report.rate_limit_wait_seconds:.1f}s for vendors' rate limits"
     if report.missing_shards:
         line += f"; INCOMPLETE: no report for shard(s) {', '.join(report.missing_shards)}"
     return line

@@ -12,15 +12,22 @@ Vendor quirks live here, HTTP behaviour in ..http:
 - A call on behalf of a subuser that no longer exists is refused like a bad credential (401): the
   client checks the subuser, and reports it gone (reads: None, deletes: False) or SubuserNotFound.
 - The subuser password is sent once, in the create's body; it never reaches a log line or an error.
+- Rate limits (the v3 reference's "Rate Limits" page): every answer announces `X-RateLimit-Limit`,
+  `-Remaining` and `-Reset` (a Unix time), per user and endpoint per refresh period (600 a minute
+  is the announced default); an exhausted limit is a 429 without Retry-After. RATE_LIMIT says so to
+  the HTTP core, whose pacer (providers/rate_limits.py) holds this API key's requests to it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Iterator, Optional
 
 import requests
 
 from ..http import ApiError, HttpClient, RetryPolicy
+from ..rate_limits import RateLimitHeaders, shared_pacer
 from ..shared_reads import SharedReads, writes
 from . import DEFAULT_API_URL
 from .models import (AuthenticatedDomain, CreateDomain, CreatedSubuser, CreateSubuser, CreditsRequest, DomainValidation,
@@ -29,6 +36,17 @@ from .models import (AuthenticatedDomain, CreateDomain, CreatedSubuser, CreateSu
 VENDOR = "sendgrid"
 PAGE_SIZE = 100  # well under the API's page cap, so a short page always means the last one
 USERNAME_TAKEN = "username exists"
+_NAMED = re.compile(r"^(/v3/subusers|/v3/whitelabel/domains)/[^/]+")
+
+
+def rate_limit_endpoint(method: str, path: str) -> str:
+    """What SendGrid counts a request against: its method and route, the subuser's name or the
+    domain's id left out (`GET /v3/subusers/{}/credits` for every subuser)."""
+    return f"{method} {_NAMED.sub(lambda m: m.group(1) + '/{}', path)}"
+
+
+RATE_LIMIT = RateLimitHeaders(limit="X-RateLimit-Limit", remaining="X-RateLimit-Remaining",
+                              reset="X-RateLimit-Reset", period=60.0, endpoint=rate_limit_endpoint)
 
 __all__ = ["DEFAULT_API_URL", "SendGridClient", "SubuserExists", "SubuserNotFound", "sendgrid_error_message"]
 
@@ -92,8 +110,10 @@ def _subuser_key(username: str, *_: Any, **__: Any) -> tuple[str, str]:
 
 class SendGridClient:
     def __init__(self, api_url: str, api_key: str, retry: RetryPolicy = RetryPolicy()):
+        # The key's user is who SendGrid counts requests for: one pacer per key (its fingerprint, never the key).
+        pacer = shared_pacer(VENDOR, api_url, hashlib.sha256(api_key.encode()).hexdigest(), RATE_LIMIT)
         self.http = HttpClient(VENDOR, api_url, authenticator=BearerAuth(api_key),
-                               error_parser=sendgrid_error_message, retry=retry)
+                               error_parser=sendgrid_error_message, retry=retry, pacer=pacer)
         self.shared_reads = SharedReads()  # subusers, by username
 
     # --- subusers --------------------------------------------------------------------------------
@@ -222,7 +242,7 @@ class SendGridClient:
         # Absolute values: a PATCH repeated after a lost answer converges.
         answer = self._scoped("PATCH", f"/v3/whitelabel/domains/{domain_id}", on_behalf_of,
                               json=patch.request_body(), idempotent=True)
-        if isinstance(answer, list):  # the spec declares a list here; the service answers the domain
+        if isinstance(answer, list):  # the spec declares a list (of the one domain); an object is taken too
             answer = answer[0] if answer else None
         if isinstance(answer, dict):
             return AuthenticatedDomain.model_validate(answer)

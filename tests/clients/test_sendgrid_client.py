@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import threading
 
 import pytest
 from pydantic import ValidationError
@@ -168,6 +169,46 @@ def test_domain_lifecycle_on_behalf_of_a_subuser(api, control):
     assert api.update_domain(domain.id, PatchDomain(default=True), username).default is True
     assert api.delete_domain(domain.id, username) is True
     assert api.get_domain(domain.id, username) is None and api.delete_domain(domain.id, username) is False
+
+
+def test_a_patch_answer_is_taken_as_the_spec_declares_it_or_as_the_object(api, monkeypatch):
+    username = _name("patched")
+    api.create_subuser(_subuser(username))
+    domain = api.create_domain(CreateDomain(domain="patched.example"), on_behalf_of=username)
+    raw = api.http.request("PATCH", f"/v3/whitelabel/domains/{domain.id}", json={"default": False},
+                           auth_scope=username)
+    assert isinstance(raw, list) and raw[0]["id"] == domain.id  # the spec's array
+    assert api.update_domain(domain.id, PatchDomain(default=True), username).default is True
+    real = api.http.request
+    monkeypatch.setattr(api.http, "request", lambda *a, **k: (lambda r: r[0] if isinstance(r, list) else r)(real(*a, **k)))
+    assert api.update_domain(domain.id, PatchDomain(default=False), username).default is False  # a bare object too
+
+
+def test_threads_sharing_a_key_keep_to_a_tight_limit_without_a_429(control, parent):
+    """Over real HTTP: two clients of one key (one pacer), six threads, 3 requests a window: the
+    emulator's log shows the window spent again and again, and never a request while it was."""
+    control.rate_limit("sendgrid", parent["username"], limit=3, period_seconds=1)
+    clients = [SendGridClient(control.url + "/sendgrid", parent["api_key"], retry=RetryPolicy(max_attempts=1))
+               for _ in range(2)]
+    before = control.last_request_id()
+    failures: list[Exception] = []
+
+    def reads(client: SendGridClient) -> None:
+        try:
+            for _ in range(2):
+                client.list_subusers()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reads, args=(clients[i % 2],)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    log = control.requests(since_id=before, vendor="sendgrid")
+    assert not failures and len(log) == 12
+    assert {e["status"] for e in log} == {200}  # not one 429: nothing sent while a window was spent
+    assert sum(e["rate_limit"]["remaining"] == 0 for e in log) >= 3  # the limit was reached in 3 windows or more
 
 
 def test_a_domain_whose_subuser_is_gone_reads_as_gone(api):

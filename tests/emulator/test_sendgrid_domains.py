@@ -48,10 +48,24 @@ def test_manual_security_asks_for_mx_and_txt_records(emulator, sg):
         "valid": False, "reason": 'Expected your MX record to be "mx.sendgrid.net" but found no MX record.'}
     publish_records(emulator, domain)
     assert as_sub.post(f"/v3/whitelabel/domains/{domain['id']}/validate").json()["valid"] is True
-    patched = as_sub.patch(f"/v3/whitelabel/domains/{domain['id']}", json={"custom_spf": False}).json()
+    [patched] = as_sub.patch(f"/v3/whitelabel/domains/{domain['id']}", json={"custom_spf": False}).json()
     assert patched["dns"]["subdomain_spf"] == {"valid": False, "type": "txt", "host": "em.manual.example",
                                                "data": "v=spf1 include:sendgrid.net ~all"}
     assert patched["valid"] is False and patched["dns"]["dkim"]["valid"] is True
+
+
+def test_a_patch_answers_as_the_spec_declares_an_array_of_the_domain(emulator, sg):
+    """The spec's PATCH answer is DomainAuthentication200, an array of AuthenticatedDomain: a client
+    generated from it (the official library's users) parses it as such."""
+    declared = schema("tsg_domain_authentication_v3", "paths", "/v3/whitelabel/domains/{domain_id}", "patch",
+                      "responses", "200")["$ref"].rsplit("/", 1)[-1]
+    shape = schema("tsg_domain_authentication_v3", "components", "responses", declared, "content",
+                   "application/json", "schema")
+    domain = sg.create_domain("patched.example")
+    answer = sg.patch(f"/v3/whitelabel/domains/{domain['id']}", json={"default": True}).json()
+    assert shape["type"] == "array" and isinstance(answer, list)
+    assert [(d["id"], d["default"]) for d in answer] == [(domain["id"], True)]
+    assert set(shape["items"]["required"]) <= set(answer[0])
 
 
 def test_parent_lists_its_own_and_its_subusers_domains(emulator, sg, parent):
@@ -96,7 +110,7 @@ def test_one_default_domain_per_user(emulator, sg):
     first = sg.create_domain("first.example", default=True)
     second = sg.create_domain("second.example")
     patched = sg.patch(f"/v3/whitelabel/domains/{second['id']}", json={"default": True})
-    assert patched.status_code == 200 and patched.json()["default"] is True
+    assert patched.status_code == 200 and [d["default"] for d in patched.json()] == [True]
     assert sg.get(f"/v3/whitelabel/domains/{first['id']}").json()["default"] is False
     r = sg.patch(f"/v3/whitelabel/domains/{first['id']}", json={"custom_spf": True})
     assert (r.status_code, errors(r)[0]["field"]) == (400, "custom_spf")  # only for manual security

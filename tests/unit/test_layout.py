@@ -28,7 +28,7 @@ from .layout import (click_outside_the_command_layer, import_problems, policy_pa
                      private_names_across_packages, read_tree, workflows_importing_commands)
 
 REPO = Path(__file__).resolve().parents[2]
-CORE = {"providers.http", "providers.shared_reads", "providers.naming", "providers.lazy"}
+CORE = {"providers.http", "providers.rate_limits", "providers.shared_reads", "providers.naming", "providers.lazy"}
 # Kept for the programs of earlier releases (see the module's docstring): it re-exports the Ciirus description's model.
 COMPAT = {"providers.resources.sub_account.ciirus"}
 # What the tool may import of providers: the registry and the descriptions' machinery, the handler
@@ -39,8 +39,8 @@ TOOL_MAY_IMPORT = {"providers.platforms", "providers.platforms.settings", "provi
                    "providers.handlers.sending_domain", "providers.handlers.domain_verification",
                    "providers.resources.catalog", "providers.resources.common", "providers.resources.sub_account",
                    "providers.resources.account_features", "providers.resources.sending_domain",
-                   "providers.resources.domain_verification", "providers.http", "providers.validators",
-                   "providers.naming"}
+                   "providers.resources.domain_verification", "providers.http", "providers.rate_limits",
+                   "providers.validators", "providers.naming"}
 
 TREE = read_tree(REPO)
 MODULES, GRAPH = TREE.modules, TREE.graph
