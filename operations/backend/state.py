@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from datetime import datetime, timezone
 from typing import Any, Literal, Optional, Sequence
@@ -73,6 +74,7 @@ class RecordedStack(BaseModel):
     reason: Optional[str] = Field(None, description="why the engine must read it, or why it is unreadable")
     resources: list[RecordedResource] = Field(default_factory=list)
     key: Optional[str] = Field(None, description="the checkpoint's key in the backend (its history is beside it)")
+    digest: Optional[str] = Field(None, description="SHA-256 of the checkpoint as stored: any write changes it")
 
 
 def read_stacks(backend: Backend, project: str, names: Sequence[str]) -> dict[str, RecordedStack]:
@@ -183,4 +185,5 @@ def _parse(name: str, blob: Optional[Blob]) -> RecordedStack:
         return RecordedStack(name=name, status="unreadable", reason=f"{key}: unexpected resource record ({exc})")
     if not any(r.managed for r in resources):
         return RecordedStack(name=name, status="not deployed")
-    return RecordedStack(name=name, status="recorded", resources=resources, key=key)
+    return RecordedStack(name=name, status="recorded", resources=resources, key=key,
+                         digest=hashlib.sha256(content).hexdigest())
