@@ -101,12 +101,18 @@ def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
 # --- the code against the state ------------------------------------------------------------------------
 
 def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
-                 resources: list[RecordedResource], config: dict[str, Any], project: str) -> list[CodeDifference]:
+                 resources: list[RecordedResource], config: dict[str, Any], project: str,
+                 recorded_too: bool = False) -> list[CodeDifference]:
     """What `up` would change, field by field: the declaration (checked and diffed by the providers)
     against `resources` as a refresh leaves them (the platform), as the plan of a `preview --refresh`
     says it. `declared` is the code's value, `actual` the platform's. `resources` come from
     refresh_verdict (write-only secrets opaque), and so do the declaration's (secrets.needs_engine
-    has made sure the two are the same value)."""
+    has made sure the two are the same value).
+
+    `recorded_too`: also what an `up` would write into the state without changing the platform, as
+    op "record": an input the provider does not compare (its diff says no change, the engine's plan
+    says "same", and the `up` records the new value all the same), and the SubAccount's `protect`
+    option (the engine records it without a step)."""
     declaration = with_opaque_declaration(declaration)
     try:
         planned = composition.plan(stack, composition.CustomerDeclaration.model_validate(declaration))
@@ -122,6 +128,9 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
         if old is None:
             found.append(CodeDifference(resource=item.name, type=item.kind, op="create"))
             continue
+        if recorded_too and bool(item.protect) != bool(old.protect):
+            found.append(CodeDifference(resource=item.name, type=item.kind, op="record", field="protect",
+                                        declared=bool(item.protect), actual=bool(old.protect)))
         props = dict(item.props)
         for key, (source, attribute) in item.links.items():
             linked = by_name.get(source)
@@ -145,6 +154,10 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
                                      actual=shown(was))
                       for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))
                       or [(None, None, None)]]
+        elif recorded_too:
+            found += [CodeDifference(resource=item.name, type=item.kind, op="record", field=path,
+                                     declared=shown(declared), actual=shown(was))
+                      for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))]
     for (kind, name), old in recorded.items():
         found.append(CodeDifference(resource=name, type=kind, op="delete"))
     return found

@@ -63,4 +63,5 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
     else:
         result = "changes" if collector.counts else "no changes"
     return CustomerResult(**base, result=result, changes=collector.counts, drift=collector.drift,
-                          differs_from_code=differs, duration_seconds=round(time.monotonic() - started, 2))
+                          differs_from_code=differs, duration_seconds=round(time.monotonic() - started, 2),
+                          plan=[d.masked() for d in collector.planned] if operation in ("preview", "up") else None)
