@@ -10,11 +10,16 @@ the written stacks is previewed through the real CLI: it must show no change.
 
 Each Ciirus customer has its own API user (one sub-account per user) with its password encrypted
 in its stack file, as `pulumi config set --secret` leaves it; the written stacks copy the
-template's salt and ciphertext (every bench user has the same password). That changes no cost:
-`fleet drift` decrypts each identity's settings through the engine all the same (one `pulumi
-config --show-secrets` each: the passphrase's key derivation is paid per process).
+template's salt and ciphertext (every bench user has the same password), as the stacks the tool
+writes share their environment's salt (operations/project/writer.py): `fleet drift` decrypts each
+identity's settings in its own process, with one passphrase key derivation for them all. A SendGrid
+customer (with `platforms=ALL_PLATFORMS`) is a subuser whose password is encrypted in the stack file
+the same way, and recorded in state as the template's ciphertext.
 
-Used by `python -m benchmarks fleet-drift` and by the tests of `fleet drift`'s sweep.
+`record_updates` records the run history an `up` by the tool leaves (what it ran with: the one pass of
+`fleet preview` and `fleet up` compares it, operations/changes/).
+
+Used by `python -m benchmarks fleet-drift`, `fleet-changes` and by the tests of `fleet drift`'s sweep.
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ from tests.vendors import fleet_partners, without_platform_settings  # the tests
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "email-partners"
 PLATFORMS = ("cakemail", "signupto", "ciirus")
+ALL_PLATFORMS = (*PLATFORMS, "sendgrid")
 CIIRUS_PASSWORD = "drift-bench-Ciirus-pw!"  # every bench API user has it: one ciphertext serves all stacks
+SENDGRID_PASSWORD = "Drift-bench-Subuser-pw1"  # every bench subuser has it (its ciphertext copied, as above)
 
 
-def declaration(platform: str, n: int, tag: str) -> dict[str, Any]:
+def declaration(platform: str, n: int, tag: str, parent: str = "") -> dict[str, Any]:
     if platform == "cakemail":
         return {"platform": "cakemail", "features": {"per_month": 20000},
                 "account": {"name": f"Drift {tag} {n:04d}", "owner": {"email": "owner@drift.example",
@@ -51,6 +58,10 @@ def declaration(platform: str, n: int, tag: str) -> dict[str, Any]:
                 "account": {"name": f"Drift {tag} {n:04d}", "owner": {"email": "owner@drift.example",
                                                                        "timezone": "Europe/London"},
                             "on_destroy": "keep"}}
+    if platform == "sendgrid":
+        return {"platform": "sendgrid", "features": {"type": "recurring", "limit": 10000, "reset_frequency": "monthly"},
+                "account": {"username": f"{parent}-{tag}{n:04d}", "email": "ops@drift.example",
+                            "ips": ["198.51.100.21"]}}
     return {"platform": "ciirus", "account": {}, "features": {"daily_send_limit": 1000, "approved": True},
             "sending_domains": [{"domain": f"mail.{tag}{n:04d}.drift.example"}]}
 
@@ -63,8 +74,9 @@ def engine_json(props: dict[str, Any]) -> dict[str, Any]:
 class DriftFleet:
     """A project copy on a file backend, with template stacks and written customers."""
 
-    def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass"):
-        self.root, self.url, self.control = root, emulator_url, control
+    def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass",
+                 platforms: tuple[str, ...] = PLATFORMS):
+        self.root, self.url, self.control, self.platforms = root, emulator_url, control, platforms
         (root / "stacks").mkdir(parents=True)
         (root / "home").mkdir()
         (root / "state").mkdir()
@@ -101,14 +113,17 @@ class DriftFleet:
 
     def make_templates(self) -> None:
         """One real `pulumi up` per platform: the shape every written customer copies."""
-        for platform in PLATFORMS:
+        for platform in self.platforms:
             stack = f"tpl-{platform}.bench"
-            config: dict[str, Any] = {"email-partners:customer": declaration(platform, 0, "tpl")}
+            config: dict[str, Any] = {"email-partners:customer": declaration(platform, 0, "tpl", self.parent)}
             self.stack_file(stack).write_text(yaml.safe_dump({"config": config}, sort_keys=False))
             self.pulumi("stack", "init", stack, "--no-select")
             if platform == "ciirus":
                 self.pulumi("config", "set-all", "--stack", stack, "--plaintext",
                             f"ciirus:username={self.ciirus_user(stack)}", "--secret", f"ciirus:password={CIIRUS_PASSWORD}")
+            if platform == "sendgrid":
+                self.pulumi("config", "set", "--stack", stack, "--path", "--secret",
+                            "email-partners:customer.account.password", SENDGRID_PASSWORD)
             self.pulumi("up", "--yes", "--skip-preview", "--stack", stack)
             history = next((self.root / "state" / ".pulumi" / "history" / PROJECT / stack).glob("*.history.json"))
             self.templates[platform] = {"checkpoint": json.loads(self.checkpoint_path(stack).read_text()),
@@ -124,10 +139,17 @@ class DriftFleet:
         return self.root / "state" / ".pulumi" / "stacks" / PROJECT / f"{stack}.json"
 
     # --- written customers ----------------------------------------------------------------------------
+    @property
+    def parent(self) -> str:
+        """The SendGrid parent account's username (its subusers' names start with it)."""
+        return self.vendor_env.get("SENDGRID_PARENT_USERNAME", "")
+
     def add_customers(self, count: int, tag: str = "c", workers: int = 4) -> list[str]:
-        names = [f"{tag}{n:04d}-{PLATFORMS[n % 3]}.bench" for n in range(count)]
+        platforms = self.platforms
+        names = [f"{tag}{n:04d}-{platforms[n % len(platforms)]}.bench" for n in range(count)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda item: self._write(item[1], PLATFORMS[item[0] % 3], item[0], tag), enumerate(names)))
+            list(pool.map(lambda item: self._write(item[1], platforms[item[0] % len(platforms)], item[0], tag),
+                          enumerate(names)))
         self.stacks += names
         return names
 
@@ -138,9 +160,17 @@ class DriftFleet:
         from providers.resources.common import PROVIDER_KEY
 
         template = self.templates[platform]
-        customer = declaration(platform, n, tag)
+        customer = declaration(platform, n, tag, self.parent)
         config: dict[str, Any] = {"email-partners:customer": customer}
         provider_config: dict[str, Any] = {}
+        secret_inputs: dict[str, Any] = {}  # an account setting Pulumi keeps encrypted: the template's ciphertext
+        if platform == "sendgrid":
+            recorded = next(r for r in template["checkpoint"]["checkpoint"]["latest"]["resources"]
+                            if r["type"].endswith(":SubAccount"))
+            secret_inputs = {"password": recorded["inputs"]["password"]}
+            config["email-partners:customer"] = {**customer, "account": {
+                **customer["account"], "password": template["file"]["config"]["email-partners:customer"]["account"]["password"]}}
+            customer = {**customer, "account": {**customer["account"], "password": SENDGRID_PASSWORD}}
         if platform == "ciirus":
             username = self.ciirus_user(stack)
             config["ciirus:username"] = username
@@ -169,13 +199,19 @@ class DriftFleet:
             record["id"] = created.id
             record["inputs"] = engine_json({**checked.inputs, **blob})
             record["outputs"] = engine_json({**created.outs, **blob})
+            if item.kind == "SubAccount":
+                for key, value in secret_inputs.items():
+                    record["inputs"][key] = value
+                    if key in record["outputs"]:
+                        record["outputs"][key] = value
             outputs_by_kind[item.kind] = record["outputs"]
             made[item.name] = record
         for record in resources:
             if record["type"] == "pulumi:providers:pulumi-python":
                 encoded = json.dumps(customer, sort_keys=True, separators=(",", ":"))
                 for side in ("inputs", "outputs"):
-                    record[side]["email-partners:customer"] = encoded
+                    if not secret_inputs:  # a declaration holding a secret stays the template's ciphertext
+                        record[side]["email-partners:customer"] = encoded
                     if platform == "ciirus":
                         record[side]["ciirus:username"] = config["ciirus:username"]
             elif record["type"] == "pulumi:pulumi:Stack":
@@ -192,6 +228,23 @@ class DriftFleet:
                                                      or k == "email-partners:customer"}}
         (history / f"{stack}-{time.time_ns()}.history.json").write_text(json.dumps(record))
         self.platform_of[stack] = platform
+
+    def record_updates(self, stacks: list[str]) -> None:
+        """The run history a `fleet up` of these stacks leaves: one succeeded `up` each, with what it ran with
+        (operations/changes/basis.py, the tool's own recording; the environment files must be written first)."""
+        from operations.changes.basis import Digests, with_bases
+        from operations.engine.automation import policy_pack_of
+        from operations.fleet.models import CustomerResult, FleetReport, now_utc
+        from operations.fleet.record import record_report
+        from operations.project.stacks import load_stack
+
+        loaded = [load_stack(self.root, s) for s in stacks]
+        results = [CustomerResult(stack=s.name, customer=s.customer, platform=s.platform, environment=s.environment,
+                                  operation="up", result="changes") for s in loaded]
+        with_bases(results, loaded, self.root, self.env, Digests(self.root, policy_pack_of(self.root)), True)
+        report = FleetReport(operation="up", started_at=now_utc(), duration_seconds=0.0, parallel=1, exit_status=0,
+                             customers=results)
+        assert record_report(report, self.root, self.env), "the run history was not recorded"
 
     def _env_config(self) -> dict[str, str]:
         from providers.platforms import described
