@@ -210,17 +210,19 @@ def judge(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, re
         problem = f"not read: {exc}"
     if backend is None:
         problem = "not read: no state backend configured (PULUMI_BACKEND_URL or `pulumi login`)"
-    candidates = []
+    candidates, also_compared = [], []
     for stack in stacks:
         if problem is not None:
             verdicts[stack.name] = Verdict(stack, problem)
             continue
-        reason, basis = gate(stack, states.get(stack.name), locks.get(stack.name), latest.get(stack.name, {}),
-                             judgement.digests)
+        state = states.get(stack.name)
+        reason, basis = gate(stack, state, locks.get(stack.name), latest.get(stack.name, {}), judgement.digests)
         reason = reason or settings_verdict(stack)
         verdicts[stack.name] = Verdict(stack, reason, basis=basis)
         if reason is None:
             candidates.append(stack)
+        elif state is not None and state.status == "recorded" and not engine_only(state.resources):
+            also_compared.append(stack)  # the engine's all the same; its verdict still says what would change
     candidates, secret_bound = write_only_verdicts(candidates, states, backend) if candidates else ([], [])
     for stack, reason in secret_bound:
         verdicts[stack.name] = Verdict(stack, f"write-only secret: {reason}")
@@ -233,6 +235,11 @@ def judge(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, re
     for name, verdict in found.items():
         verdict.basis = verdicts[name].basis
         verdicts[name] = verdict
+    if not refresh:
+        readable, _ = write_only_verdicts(also_compared, states, backend) if also_compared else ([], [])
+        composition = load_composition(project_dir) if readable else None
+        for stack in readable:
+            verdicts[stack.name].differences = compared(stack, states[stack.name], composition, project).differences
     unchanged = sum(1 for v in verdicts.values() if v.unchanged)
     judgement.notes.insert(0, f"one pass: {unchanged} customer(s) unchanged (not run), "
                               f"{len(verdicts) - unchanged} to the engine")
