@@ -57,7 +57,8 @@ class ChangedSince:
         else:
             parts = ([f"{len(self.stacks)} stack file(s)"] if self.stacks else []) + \
                     [f"environment {e} (stacks/environments/{e}.yaml)" for e in sorted(self.environments)]
-            notes.append(f"--changed-since {self.ref}: the customers of {', '.join(parts) or 'no change'}")
+            notes.append(f"--changed-since {self.ref}: the customers of {', '.join(parts)}" if parts else
+                         f"--changed-since {self.ref}: no stack file, environment file or shared code changed")
         for removed in self.removed:
             review = removed_review(removed.name, split_stack_name(removed.name)[0], removed.platform,
                                     removed.renamed_to, set())
