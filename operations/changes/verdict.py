@@ -79,7 +79,8 @@ class Judgement:
         for stack in stacks:
             verdict = self.verdicts[stack.name]
             if verdict.unchanged:
-                carried = verdict.basis.model_copy(update={"read_platform": self.refresh}) if verdict.basis else None
+                carried = (verdict.basis.model_copy(update={"read_platform": self.refresh})
+                           if verdict.basis and self.operation == "up" else None)  # a preview writes nothing
                 results.append(CustomerResult(stack=stack.name, customer=stack.customer, platform=stack.platform,
                                               environment=stack.environment, operation=self.operation,
                                               result=UNCHANGED, basis=carried))

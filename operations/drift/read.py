@@ -34,20 +34,25 @@ from ..values import comparable, field_differences
 from .secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
 
 
-def as_engine_passes(value: dict[str, Any]) -> dict[str, Any]:
+def as_engine_passes(value: dict[str, Any], keep_unknowns: bool = False) -> dict[str, Any]:
     """A property map as a provider receives it over gRPC: through a protobuf Struct and the SDK's own
-    deserialisation (every number a float, nulls inside objects dropped)."""
+    deserialisation (every number a float, nulls inside objects dropped; with `keep_unknowns`, as the
+    dynamic provider server hands `check` and `diff` their news: a value unknown in a preview, the
+    SDK's UNKNOWN, as an `Unknown`)."""
     struct = struct_pb2.Struct()
     struct.update(_lists(value))
-    return rpc.deserialize_properties(struct)
+    return rpc.deserialize_properties(struct, keep_unknowns or None)
 
 
 def _lists(value: Any) -> Any:
+    """The value as the wire carries it: lists, and an `Unknown` as the SDK's UNKNOWN (as the engine shows it)."""
+    from pulumi.output import Unknown
+
     if isinstance(value, dict):
         return {k: _lists(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_lists(v) for v in value]
-    return value
+    return rpc.UNKNOWN if isinstance(value, Unknown) else value
 
 
 def kind_of(resource: RecordedResource) -> Optional[str]:
@@ -123,21 +128,28 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
     recorded = {(kind_of(r), r.name): r for r in resources if kind_of(r)}
     by_name = {r.name: r for r in recorded.values()}
     found: list[CodeDifference] = []
+    planned_ops: dict[str, str] = {}  # what the plan does to each resource so far: a dependent's link may be unknown
     for item in planned:
         old = recorded.pop((item.kind, item.name), None)
         if old is None:
             found.append(CodeDifference(resource=item.name, type=item.kind, op="create"))
+            planned_ops[item.name] = "create"
             continue
         if recorded_too and bool(item.protect) != bool(old.protect):
             found.append(CodeDifference(resource=item.name, type=item.kind, op="record", field="protect",
                                         declared=bool(item.protect), actual=bool(old.protect)))
         props = dict(item.props)
         for key, (source, attribute) in item.links.items():
-            linked = by_name.get(source)
-            props[key] = None if linked is None else (linked.id if attribute == "id" else linked.outputs.get(attribute))
+            # As a preview has them: the id of a resource created or replaced, and the outputs of one changed
+            # at all, are unknown until the `up` (the engine passes the SDK's UNKNOWN to check and diff).
+            linked, op = by_name.get(source), planned_ops.get(source)
+            if linked is None or op in ("create", "replace") or (op == "update" and attribute != "id"):
+                props[key] = rpc.UNKNOWN
+            else:
+                props[key] = linked.id if attribute == "id" else linked.outputs.get(attribute)
         props = engine_props(item.kind, project, stack, item.name, **props)
         provider = configured(item.kind, config, project)
-        news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)})
+        news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)}, keep_unknowns=True)
         checked = provider.check(as_engine_passes(old.inputs), news)
         # Provider settings (`cakemail:username`...) are the credentials' business, not the declaration's:
         # the reads that use them say what is wrong with them.
@@ -146,18 +158,18 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
             found += [CodeDifference(resource=item.name, type=item.kind, op="update", field=f.property or None,
                                      declared=f"refused at check: {f.reason}") for f in refused]
             continue
-        inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)})
+        inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, keep_unknowns=True)
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
+        differences = field_differences(comparable(old.inputs), comparable(_lists(inputs)))
         if diff.changes:
-            op = "replace" if diff.replaces else "update"
+            op = planned_ops[item.name] = "replace" if diff.replaces else "update"
             found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
                                      actual=shown(was))
-                      for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))
-                      or [(None, None, None)]]
+                      for path, was, declared in differences or [(None, None, None)]]
         elif recorded_too:
             found += [CodeDifference(resource=item.name, type=item.kind, op="record", field=path,
                                      declared=shown(declared), actual=shown(was))
-                      for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))]
+                      for path, was, declared in differences]
     for (kind, name), old in recorded.items():
         found.append(CodeDifference(resource=name, type=kind, op="delete"))
     return found
