@@ -30,7 +30,7 @@ from providers.resources.common import PROVIDER_KEY
 
 from ..backend.state import RecordedResource
 from ..differences import CodeDifference, FieldDrift, resource_drift
-from ..values import comparable, field_differences
+from ..values import SECRET_SIG, comparable, field_differences
 from .secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
 
 
@@ -38,20 +38,53 @@ def as_engine_passes(value: dict[str, Any], keep_unknowns: bool = False) -> dict
     """A property map as a provider receives it over gRPC: through a protobuf Struct and the SDK's own
     deserialisation (every number a float, nulls inside objects dropped; with `keep_unknowns`, as the
     dynamic provider server hands `check` and `diff` their news: a value unknown in a preview, the
-    SDK's UNKNOWN, as an `Unknown`)."""
+    SDK's UNKNOWN, as an `Unknown`). Plain JSON data takes a direct path with the same result
+    (tests/unit/test_engine_wire.py holds the two equal); anything the SDK treats specially (a secret,
+    an asset, a resource reference, an unknown) goes through the SDK itself."""
+    try:
+        return _plain_wire(value)
+    except _Special:
+        pass
     struct = struct_pb2.Struct()
-    struct.update(_lists(value))
+    struct.update(wire_values(value))
     return rpc.deserialize_properties(struct, keep_unknowns or None)
 
 
-def _lists(value: Any) -> Any:
+class _Special(Exception):
+    """A value only the SDK's own deserialisation may convert."""
+
+
+def _plain_wire(value: Any) -> Any:
+    """Struct.update then deserialize_properties, for plain JSON data: numbers as floats (bools stay
+    bools), nulls dropped from objects (kept in lists), tuples as lists."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:  # the engine's marker of a secret, an asset, a resource reference
+            raise _Special
+        converted = {}
+        for key, item in value.items():
+            item = _plain_wire(item)
+            if item is not None:
+                converted[key] = item
+        return converted
+    if isinstance(value, (list, tuple)):
+        return [_plain_wire(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value != rpc.UNKNOWN:
+        return value
+    raise _Special
+
+
+def wire_values(value: Any) -> Any:
     """The value as the wire carries it: lists, and an `Unknown` as the SDK's UNKNOWN (as the engine shows it)."""
     from pulumi.output import Unknown
 
     if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
+        return {k: wire_values(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_lists(v) for v in value]
+        return [wire_values(v) for v in value]
     return rpc.UNKNOWN if isinstance(value, Unknown) else value
 
 
@@ -160,7 +193,7 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
             continue
         inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, keep_unknowns=True)
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
-        differences = field_differences(comparable(old.inputs), comparable(_lists(inputs)))
+        differences = field_differences(comparable(old.inputs), comparable(wire_values(inputs)))
         if diff.changes:
             op = planned_ops[item.name] = "replace" if diff.replaces else "update"
             found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
