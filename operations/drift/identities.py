@@ -114,15 +114,17 @@ class Budgets:
     def __init__(self, project_dir: Path):
         self._project_dir = project_dir
         self._budgets: dict[tuple[Optional[str], str], RequestBudget] = {}
+        self._specs: dict[str, dict[str, RequestBudgetSpec]] = {}  # each environment file read once
 
     def spec(self, environment: Optional[str], platform: str) -> RequestBudgetSpec:
         if environment is None:
             return RequestBudgetSpec()
-        try:
-            return load_environment(self._project_dir, environment).spec.request_budgets.get(platform) \
-                or RequestBudgetSpec()
-        except EnvironmentError_:
-            return RequestBudgetSpec()  # a stack whose environment has no file: the defaults
+        if environment not in self._specs:
+            try:
+                self._specs[environment] = load_environment(self._project_dir, environment).spec.request_budgets
+            except EnvironmentError_:
+                self._specs[environment] = {}  # a stack whose environment has no file: the defaults
+        return self._specs[environment].get(platform) or RequestBudgetSpec()
 
     def for_identity(self, identity: Identity) -> RequestBudget:
         key = (identity.environment, identity.platform)
