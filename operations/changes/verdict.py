@@ -241,14 +241,19 @@ def judge(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, re
         composition = load_composition(project_dir) if readable else None
         for stack in readable:
             verdicts[stack.name].differences = compared(stack, states[stack.name], composition, project).differences
+    judgement.notes = summary(verdicts, chosen) + judgement.notes
+    return judgement
+
+
+def summary(verdicts: Mapping[str, Verdict], order: Sequence[str]) -> list[str]:
+    """The lines under the table: how many were not run, and who went to the engine, by kind of reason."""
     unchanged = sum(1 for v in verdicts.values() if v.unchanged)
-    judgement.notes.insert(0, f"one pass: {unchanged} customer(s) unchanged (not run), "
-                              f"{len(verdicts) - unchanged} to the engine")
+    lines = [f"one pass: {unchanged} customer(s) unchanged (not run), {len(verdicts) - unchanged} to the engine"]
     by_kind: dict[str, list[str]] = {}
-    for name in chosen:
+    for name in order:
         if not verdicts[name].unchanged:
             by_kind.setdefault(kind_of(verdicts[name].reason), []).append(name)
-    for kind, stacks_of_kind in by_kind.items():
-        more = f" and {len(stacks_of_kind) - 10} more" if len(stacks_of_kind) > 10 else ""
-        judgement.notes.append(f"to the engine ({kind}): {', '.join(stacks_of_kind[:10])}{more}")
-    return judgement
+    for kind, names in by_kind.items():
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        lines.append(f"to the engine ({kind}): {', '.join(names[:10])}{more}")
+    return lines
