@@ -138,7 +138,8 @@ def main(argv: list[str]) -> int:
         extra["load_after_sweep"] = load_average()
 
         rest = [s for s in stacks if s not in sample]
-        declared, drifted = rest[1:len(rest) // 2:max(1, len(rest) // 10)][:5], rest[len(rest) // 2 + 1::7][:5]
+        step = max(2, len(rest) // 10)  # spread over the fleet, and never the same customer twice
+        declared, drifted = rest[0::step][:5], rest[1::step][:5]
         change_declarations(fleet, declared)
         drift_behind_the_back(fleet, [s for s in drifted if fleet.platform_of[s] != "sendgrid"])
         for stack in (s for s in drifted if fleet.platform_of[s] == "sendgrid"):  # a subuser disabled in the console
