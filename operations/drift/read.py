@@ -193,7 +193,8 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
             continue
         inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, keep_unknowns=True)
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
-        differences = field_differences(comparable(old.inputs), comparable(wire_values(inputs)))
+        differences = (field_differences(comparable(old.inputs), comparable(wire_values(inputs)))
+                       if diff.changes or recorded_too else [])
         if diff.changes:
             op = planned_ops[item.name] = "replace" if diff.replaces else "update"
             found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
