@@ -10,17 +10,16 @@ the written stacks is previewed through the real CLI: it must show no change.
 
 Each Ciirus customer has its own API user (one sub-account per user) with its password encrypted
 in its stack file, as `pulumi config set --secret` leaves it; the written stacks copy the
-template's salt and ciphertext (every bench user has the same password). That changes no cost:
-`fleet drift` decrypts each identity's settings through the engine all the same (one `pulumi
-config --show-secrets` each: the passphrase's key derivation is paid per process).
-SendGrid customers (subusers of one parent; `platforms` includes "sendgrid") likewise share one
-subuser password: the template's encrypted `customer.account.password` and the state's ciphertext
-of it are copied, so the sweep reads them in its one pass as it reads any up's (operations/drift_secrets.py).
-Their customer config is then a secret as a whole, which the state's default provider records
-encrypted: each written stack's is encrypted by the engine with the template's salt, all in one
-`pulumi config set-all` on the template's stack file (put back as it was afterwards).
+template's salt and ciphertext (every bench user has the same password), as the stacks the tool
+writes share their environment's salt (operations/project/writer.py): `fleet drift` decrypts each
+identity's settings in its own process, with one passphrase key derivation for them all. A SendGrid
+customer (with `platforms=ALL_PLATFORMS`) is a subuser whose password is encrypted in the stack file
+the same way, and recorded in state as the template's ciphertext.
 
-Used by `python -m benchmarks fleet-drift` and by the tests of `fleet drift`'s sweep.
+`record_updates` records the run history an `up` by the tool leaves (what it ran with: the one pass of
+`fleet preview` and `fleet up` compares it, operations/changes/).
+
+Used by `python -m benchmarks fleet-drift`, `fleet-changes` and by the tests of `fleet drift`'s sweep.
 """
 
 from __future__ import annotations
@@ -43,11 +42,9 @@ from tests.vendors import fleet_partners, without_platform_settings  # the tests
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "email-partners"
 PLATFORMS = ("cakemail", "signupto", "ciirus")
-WITH_SENDGRID = PLATFORMS + ("sendgrid",)
+ALL_PLATFORMS = (*PLATFORMS, "sendgrid")
 CIIRUS_PASSWORD = "drift-bench-Ciirus-pw!"  # every bench API user has it: one ciphertext serves all stacks
-SUBUSER_PASSWORD = "drift-bench-Subuser-pw!"  # every bench subuser has it, likewise
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker of an encrypted value in state
-SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"  # its value
+SENDGRID_PASSWORD = "Drift-bench-Subuser-pw1"  # every bench subuser has it (its ciphertext copied, as above)
 
 
 def declaration(platform: str, n: int, tag: str, parent: str = "") -> dict[str, Any]:
@@ -61,9 +58,9 @@ def declaration(platform: str, n: int, tag: str, parent: str = "") -> dict[str, 
                 "account": {"name": f"Drift {tag} {n:04d}", "owner": {"email": "owner@drift.example",
                                                                        "timezone": "Europe/London"},
                             "on_destroy": "keep"}}
-    if platform == "sendgrid":  # usernames are unique across SendGrid: the parent's name in each
+    if platform == "sendgrid":
         return {"platform": "sendgrid", "features": {"type": "recurring", "limit": 10000, "reset_frequency": "monthly"},
-                "account": {"username": f"{parent}-{tag}{n:04d}", "email": f"owner@{tag}{n:04d}.drift.example",
+                "account": {"username": f"{parent}-{tag}{n:04d}", "email": "ops@drift.example",
                             "ips": ["198.51.100.21"]},
                 "sending_domains": [{"domain": f"send.{tag}{n:04d}.drift.example"}]}
     return {"platform": "ciirus", "account": {}, "features": {"daily_send_limit": 1000, "approved": True},
@@ -78,8 +75,9 @@ def engine_json(props: dict[str, Any]) -> dict[str, Any]:
 class DriftFleet:
     """A project copy on a file backend, with template stacks and written customers."""
 
-    def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass"):
-        self.root, self.url, self.control = root, emulator_url, control
+    def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass",
+                 platforms: tuple[str, ...] = PLATFORMS):
+        self.root, self.url, self.control, self.platforms = root, emulator_url, control, platforms
         (root / "stacks").mkdir(parents=True)
         (root / "home").mkdir()
         (root / "state").mkdir()
@@ -95,7 +93,6 @@ class DriftFleet:
         self.templates: dict[str, dict[str, Any]] = {}
         self.stacks: list[str] = []
         self.platform_of: dict[str, str] = {}
-        self._provider_config: dict[str, str] = {}  # stack -> its secret customer config's ciphertext
 
     def use_program(self, program_dir: Optional[Path] = None) -> None:
         """The project's program, or the one in `program_dir` (an older release's stacks/*.py)."""
@@ -115,15 +112,11 @@ class DriftFleet:
         self.control.post("/ciirus/users", {"username": username, "password": CIIRUS_PASSWORD})
         return username
 
-    @property
-    def sendgrid_parent(self) -> str:
-        return self.vendor_env.get("SENDGRID_PARENT_USERNAME", "")
-
-    def make_templates(self, platforms: tuple[str, ...] = PLATFORMS) -> None:
+    def make_templates(self) -> None:
         """One real `pulumi up` per platform: the shape every written customer copies."""
-        for platform in platforms:
+        for platform in self.platforms:
             stack = f"tpl-{platform}.bench"
-            config: dict[str, Any] = {"email-partners:customer": declaration(platform, 0, "tpl", self.sendgrid_parent)}
+            config: dict[str, Any] = {"email-partners:customer": declaration(platform, 0, "tpl", self.parent)}
             self.stack_file(stack).write_text(yaml.safe_dump({"config": config}, sort_keys=False))
             self.pulumi("stack", "init", stack, "--no-select")
             if platform == "ciirus":
@@ -131,7 +124,7 @@ class DriftFleet:
                             f"ciirus:username={self.ciirus_user(stack)}", "--secret", f"ciirus:password={CIIRUS_PASSWORD}")
             if platform == "sendgrid":
                 self.pulumi("config", "set", "--stack", stack, "--path", "--secret",
-                            "email-partners:customer.account.password", SUBUSER_PASSWORD)
+                            "email-partners:customer.account.password", SENDGRID_PASSWORD)
             self.pulumi("up", "--yes", "--skip-preview", "--stack", stack)
             history = next((self.root / "state" / ".pulumi" / "history" / PROJECT / stack).glob("*.history.json"))
             self.templates[platform] = {"checkpoint": json.loads(self.checkpoint_path(stack).read_text()),
@@ -147,45 +140,19 @@ class DriftFleet:
         return self.root / "state" / ".pulumi" / "stacks" / PROJECT / f"{stack}.json"
 
     # --- written customers ----------------------------------------------------------------------------
-    def add_customers(self, count: int, tag: str = "c", workers: int = 4,
-                      platforms: tuple[str, ...] = PLATFORMS) -> list[str]:
-        """`count` customers, the platforms in turn (each needs its template)."""
+    @property
+    def parent(self) -> str:
+        """The SendGrid parent account's username (its subusers' names start with it)."""
+        return self.vendor_env.get("SENDGRID_PARENT_USERNAME", "")
+
+    def add_customers(self, count: int, tag: str = "c", workers: int = 4) -> list[str]:
+        platforms = self.platforms
         names = [f"{tag}{n:04d}-{platforms[n % len(platforms)]}.bench" for n in range(count)]
-        secret = {name: self._provider_plaintext(declaration("sendgrid", n, tag, self.sendgrid_parent))
-                  for n, name in enumerate(names) if platforms[n % len(platforms)] == "sendgrid"}
-        self._provider_config.update(self._encrypted(secret, self.templates.get("sendgrid", {}).get("stack", "")))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda item: self._write(item[1], platforms[item[0] % len(platforms)], item[0], tag),
                           enumerate(names)))
         self.stacks += names
         return names
-
-    @staticmethod
-    def _provider_plaintext(customer: dict[str, Any]) -> str:
-        """The customer config as the state's default provider records it (a JSON string, itself as JSON)."""
-        account = {**customer["account"], "password": SUBUSER_PASSWORD}
-        return json.dumps(json.dumps({**customer, "account": account}, sort_keys=True, separators=(",", ":")))
-
-    def _encrypted(self, values: dict[str, str], stack: str) -> dict[str, str]:
-        """Each value encrypted by the engine as `stack`'s secrets provider does (its salt: every written
-        stack's): `pulumi config set-all --secret` on its stack file, then the file put back."""
-        if not values:
-            return {}
-        path = self.stack_file(stack)
-        original = path.read_text()
-        keys = {name: f"{PROJECT}:bench-secret-{i}" for i, name in enumerate(values)}
-        found: dict[str, str] = {}
-        try:
-            names = list(values)
-            for start in range(0, len(names), 200):  # well under the command line's limit
-                chunk = names[start:start + 200]
-                self.pulumi("config", "set-all", "--stack", stack,
-                            *[a for name in chunk for a in ("--secret", f"{keys[name]}={values[name]}")])
-            written = yaml.safe_load(path.read_text())["config"]
-            found = {name: written[key]["secure"] for name, key in keys.items()}
-        finally:
-            path.write_text(original)
-        return found
 
     def _write(self, stack: str, platform: str, n: int, tag: str) -> None:
         from operations.drift.read import as_engine_passes, configured
@@ -194,13 +161,17 @@ class DriftFleet:
         from providers.resources.common import PROVIDER_KEY
 
         template = self.templates[platform]
-        customer = declaration(platform, n, tag, self.sendgrid_parent)
+        customer = declaration(platform, n, tag, self.parent)
         config: dict[str, Any] = {"email-partners:customer": customer}
         provider_config: dict[str, Any] = {}
-        if platform == "sendgrid":  # the file holds the template's ciphertext; the providers get the password
-            secure = template["file"]["config"]["email-partners:customer"]["account"]["password"]
-            config = {"email-partners:customer": {**customer, "account": {**customer["account"], "password": secure}}}
-            customer = {**customer, "account": {**customer["account"], "password": SUBUSER_PASSWORD}}
+        secret_inputs: dict[str, Any] = {}  # an account setting Pulumi keeps encrypted: the template's ciphertext
+        if platform == "sendgrid":
+            recorded = next(r for r in template["checkpoint"]["checkpoint"]["latest"]["resources"]
+                            if r["type"].endswith(":SubAccount"))
+            secret_inputs = {"password": recorded["inputs"]["password"]}
+            config["email-partners:customer"] = {**customer, "account": {
+                **customer["account"], "password": template["file"]["config"]["email-partners:customer"]["account"]["password"]}}
+            customer = {**customer, "account": {**customer["account"], "password": SENDGRID_PASSWORD}}
         if platform == "ciirus":
             username = self.ciirus_user(stack)
             config["ciirus:username"] = username
@@ -227,22 +198,21 @@ class DriftFleet:
                 raise RuntimeError(f"{stack}: {[(f.property, f.reason) for f in checked.failures]}")
             created = provider.create(as_engine_passes({**checked.inputs, **blob}))
             record["id"] = created.id
-            # A secret the template's state holds encrypted (a subuser's password) is the same value: its ciphertext.
-            encrypted = {k: v for side in ("inputs", "outputs") for k, v in record[side].items()
-                         if isinstance(v, dict) and SECRET_SIG in v}
-            record["inputs"] = {**engine_json({**checked.inputs, **blob}),
-                                **{k: v for k, v in encrypted.items() if k in checked.inputs}}
-            record["outputs"] = {**engine_json({**created.outs, **blob}),
-                                 **{k: v for k, v in encrypted.items() if k in created.outs}}
+            record["inputs"] = engine_json({**checked.inputs, **blob})
+            record["outputs"] = engine_json({**created.outs, **blob})
+            if item.kind == "SubAccount":
+                for key, value in secret_inputs.items():
+                    record["inputs"][key] = value
+                    if key in record["outputs"]:
+                        record["outputs"][key] = value
             outputs_by_kind[item.kind] = record["outputs"]
             made[item.name] = record
         for record in resources:
             if record["type"] == "pulumi:providers:pulumi-python":
-                encoded: Any = json.dumps(customer, sort_keys=True, separators=(",", ":"))
-                if platform == "sendgrid":
-                    encoded = {SECRET_SIG: SECRET_MARK, "ciphertext": self._provider_config[stack]}
+                encoded = json.dumps(customer, sort_keys=True, separators=(",", ":"))
                 for side in ("inputs", "outputs"):
-                    record[side]["email-partners:customer"] = encoded
+                    if not secret_inputs:  # a declaration holding a secret stays the template's ciphertext
+                        record[side]["email-partners:customer"] = encoded
                     if platform == "ciirus":
                         record[side]["ciirus:username"] = config["ciirus:username"]
             elif record["type"] == "pulumi:pulumi:Stack":
@@ -259,6 +229,23 @@ class DriftFleet:
                                                      or k == "email-partners:customer"}}
         (history / f"{stack}-{time.time_ns()}.history.json").write_text(json.dumps(record))
         self.platform_of[stack] = platform
+
+    def record_updates(self, stacks: list[str]) -> None:
+        """The run history a `fleet up` of these stacks leaves: one succeeded `up` each, with what it ran with
+        (operations/changes/basis.py, the tool's own recording; the environment files must be written first)."""
+        from operations.changes.basis import Digests, with_bases
+        from operations.engine.automation import policy_pack_of
+        from operations.fleet.models import CustomerResult, FleetReport, now_utc
+        from operations.fleet.record import record_report
+        from operations.project.stacks import load_stack
+
+        loaded = [load_stack(self.root, s) for s in stacks]
+        results = [CustomerResult(stack=s.name, customer=s.customer, platform=s.platform, environment=s.environment,
+                                  operation="up", result="changes") for s in loaded]
+        with_bases(results, loaded, self.root, self.env, Digests(self.root, policy_pack_of(self.root)), True)
+        report = FleetReport(operation="up", started_at=now_utc(), duration_seconds=0.0, parallel=1, exit_status=0,
+                             customers=results)
+        assert record_report(report, self.root, self.env), "the run history was not recorded"
 
     def _env_config(self) -> dict[str, str]:
         from providers.platforms import described

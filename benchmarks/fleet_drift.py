@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from .drift_fleet_maker import WITH_SENDGRID, DriftFleet
+from .drift_fleet_maker import ALL_PLATFORMS, DriftFleet
 from .fleet import Emulator, cpu_model, engine_bin
 
 SCALE_SUBUSERS, SCALE_LIMIT = 1000, 600  # the fleet: 1,000 subusers under 600 a minute
@@ -138,17 +138,17 @@ def main(argv: list[str]) -> int:
     figures: dict = {"customers": n, "latency_ms": args.latency_ms}
     try:
         control = Control(emulator.url)
-        fleet = DriftFleet(root / "project", emulator.url, control, engine_bin())
-        parent = fleet.sendgrid_parent
+        fleet = DriftFleet(root / "project", emulator.url, control, engine_bin(), platforms=ALL_PLATFORMS)
+        parent = fleet.parent
         control.rate_limit("sendgrid", parent, None)  # making the fleet is not what is measured
         started = time.monotonic()
-        fleet.make_templates(WITH_SENDGRID)
-        stacks = fleet.add_customers(n, platforms=WITH_SENDGRID)
+        fleet.make_templates()
+        stacks = fleet.add_customers(n)
         (fleet.root / "stacks" / "environments").mkdir(exist_ok=True)
         (fleet.root / "stacks" / "environments" / "bench.yaml").write_text(
             yaml.safe_dump({"providers": {}, "request_budgets": BENCH_BUDGETS}))
         print(f"made {n} customers (+4 templates) in {time.monotonic() - started:.0f} s", file=sys.stderr)
-        samples = [next(s for s in stacks if fleet.platform_of[s] == p) for p in WITH_SENDGRID]
+        samples = [next(s for s in stacks if fleet.platform_of[s] == p) for p in ALL_PLATFORMS]
         previews = fleet.previews_clean(samples)
         figures["sample_previews"] = previews
         if any(set(summary) != {"same"} for summary in previews.values()):

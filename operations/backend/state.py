@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
+import os
 from datetime import datetime, timezone
 from typing import Any, Literal, Optional, Sequence
 from urllib.parse import urlsplit
@@ -73,8 +75,9 @@ class RecordedStack(BaseModel):
     name: str
     status: Status
     reason: Optional[str] = Field(None, description="why the engine must read it, or why it is unreadable")
-    resources: list[RecordedResource] = Field(default_factory=list)
+    resources: list[RecordedResource] = Field(default_factory=list, description="its custom resources")
     key: Optional[str] = Field(None, description="the checkpoint's key in the backend (its history is beside it)")
+    digest: Optional[str] = Field(None, description="SHA-256 of the checkpoint as stored: any write changes it")
 
 
 def read_stacks(backend: Backend, project: str, names: Sequence[str]) -> dict[str, RecordedStack]:
@@ -119,8 +122,18 @@ def _file_blobs(backend: Backend, project: str, names: Sequence[str]) -> dict[st
     root = backend.root
     if not root.is_dir():
         raise BackendError(f"the state backend {backend.shown} is not a directory")
-    blobs = {}
+    blobs, listed = {}, {}
     for key in _candidate_keys(project, names):
+        directory, _, name = key.rpartition("/")
+        if directory not in listed:  # one listing per directory, not a lookup per candidate file
+            try:
+                listed[directory] = set(os.listdir(root / directory))
+            except (FileNotFoundError, NotADirectoryError):
+                listed[directory] = set()
+            except OSError as exc:
+                raise BackendError(f"cannot read {root / directory}: {exc.strerror or exc}") from None
+        if name not in listed[directory]:
+            continue
         path = root / key
         try:
             stat = path.stat()
@@ -180,9 +193,13 @@ def _parse(name: str, blob: Optional[Blob]) -> RecordedStack:
     if deployment.get("pending_operations"):
         return RecordedStack(name=name, status="engine", reason="the state has pending operations of an interrupted run")
     try:
-        resources = [RecordedResource.model_validate(r) for r in deployment.get("resources") or []]
+        # The custom resources only: the stack and its components hold nothing a refresh reads (and the
+        # stack's outputs, every DNS record again, are most of a checkpoint).
+        resources = [RecordedResource.model_validate(r) for r in deployment.get("resources") or []
+                     if isinstance(r, dict) and r.get("custom")]
     except ValueError as exc:
         return RecordedStack(name=name, status="unreadable", reason=f"{key}: unexpected resource record ({exc})")
     if not any(r.managed for r in resources):
         return RecordedStack(name=name, status="not deployed")
-    return RecordedStack(name=name, status="recorded", resources=resources, key=key)
+    return RecordedStack(name=name, status="recorded", resources=resources, key=key,
+                         digest=hashlib.sha256(content).hexdigest())

@@ -27,15 +27,19 @@ def can_ask() -> bool:
 def fleet_command(operation: str, ctx: Context, select_: tuple[str, ...], environment: Optional[str],
                   parallel: Optional[int], json_file: Optional[str], yes: bool, refresh: bool = False,
                   no_policy: bool = False, shard: Optional[str] = None, engine: bool = True,
-                  confirm: bool = False, notify: tuple[str, ...] = ()) -> ExitStatus:
-    selection = select(ctx.project_dir, select_, environment, shard)
+                  confirm: bool = False, notify: tuple[str, ...] = (), engine_all: bool = False,
+                  changed_since: Optional[str] = None) -> ExitStatus:
+    selection = select(ctx.project_dir, select_, environment, shard, changed_since)
     notifications = planned(ctx.project_dir, notify)
     out = console(stderr=json_file == "-")
-    run = FleetRun(operation, selection, refresh=refresh, no_policy=no_policy, engine=engine, confirm=confirm)
+    run = FleetRun(operation, selection, refresh=refresh, no_policy=no_policy, engine=engine, confirm=confirm,
+                   engine_all=engine_all)
     if parallel:
         run.parallel = parallel
     approve: Optional[Callable[[Plan], bool]] = None
-    if not selection.stacks:  # a shard can be empty: its (empty) report still counts when the reports are merged
+    if not selection.selected and changed_since is not None:  # a change that touches no customer: nothing to do
+        out.print(f"--changed-since {changed_since}: no customer stack is affected")
+    elif not selection.stacks:  # a shard can be empty: its (empty) report still counts when the reports are merged
         out.print(f"shard {selection.shard}: none of the {len(selection.selected)} selected customers is in this shard")
     elif operation in PLANNED_BY and not yes:
         if not can_ask():
@@ -64,6 +68,10 @@ def _options(command):
         click.option("--parallel", type=click.IntRange(min=1), metavar="N",
                      help="Stacks run at once (default: the number of CPU cores)."),
         click.option("--json", "json_file", metavar="FILE", help="Also write the results as JSON (`-`: stdout)."),
+        click.option("--changed-since", metavar="REF",
+                     help="Only the customers a change since this git ref touches: their stack files, the customers "
+                          "of a changed environment file, every customer when the program, providers/, policies/ "
+                          "or pyproject.toml changed (after a merge: HEAD^). Deleted stack files are named."),
         click.option("--shard", metavar="K/N",
                      help="Only the customers of shard K of N (by stack name; N jobs with K = 1..N cover the "
                           "selection exactly once). auto/N: K from JOB_COMPLETION_INDEX (Kubernetes), "
@@ -80,18 +88,29 @@ def fleet() -> None:
     pass
 
 
+ENGINE_ALL = click.option("--engine-all", is_flag=True,
+                          help="Run every selected customer through the engine, without the one-pass verdict.")
+
+
 @fleet.command(help="Preview every customer: the changes `up` would make. Changes nothing; without --refresh "
-                    "it makes no API call (it compares the code with the state).")
+                    "it makes no API call. One pass over the fleet (declaration, state and code compared by the "
+                    "providers' own check and diff) sends only the customers with something to do to the engine; "
+                    "the others are `unchanged (not run)`.")
 @_options
-@click.option("--refresh", is_flag=True, help="Read every resource first, so drift shows in the plan.")
+@ENGINE_ALL
+@click.option("--refresh", is_flag=True, help="Read every resource first (one pass over every vendor), so drift "
+                                              "shows in the plan.")
 @click.option("--no-policy", is_flag=True, help="Do not run the policy pack in policies/.")
 @click.pass_obj
 def preview(ctx: Context, select: tuple[str, ...], **options) -> ExitStatus:
     return fleet_command("preview", ctx, select, yes=True, **options)
 
 
-@fleet.command(help="Apply every customer's code. Previews the fleet and asks once, unless --yes.")
+@fleet.command(help="Apply every customer's code. Previews the fleet and asks once, unless --yes. Only the "
+                    "customers with something to do go to the engine (the one pass: with --refresh the drift sweep "
+                    "reads every customer first); the others are `unchanged (not run)`.")
 @_options
+@ENGINE_ALL
 @click.option("--yes", "-y", is_flag=True, help="Do not preview and ask; apply at once.")
 @click.option("--refresh/--no-refresh", default=True, show_default=True,
               help="Read every resource first, so what changed outside the code is put back too.")

@@ -9,6 +9,7 @@ from typing import Optional
 
 import click
 
+from ..errors import UsageError
 from ..exit_status import ExitStatus
 from ..history.model import now_utc
 from ..notifications.notify import after_review
@@ -22,7 +23,11 @@ from .notifying import notify_option, planned, tell
 
 @click.command(help=REVIEW_HELP)
 @click.argument("stacks", nargs=-1)
-@click.option("--base", metavar="REF", help="Review every stack whose file changed since this git ref.")
+@click.option("--changed-since", "changed_since", metavar="REF",
+              help="Review every customer a change since this git ref touches: its stack file, a changed environment "
+                   "file's customers, every customer when the program, providers/, policies/ or pyproject.toml "
+                   "changed. Deleted and renamed stack files come first.")
+@click.option("--base", metavar="REF", help="The same as --changed-since (its earlier name).")
 @click.option("--format", "format_", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the summary here (default: stdout).")
 @click.option("--check-credentials", is_flag=True, help="Also make one authentication request per stack's vendor.")
@@ -31,8 +36,8 @@ from .notifying import notify_option, planned, tell
               help="Accept a kind of dangerous change (for example from a pull-request label). Repeatable.")
 @notify_option
 @click.pass_obj
-def review(ctx: Context, stacks: tuple[str, ...], base: Optional[str], format_: str, output: Optional[Path],
-           check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...],
+def review(ctx: Context, stacks: tuple[str, ...], changed_since: Optional[str], base: Optional[str], format_: str,
+           output: Optional[Path], check_credentials: bool, no_policy: bool, acknowledged: tuple[str, ...],
            notify: tuple[str, ...]) -> ExitStatus:
     notifications, started_at = planned(ctx.project_dir, notify), now_utc()
 
@@ -40,8 +45,11 @@ def review(ctx: Context, stacks: tuple[str, ...], base: Optional[str], format_: 
         if sys.stderr.isatty():
             click.echo(f"previewing {name} ...", err=True)
 
-    reviews, status = run_review(ctx.project_dir, stacks, base, acknowledged, check_credentials, no_policy,
-                                 on_stack=on_stack, warn=lambda message: click.echo(message, err=True))
+    if changed_since and base and changed_since != base:
+        raise UsageError("--changed-since and --base are one option: give one ref")
+    reviews, status = run_review(ctx.project_dir, stacks, changed_since or base, acknowledged, check_credentials,
+                                 no_policy, on_stack=on_stack, warn=lambda message: click.echo(message, err=True),
+                                 option="--changed-since" if changed_since else "--base")
     text = as_json(reviews, status) if format_ == "json" else markdown(reviews)
     if output:
         output.write_text(text)

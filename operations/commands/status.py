@@ -15,8 +15,6 @@ from typing import Optional
 
 import click
 
-from ..fleet.operation import FleetRun, Selection
-from ..fleet.render import print_report
 from ..project.stacks import customer_stacks, select_stacks
 from ..status.data import StatusPage
 from ..status.page import render
@@ -41,18 +39,21 @@ def status(ctx: Context, select: tuple[str, ...], environment: Optional[str], ou
     stacks = select_stacks(customer_stacks(project_dir), select, environment)
     selection = {k: v for k, v in (("select", " ".join(select)), ("environment", environment)) if v}
     if check_drift and stacks:  # `fleet drift`'s sweep, recorded like any; its table goes to stderr
+        from ..fleet.operation import FleetRun, Selection  # the fleet's machinery, imported only when used
+        from ..fleet.render import print_report
+
         report = FleetRun("drift", Selection(stacks, stacks), engine=False).perform(project_dir)
         print_report(report, console(stderr=True))
 
-    def build() -> StatusPage:
+    def build(chosen: Optional[list] = None) -> StatusPage:
         # Each served page reads the stack files again, so it follows edits too.
-        chosen = select_stacks(customer_stacks(project_dir), select, environment)
+        chosen = chosen if chosen is not None else select_stacks(customer_stacks(project_dir), select, environment)
         return read_status(project_dir, chosen, os.environ, selection)
 
     if serve_:
         serve(build, port, say=lambda text: click.echo(text, err=True))
         return
-    page = build()
+    page = build(stacks)  # the stack files as just read (a page written once)
     text = page.model_dump_json(indent=2) + "\n" if format_ == "json" else render(page)
     target = output or ("status.html" if format_ == "html" else "-")
     if target == "-":

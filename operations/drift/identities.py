@@ -3,9 +3,10 @@
 An identity is (environment, platform, API URL, API user): its customers share one authenticated
 session (the clients are cached per identity, providers/platforms/clients.py) and one request budget per
 environment and vendor. The provider config an identity reads with is what the engine hands the
-providers of each of its stacks: the stack file's own settings, secrets decrypted through the
-engine (`pulumi config --show-secrets`, once per identity, in memory only), and otherwise the
-environment variables the providers fall back to.
+providers of each of its stacks: the stack file's own settings, secrets decrypted once per identity
+in memory only (in this process for the passphrase provider, operations/engine/passphrase.py: one
+key derivation per salt; through the engine, `pulumi config --show-secrets`, for any other), and
+otherwise the environment variables the providers fall back to.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from providers.platforms.settings import identity_settings
 
 from ..engine.cli import stack_config
 from ..engine.errors import EngineError
+from ..engine.passphrase import PassphraseError, WrongPassphrase, decrypted_settings
 from ..project.environments import EnvironmentError_, RequestBudgetSpec, load_environment
-from ..project.stacks import CustomerStack
-
+from ..project.stacks import CustomerStack, ProjectError, read_stack_file
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,21 @@ class CredentialsError(Exception):
 
 def provider_config(group: IdentityGroup, project_dir: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """The config the engine would hand these stacks' providers: the vendor's keys of the first stack,
-    decrypted through the engine when any is encrypted. Held in memory only."""
+    decrypted when any is encrypted (in this process for the passphrase provider, else through the
+    engine). Held in memory only."""
     stack = group.stacks[0]
     platform = group.identity.platform
+    keys = [k for k in stack.config if k.startswith(f"{platform}:")]
     if group.identity.secrets_from is None:
-        return {k: _plain(v) for k, v in stack.config.items() if k.startswith(f"{platform}:")}
+        return {k: _plain(stack.config[k]) for k in keys}
+    try:
+        settings = decrypted_settings(read_stack_file(stack.file), keys, env, project_dir)
+        return {k: (v if isinstance(v, str) else _plain(v)) for k, v in settings.items()}
+    except WrongPassphrase:
+        raise CredentialsError(f"cannot decrypt the {platform} settings of stack {stack.name}: incorrect passphrase "
+                               f"(is PULUMI_CONFIG_PASSPHRASE the one its secrets were encrypted with?)") from None
+    except (PassphraseError, ProjectError):
+        pass  # another secrets provider, or no passphrase here: the engine decrypts (or says why not)
     try:
         config = stack_config(stack.name, project_dir, env)
     except EngineError:
@@ -103,15 +114,17 @@ class Budgets:
     def __init__(self, project_dir: Path):
         self._project_dir = project_dir
         self._budgets: dict[tuple[Optional[str], str], RequestBudget] = {}
+        self._specs: dict[str, dict[str, RequestBudgetSpec]] = {}  # each environment file read once
 
     def spec(self, environment: Optional[str], platform: str) -> RequestBudgetSpec:
         if environment is None:
             return RequestBudgetSpec()
-        try:
-            return load_environment(self._project_dir, environment).spec.request_budgets.get(platform) \
-                or RequestBudgetSpec()
-        except EnvironmentError_:
-            return RequestBudgetSpec()  # a stack whose environment has no file: the defaults
+        if environment not in self._specs:
+            try:
+                self._specs[environment] = load_environment(self._project_dir, environment).spec.request_budgets
+            except EnvironmentError_:
+                self._specs[environment] = {}  # a stack whose environment has no file: the defaults
+        return self._specs[environment].get(platform) or RequestBudgetSpec()
 
     def for_identity(self, identity: Identity) -> RequestBudget:
         key = (identity.environment, identity.platform)

@@ -30,24 +30,62 @@ from providers.resources.common import PROVIDER_KEY
 
 from ..backend.state import RecordedResource
 from ..differences import CodeDifference, FieldDrift, resource_drift
-from ..values import comparable, field_differences
+from ..values import SECRET_SIG, comparable, field_differences
 from .secrets import holds_other_secrets, shown, with_opaque_declaration, with_opaque_state
 
 
-def as_engine_passes(value: dict[str, Any]) -> dict[str, Any]:
+def as_engine_passes(value: dict[str, Any], keep_unknowns: bool = False) -> dict[str, Any]:
     """A property map as a provider receives it over gRPC: through a protobuf Struct and the SDK's own
-    deserialisation (every number a float, nulls inside objects dropped)."""
+    deserialisation (every number a float, nulls inside objects dropped; with `keep_unknowns`, as the
+    dynamic provider server hands `check` and `diff` their news: a value unknown in a preview, the
+    SDK's UNKNOWN, as an `Unknown`). Plain JSON data takes a direct path with the same result
+    (tests/unit/test_engine_wire.py holds the two equal); anything the SDK treats specially (a secret,
+    an asset, a resource reference, an unknown) goes through the SDK itself."""
+    try:
+        return _plain_wire(value)
+    except _Special:
+        pass
     struct = struct_pb2.Struct()
-    struct.update(_lists(value))
-    return rpc.deserialize_properties(struct)
+    struct.update(wire_values(value))
+    return rpc.deserialize_properties(struct, keep_unknowns or None)
 
 
-def _lists(value: Any) -> Any:
+class _Special(Exception):
+    """A value only the SDK's own deserialisation may convert."""
+
+
+def _plain_wire(value: Any) -> Any:
+    """Struct.update then deserialize_properties, for plain JSON data: numbers as floats (bools stay
+    bools), nulls dropped from objects (kept in lists), tuples as lists."""
     if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
+        if SECRET_SIG in value:  # the engine's marker of a secret, an asset, a resource reference
+            raise _Special
+        converted = {}
+        for key, item in value.items():
+            item = _plain_wire(item)
+            if item is not None:
+                converted[key] = item
+        return converted
     if isinstance(value, (list, tuple)):
-        return [_lists(v) for v in value]
-    return value
+        return [_plain_wire(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value != rpc.UNKNOWN:
+        return value
+    raise _Special
+
+
+def wire_values(value: Any) -> Any:
+    """The value as the wire carries it: lists, and an `Unknown` as the SDK's UNKNOWN (as the engine shows it)."""
+    from pulumi.output import Unknown
+
+    if isinstance(value, dict):
+        return {k: wire_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wire_values(v) for v in value]
+    return rpc.UNKNOWN if isinstance(value, Unknown) else value
 
 
 def kind_of(resource: RecordedResource) -> Optional[str]:
@@ -101,12 +139,18 @@ def refresh_verdict(resource: RecordedResource, config: dict[str, Any],
 # --- the code against the state ------------------------------------------------------------------------
 
 def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
-                 resources: list[RecordedResource], config: dict[str, Any], project: str) -> list[CodeDifference]:
+                 resources: list[RecordedResource], config: dict[str, Any], project: str,
+                 recorded_too: bool = False) -> list[CodeDifference]:
     """What `up` would change, field by field: the declaration (checked and diffed by the providers)
     against `resources` as a refresh leaves them (the platform), as the plan of a `preview --refresh`
     says it. `declared` is the code's value, `actual` the platform's. `resources` come from
     refresh_verdict (write-only secrets opaque), and so do the declaration's (secrets.needs_engine
-    has made sure the two are the same value)."""
+    has made sure the two are the same value).
+
+    `recorded_too`: also what an `up` would write into the state without changing the platform, as
+    op "record": an input the provider does not compare (its diff says no change, the engine's plan
+    says "same", and the `up` records the new value all the same), and the SubAccount's `protect`
+    option (the engine records it without a step)."""
     declaration = with_opaque_declaration(declaration)
     try:
         planned = composition.plan(stack, composition.CustomerDeclaration.model_validate(declaration))
@@ -117,18 +161,28 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
     recorded = {(kind_of(r), r.name): r for r in resources if kind_of(r)}
     by_name = {r.name: r for r in recorded.values()}
     found: list[CodeDifference] = []
+    planned_ops: dict[str, str] = {}  # what the plan does to each resource so far: a dependent's link may be unknown
     for item in planned:
         old = recorded.pop((item.kind, item.name), None)
         if old is None:
             found.append(CodeDifference(resource=item.name, type=item.kind, op="create"))
+            planned_ops[item.name] = "create"
             continue
+        if recorded_too and bool(item.protect) != bool(old.protect):
+            found.append(CodeDifference(resource=item.name, type=item.kind, op="record", field="protect",
+                                        declared=bool(item.protect), actual=bool(old.protect)))
         props = dict(item.props)
         for key, (source, attribute) in item.links.items():
-            linked = by_name.get(source)
-            props[key] = None if linked is None else (linked.id if attribute == "id" else linked.outputs.get(attribute))
+            # As a preview has them: the id of a resource created or replaced, and the outputs of one changed
+            # at all, are unknown until the `up` (the engine passes the SDK's UNKNOWN to check and diff).
+            linked, op = by_name.get(source), planned_ops.get(source)
+            if linked is None or op in ("create", "replace") or (op == "update" and attribute != "id"):
+                props[key] = rpc.UNKNOWN
+            else:
+                props[key] = linked.id if attribute == "id" else linked.outputs.get(attribute)
         props = engine_props(item.kind, project, stack, item.name, **props)
         provider = configured(item.kind, config, project)
-        news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)})
+        news = as_engine_passes({**props, PROVIDER_KEY: old.inputs.get(PROVIDER_KEY)}, keep_unknowns=True)
         checked = provider.check(as_engine_passes(old.inputs), news)
         # Provider settings (`cakemail:username`...) are the credentials' business, not the declaration's:
         # the reads that use them say what is wrong with them.
@@ -137,14 +191,19 @@ def code_verdict(composition: Any, stack: str, declaration: dict[str, Any],
             found += [CodeDifference(resource=item.name, type=item.kind, op="update", field=f.property or None,
                                      declared=f"refused at check: {f.reason}") for f in refused]
             continue
-        inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)})
+        inputs = as_engine_passes({**checked.inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, keep_unknowns=True)
         diff = provider.diff(old.id, as_engine_passes(old.outputs), inputs)
+        differences = (field_differences(comparable(old.inputs), comparable(wire_values(inputs)))
+                       if diff.changes or recorded_too else [])
         if diff.changes:
-            op = "replace" if diff.replaces else "update"
+            op = planned_ops[item.name] = "replace" if diff.replaces else "update"
             found += [CodeDifference(resource=item.name, type=item.kind, op=op, field=path, declared=shown(declared),
                                      actual=shown(was))
-                      for path, was, declared in field_differences(comparable(old.inputs), comparable(inputs))
-                      or [(None, None, None)]]
+                      for path, was, declared in differences or [(None, None, None)]]
+        elif recorded_too:
+            found += [CodeDifference(resource=item.name, type=item.kind, op="record", field=path,
+                                     declared=shown(declared), actual=shown(was))
+                      for path, was, declared in differences]
     for (kind, name), old in recorded.items():
         found.append(CodeDifference(resource=name, type=kind, op="delete"))
     return found

@@ -36,57 +36,43 @@ from ..backend.location import Backend, BackendError, current_backend
 from ..backend.state import RecordedStack, read_stacks
 from ..backend.updates import last_update_configs
 from ..differences import CodeDifference, FieldDrift, code_facts, drift_facts, drift_words
+from ..values import comparable
 from ..engine.automation import project_workspace
 from ..engine.environment import EngineSetupError, engine_env
 from ..engine.errors import one_line_error
+from ..engine.passphrase import KEYRING
 from ..fleet.customer import run_customer
 from ..fleet.models import CustomerResult, Display, FleetReport, NoDisplay, now_utc
 from ..project.program import load_composition
 from ..project.stacks import CustomerStack, project_name
 from .identities import Budgets, CredentialsError, IdentityGroup, group_by_identity, provider_config
 from .read import code_verdict, engine_only, kind_of, refresh_verdict
-from .secrets import needs_engine, recorded_write_only
+from .secrets import needs_engine, recorded_write_only, with_opaque_state
 
 # A primed listing stays usable for the whole sweep: its answers count as read when listed.
 PRIMED_FOR_SECONDS = 600.0
 
 
 class Sweep:
-    def __init__(self, stacks: Sequence[CustomerStack], project_dir: Path, env: Optional[dict[str, str]] = None):
+    def __init__(self, stacks: Sequence[CustomerStack], project_dir: Path, env: Optional[dict[str, str]] = None,
+                 states: Optional[dict[str, RecordedStack]] = None, recorded_too: bool = False):
+        """`states`: the stacks' recorded state when the caller has read it already; `recorded_too`: the
+        code's comparison also names what an `up` would only record (read.code_verdict), and `observed`
+        collects the customers whose platform readings differ from their recorded outputs (operations/changes/)."""
         self.stacks, self.project_dir = list(stacks), project_dir
+        self.given_states, self.recorded_too, self.observed = states, recorded_too, set()
         self.env = env if env is not None else engine_env()
         self.project = project_name(project_dir)
         self.budgets = Budgets(project_dir)
         self.composition = load_composition(project_dir)
         self.notes: list[str] = []
         self._decrypted, self._decrypt_seconds, self._lock = 0, 0.0, threading.Lock()
+        self._derivations_before = KEYRING.derivations
 
     # --- the whole pass -----------------------------------------------------------------------------
     def run(self, display: Display = NoDisplay(), confirm: bool = False, parallel: Optional[int] = None) -> FleetReport:
         started, started_at = time.monotonic(), now_utc()
-        results: dict[str, CustomerResult] = {}
-        states, backend_problem = self._states()
-        to_engine: list[tuple[CustomerStack, str]] = []
-        to_read: list[CustomerStack] = []
-        for stack in self.stacks:
-            state = states.get(stack.name)
-            if backend_problem is not None:
-                results[stack.name] = self._result(stack, "failed", error=backend_problem)
-            elif state.status == "not deployed":
-                results[stack.name] = self._result(stack, "not deployed")
-            elif state.status == "unreadable":
-                results[stack.name] = self._result(stack, "failed", error=state.reason)
-            elif state.status == "engine" or engine_only(state.resources):
-                to_engine.append((stack, state.reason or engine_only(state.resources)))
-            else:
-                to_read.append(stack)
-        to_read, secret_bound = self._write_only_secrets(to_read, states)
-        to_engine += secret_bound
-
-        for stack in self.stacks:
-            if stack.name in results:
-                display.finish(results[stack.name])
-        results.update(self._read_all(to_read, states, display))
+        results, to_engine, read = self.judge(display)
         engine = self._engine([s for s, _ in to_engine], display, parallel)
         by_reason: dict[str, list[str]] = {}
         for stack, reason in to_engine:
@@ -102,12 +88,44 @@ class Sweep:
         report = FleetReport(operation="drift", started_at=started_at, parallel=concurrency, exit_status=0,
                              duration_seconds=round(time.monotonic() - started, 2), customers=ordered,
                              rate_limit_wait_seconds=round(sum(b.rate_waits.seconds for b in self.budgets.all), 2))
-        self.notes.insert(0, f"sweep: {len(to_read)} customer(s) read in one pass with {self.budgets.requests} "
+        self.notes.insert(0, f"sweep: {read} customer(s) read in one pass with {self.budgets.requests} "
                              f"API request(s), {len(to_engine)} by the engine")
         if self._decrypted:
+            derived = KEYRING.derivations - self._derivations_before
             self.notes.insert(1, f"credentials: {self._decrypted} identit{'y' if self._decrypted == 1 else 'ies'} "
-                                 f"decrypted through the engine ({self._decrypt_seconds:.1f} s of engine runs)")
+                                 f"decrypted in memory ({derived} passphrase key derivation(s); "
+                                 f"{self._decrypt_seconds:.1f} s in all)")
         return report
+
+    def judge(self, display: Display = NoDisplay()) -> tuple[dict[str, CustomerResult],
+                                                           list[tuple[CustomerStack, str]], int]:
+        """The one pass without the engine: the results of the customers it read (and of those it could
+        not: not deployed, failed), the customers it leaves to the engine with the reason, and how many
+        it read."""
+        results: dict[str, CustomerResult] = {}
+        states, backend_problem = (self.given_states, None) if self.given_states is not None else self._states()
+        to_engine: list[tuple[CustomerStack, str]] = []
+        to_read: list[CustomerStack] = []
+        for stack in self.stacks:
+            state = states.get(stack.name)
+            if backend_problem is not None:
+                results[stack.name] = self._result(stack, "failed", error=backend_problem)
+            elif state.status == "not deployed":
+                results[stack.name] = self._result(stack, "not deployed")
+            elif state.status == "unreadable":
+                results[stack.name] = self._result(stack, "failed", error=state.reason)
+            elif state.status == "engine" or engine_only(state.resources):
+                to_engine.append((stack, state.reason or engine_only(state.resources)))
+            else:
+                to_read.append(stack)
+        to_read, secret_bound = write_only_verdicts(to_read, states, current_backend(self.env))
+        to_engine += secret_bound
+
+        for stack in self.stacks:
+            if stack.name in results:
+                display.finish(results[stack.name])
+        results.update(self._read_all(to_read, states, display))
+        return results, to_engine, len(to_read)
 
     def _states(self) -> tuple[dict[str, RecordedStack], Optional[str]]:
         backend: Optional[Backend] = current_backend(self.env)
@@ -119,30 +137,11 @@ class Sweep:
         except BackendError as exc:
             return {}, str(exc)
 
-    def _write_only_secrets(self, stacks: list[CustomerStack], states: dict[str, RecordedStack]
-                            ) -> tuple[list[CustomerStack], list[tuple[CustomerStack, str]]]:
-        """Those whose write-only secrets the sweep can carry opaque, and those it leaves to the engine
-        (operations/drift_secrets.py): the last update's config is read only where it decides."""
-        asking = {s.name: states[s.name].key for s in stacks
-                  if states[s.name].key and any(recorded_write_only(r) for r in states[s.name].resources)}
-        try:
-            configs = last_update_configs(current_backend(self.env), asking) if asking else {}
-        except BackendError as exc:
-            return [s for s in stacks if s.name not in asking], [(s, str(exc)) for s in stacks if s.name in asking]
-        readable, engine = [], []
-        for stack in stacks:
-            reason = needs_engine(stack.declaration, states[stack.name].resources, configs.get(stack.name))
-            if reason:
-                engine.append((stack, reason))
-            else:
-                readable.append(stack)
-        return readable, engine
-
     # --- reading, identity by identity ------------------------------------------------------------------
     def _read_all(self, stacks: list[CustomerStack], states: dict[str, RecordedStack],
                   display: Display) -> dict[str, CustomerResult]:
         groups = group_by_identity(stacks, self.env)
-        # Identities needing no decryption start first; each decryption is one engine process (CPU-bound).
+        # Identities needing no decryption start first; a decryption may derive a key (CPU) or start the engine.
         groups.sort(key=lambda g: g.identity.secrets_from is not None)
         # One pool of readers per budget, as many as it lets through at once: a reader waiting for one
         # vendor's turn never holds up another vendor's customers.
@@ -152,7 +151,7 @@ class Sweep:
         results: dict[str, CustomerResult] = {}
         self._budgeted = contextlib.ExitStack()  # the budgets hold for this pass only (see _identity)
         try:
-            # A decryption is an engine process, mostly CPU with a little waiting: two per core keep them busy.
+            # A decryption is CPU-bound (a key derivation, hashlib releases the GIL; or an engine process): two per core.
             with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1), thread_name_prefix="identity") as identities:
                 pending = [identities.submit(self._identity, g, states,
                                              readers[(g.identity.environment, g.identity.platform)], display)
@@ -214,7 +213,10 @@ class Sweep:
                     drift += found
                     if after is not None:
                         refreshed.append(after)
-            code = (code_verdict(self.composition, stack.name, stack.declaration, refreshed, config, self.project)
+                        if comparable(after.outputs) != comparable(with_opaque_state(resource).outputs):
+                            self.observed.add(stack.name)
+            code = (code_verdict(self.composition, stack.name, stack.declaration, refreshed, config, self.project,
+                                 recorded_too=self.recorded_too)
                     if self.composition is not None else None)
         except Exception as exc:  # noqa: BLE001 - one customer's failure is that customer's only
             result = self._result(stack, "failed", drift=drift, error=one_line_error(exc, []), started=started)
@@ -267,6 +269,26 @@ class Sweep:
                               environment=stack.environment, operation="drift", result=result, drift=drift or [],
                               differs_from_code=differs_from_code, error=error,
                               duration_seconds=round(time.monotonic() - started, 2) if started else 0.0)
+
+
+def write_only_verdicts(stacks: list[CustomerStack], states: dict[str, RecordedStack], backend: Optional[Backend]
+                        ) -> tuple[list[CustomerStack], list[tuple[CustomerStack, str]]]:
+    """Those whose write-only secrets the one pass can carry opaque, and those it leaves to the engine,
+    with the reason (secrets.py): the last update's config is read only where it decides."""
+    asking = {s.name: states[s.name].key for s in stacks
+              if states[s.name].key and any(recorded_write_only(r) for r in states[s.name].resources)}
+    try:
+        configs = last_update_configs(backend, asking) if asking else {}
+    except BackendError as exc:
+        return [s for s in stacks if s.name not in asking], [(s, str(exc)) for s in stacks if s.name in asking]
+    readable, engine = [], []
+    for stack in stacks:
+        reason = needs_engine(stack.declaration, states[stack.name].resources, configs.get(stack.name))
+        if reason:
+            engine.append((stack, reason))
+        else:
+            readable.append(stack)
+    return readable, engine
 
 
 def sweep(stacks: Sequence[CustomerStack], project_dir: Path, display_for=None, confirm: bool = False,

@@ -13,6 +13,7 @@ from typing import Callable
 from ..engine.automation import init_stack_in_workspace, open_stack, run_operation
 from ..engine.errors import StackNotFoundError, explained, one_line_error
 from ..engine.events import EventCollector
+from ..differences import CodeDifference
 from ..project.stacks import CustomerStack
 from .models import CustomerResult, Result
 
@@ -63,4 +64,10 @@ def run_customer(stack: CustomerStack, operation: str, workspace,
     else:
         result = "changes" if collector.counts else "no changes"
     return CustomerResult(**base, result=result, changes=collector.counts, drift=collector.drift,
-                          differs_from_code=differs, duration_seconds=round(time.monotonic() - started, 2))
+                          differs_from_code=differs, duration_seconds=round(time.monotonic() - started, 2),
+                          plan=planned(collector) if operation in ("preview", "up") else None)
+
+
+def planned(collector: EventCollector) -> list[CodeDifference]:
+    """The plan's steps field by field, secrets masked, in a stable order (the engine runs steps in parallel)."""
+    return sorted((d.masked() for d in collector.planned), key=lambda d: (d.resource, d.type, d.op, d.field or ""))

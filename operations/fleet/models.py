@@ -13,12 +13,13 @@ from pydantic import BaseModel, Field
 
 from ..differences import CodeDifference, FieldDrift
 from ..exit_status import ExitStatus
-from ..history.model import now_utc
+from ..history.model import RunBasis, now_utc
 
-__all__ = ["Result", "OPERATIONS", "CustomerResult", "FleetReport", "exit_status", "now_utc", "Display", "NoDisplay"]
+__all__ = ["Result", "OPERATIONS", "UNCHANGED", "CustomerResult", "FleetReport", "exit_status", "now_utc", "Display", "NoDisplay"]
 
-Result = Literal["no changes", "changes", "adopted", "drift", "failed", "not deployed"]
+Result = Literal["no changes", "changes", "adopted", "drift", "failed", "not deployed", "unchanged (not run)"]
 OPERATIONS = ("preview", "up", "refresh", "drift")
+UNCHANGED: Result = "unchanged (not run)"  # the one pass's verdict: the engine would do nothing (operations/changes/)
 
 
 class CustomerResult(BaseModel):
@@ -36,6 +37,12 @@ class CustomerResult(BaseModel):
                           "None when not checked). Unlike `drift`, a refresh does not clear it")
     duration_seconds: float = 0.0
     error: Optional[str] = None
+    reason: Optional[str] = Field(None, description="preview, up: why the one pass sent this customer to the engine "
+                                                    "(None: unchanged, or every customer ran through it)")
+    plan: Optional[list[CodeDifference]] = Field(
+        None, description="preview, up through the engine: each step of its plan, field by field (None: not run)")
+    basis: Optional[RunBasis] = Field(None, exclude=True, description="up, refresh: what the run ran with, "
+                                                                      "for the run history (operations/changes/)")
 
     @property
     def drifted(self) -> bool:

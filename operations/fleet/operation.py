@@ -6,6 +6,11 @@ The state backend is whatever PULUMI_BACKEND_URL names: a team shares one Postgr
 (`postgres://...`), where the engine's per-stack lock keeps two operators from updating one customer
 at once. A writing operation (up, refresh) is planned first when someone is asked to approve it
 (`approve`): only the customers whose plan has something to do then run.
+
+`preview` and `up` first judge the whole selection in one pass (operations/changes/verdict.py): only
+the customers with something to do, or whose verdict cannot be told without it, go to the engine; the
+others are `unchanged (not run)`. `engine_all` runs every one through the engine. Each `up` and
+`refresh` records what it ran with (operations/changes/basis.py), which the next one pass compares.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from typing import Callable, ContextManager, Optional, Sequence
 
 from providers.rate_limits import JOURNAL_VARIABLE, journal_seconds
 
+from ..changes.basis import Digests, with_bases
+from ..changes.since import changed_since as changes_since
+from ..changes.verdict import Judgement, judge
 from ..drift.sweep import sweep
 from ..engine.automation import policy_pack_of, project_workspace
 from ..engine.environment import engine_env
@@ -34,6 +42,8 @@ from .shards import Shard, ShardError, parse_shard, shard_selection
 
 # What each writing operation previews first, to show the plan before the one approval.
 PLANNED_BY = {"up": "preview", "refresh": "drift"}
+ONE_PASS = ("preview", "up")         # decided by the one pass first, unless engine_all (operations/changes/)
+RECORDS_BASIS = ("up", "refresh")    # what writes state: its basis goes into the run history
 DisplayFor = Callable[[str, int], ContextManager[Display]]  # (operation, customers) -> a live display
 
 
@@ -43,19 +53,25 @@ def no_display(operation: str, total: int) -> ContextManager[Display]:
 
 @dataclass
 class Selection:
-    selected: list[CustomerStack]            # every stack --select and --environment choose
+    selected: list[CustomerStack]            # every stack --select, --environment and --changed-since choose
     stacks: list[CustomerStack]              # those of this shard (all of them without --shard)
     shard: Optional[Shard] = None
+    notes: list[str] = field(default_factory=list)  # --changed-since: what it selected, stack files it deletes
 
 
 def select(project_dir: Path, patterns: Sequence[str] = (), environment: Optional[str] = None,
-           shard: Optional[str] = None) -> Selection:
-    """The stacks an operation runs on; a selection that matches nothing is a usage error."""
+           shard: Optional[str] = None, changed_since: Optional[str] = None) -> Selection:
+    """The stacks an operation runs on; a selection that matches nothing is a usage error, except
+    with `changed_since`, where a change that touches no customer selects none."""
     try:
         the_shard = parse_shard(shard) if shard else None
     except ShardError as exc:
         raise ShardError(f"invalid value for --shard: {exc}") from None
     selected = select_stacks(customer_stacks(project_dir), patterns, environment)
+    if changed_since is not None:
+        changes = changes_since(project_dir, changed_since)
+        selected = [s for s in selected if changes.selects(s)]
+        return Selection(selected, shard_selection(selected, the_shard), the_shard, changes.notes())
     if not selected:
         raise UsageError("no customer stack matches"
                          + (f" --select {' '.join(patterns)}" if patterns else "")
@@ -133,6 +149,7 @@ class FleetRun:
     no_policy: bool = False
     engine: bool = True              # drift: one engine run per customer instead of the one-pass sweep
     confirm: bool = False            # drift: check the drifted customers with the engine too
+    engine_all: bool = False         # preview, up: every customer through the engine, no one-pass verdict
 
     def perform(self, project_dir: Path, display_for: DisplayFor = no_display,
                 approve: Optional[Callable[[Plan], bool]] = None) -> Optional[FleetReport]:
@@ -140,13 +157,25 @@ class FleetRun:
         `approve` is asked once, with the whole plan, before a writing operation; without it the
         operation runs at once."""
         started, started_at = time.monotonic(), now_utc()
-        stacks, settled = self.selection.stacks, []
+        stacks, settled, judgement = self.selection.stacks, [], None
+        if stacks and self.operation in ONE_PASS and not self.engine_all:
+            with display_for(f"{self.operation} (one pass)", len(stacks)) as display:
+                judgement = judge(stacks, self.operation, project_dir, refresh=self.refresh,
+                                  no_policy=self.no_policy, display=display)
+            stacks, settled = judgement.to_engine(stacks), judgement.unchanged(stacks)
         if stacks and self.operation in PLANNED_BY and approve is not None:
             the_plan = plan(stacks, self.operation, project_dir, self.parallel, display_for, self.refresh,
                             self.no_policy)
+            self._explained(the_plan.report.customers, judgement)
+            the_plan.report.customers = sorted(the_plan.report.customers + settled, key=lambda r: r.stack)
+            the_plan.report.notes = (judgement.notes if judgement else []) + the_plan.report.notes
+            if judgement is not None:  # what the engine's preview shows as "same" but the `up` records
+                recording = {s.name for s in stacks if (judgement.reason(s.name) or "").startswith("would record:")}
+                the_plan.to_run += [s for s in stacks if s.name in recording and s not in the_plan.to_run]
+                the_plan.settled = [r for r in the_plan.settled if r.stack not in recording]
             if the_plan.to_run and not approve(the_plan):
                 return None
-            stacks, settled = the_plan.to_run, the_plan.settled
+            stacks, settled = the_plan.to_run, settled + the_plan.settled
         report = self._run(stacks, project_dir, display_for) if stacks else None
         if settled or report is None:
             customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
@@ -154,10 +183,23 @@ class FleetRun:
                                  exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
                                  customers=customers, notes=report.notes if report else [],
                                  rate_limit_wait_seconds=report.rate_limit_wait_seconds if report else 0.0)
+        report.notes = self.selection.notes + (judgement.notes if judgement else []) + report.notes
+        self._explained(report.customers, judgement)
+        if self.operation in RECORDS_BASIS:
+            digests = judgement.digests if judgement else Digests(
+                project_dir, policy_pack_of(project_dir, self.no_policy) if self.operation in ONE_PASS else None)
+            with_bases(report.customers, self.selection.stacks, project_dir, engine_env(), digests,
+                       read_platform=self.refresh or self.operation == "refresh")
         report.exit_status = exit_status(report)
         report.shard = str(self.selection.shard) if self.selection.shard else None
         record_report(report, project_dir)
         return report
+
+    @staticmethod
+    def _explained(results: list[CustomerResult], judgement: Optional[Judgement]) -> None:
+        """Each customer the one pass sent to the engine says why."""
+        for result in results if judgement is not None else ():
+            result.reason = judgement.reason(result.stack)
 
     def _run(self, stacks: list[CustomerStack], project_dir: Path, display_for: DisplayFor) -> FleetReport:
         if self.operation == "drift" and not self.engine:  # one pass over the whole fleet

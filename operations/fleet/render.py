@@ -19,7 +19,7 @@ from ..values import changes_text
 from .models import CustomerResult, FleetReport
 
 STYLES = {"no changes": "green", "changes": "yellow", "adopted": "cyan", "drift": "magenta", "failed": "bold red",
-          "not deployed": "dim"}
+          "not deployed": "dim", "unchanged (not run)": "green"}
 
 
 def drift_text(result: CustomerResult) -> str:

@@ -36,6 +36,18 @@ class PolicyFinding(BaseModel):
     message: str
 
 
+class RunBasis(BaseModel):
+    """What a run that wrote a customer's state ran with (operations/changes/): a later run that finds
+    all of it unchanged, and the declaration equal to the state, need not start the engine."""
+
+    code: dict[str, Optional[str]] = Field(default_factory=dict,
+                                           description="digest of each part of the code that decides (basis.py)")
+    environment: Optional[str] = Field(None, description="digest of the customer's environment file (None: none)")
+    settings: Optional[str] = Field(None, description="digest of the stack file's config besides the declaration")
+    state: Optional[str] = Field(None, description="digest of the checkpoint the run left in the backend")
+    read_platform: bool = Field(False, description="the run read the platform (a refresh, or the one pass's reads)")
+
+
 class RunEntry(BaseModel):
     """One customer in one run. `started_at` is the run's start (ISO 8601, UTC): entries of one run
     share it and their `run_id`."""
@@ -47,7 +59,8 @@ class RunEntry(BaseModel):
     customer: str
     platform: Optional[str] = None
     environment: Optional[str] = None
-    result: str = Field(description="no changes, changes, drift, failed, not deployed; review: dangerous too")
+    result: str = Field(description="no changes, changes, drift, failed, not deployed, unchanged (not run); "
+                                    "review: dangerous too")
     changes: dict[str, int] = Field(default_factory=dict)
     drift: list[FieldDrift] = Field(default_factory=list, description="the platform against the state")
     differs_from_code: list[CodeDifference] = Field(default_factory=list,
@@ -59,6 +72,8 @@ class RunEntry(BaseModel):
     actor: Optional[str] = None
     tool_version: Optional[str] = None
     run_exit_status: Optional[int] = None
+    reason: Optional[str] = Field(None, description="why the engine ran this customer (the one pass's verdict)")
+    basis: Optional[RunBasis] = Field(None, description="up, refresh: what the run ran with (schema version 2)")
 
 
 def now_utc() -> str:

@@ -33,7 +33,8 @@ SQLITE_NAME = "email-partners-history.sqlite"
 
 # Serialises the first-use migrations of concurrent writers on PostgreSQL (any constant will do).
 MIGRATION_LOCK_KEY = 7_341_902_115
-JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy")
+JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "basis")
+NULLABLE_JSON = ("basis",)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ _COLUMNS = """
     tool_version TEXT,
     run_exit_status INTEGER"""
 
+# Append only: a released migration is never edited, a change is a new version.
 NOTIFICATIONS_TABLE = "email_partners_notifications"
 _NOTIFICATION_COLUMNS = """
     delivery_id TEXT NOT NULL,
@@ -80,7 +82,6 @@ _NOTIFICATION_COLUMNS = """
     attempts INTEGER NOT NULL,
     error TEXT"""
 
-# Append only: a released migration is never edited, a change is a new version.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "one row per customer per run",
               sqlite=(f"CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, {_COLUMNS})",
@@ -89,6 +90,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               postgres=(f"CREATE TABLE {TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_COLUMNS})",
                         f"CREATE INDEX {TABLE}_stack_time ON {TABLE} (stack, started_at, id)",
                         f"CREATE INDEX {TABLE}_time ON {TABLE} (started_at, id)")),
+    Migration(2, "why the engine ran a customer, and what a state-writing run ran with (operations/changes/)",
+              sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN reason TEXT", f"ALTER TABLE {TABLE} ADD COLUMN basis TEXT"),
+              postgres=(f"ALTER TABLE {TABLE} ADD COLUMN reason TEXT", f"ALTER TABLE {TABLE} ADD COLUMN basis TEXT")),
     Migration(5, "notifications: each event told to each sink, delivered or not (operations/notifications/store.py)",
               sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                       f"{_NOTIFICATION_COLUMNS})",
@@ -97,11 +101,15 @@ MIGRATIONS: tuple[Migration, ...] = (
                         f"{_NOTIFICATION_COLUMNS})",
                         f"CREATE INDEX {NOTIFICATIONS_TABLE}_subject ON {NOTIFICATIONS_TABLE} (sink, kind, subject, id)")),
 )
-# Versions need not be contiguous (each branch of work adds its own): the highest is the schema's.
+# Versions need not be contiguous (branches add theirs): each migration a store lacks is applied, in order.
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
+# The columns each migration added: a store that lacks one is read with NULL in its place (reading changes nothing).
+ADDED_BY = {"reason": 2, "basis": 2}
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
-          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status")
+          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status",
+          "reason", "basis")
+SELECTED = "{selected fields}"  # stands for FIELDS in a query, each column the store lacks as NULL
 
 
 class HistoryError(OperationError):
@@ -195,6 +203,11 @@ class HistoryStore:
     # --- schema ----------------------------------------------------------------------------------
     def _applied_version(self, conn) -> Optional[int]:
         """The schema version in the store, or None when the store has no history table yet."""
+        applied = self._applied_versions(conn)
+        return None if applied is None else max(applied, default=0)
+
+    def _applied_versions(self, conn) -> Optional[set[int]]:
+        """The migrations the store has, or None when it has no history table yet."""
         if self.dialect == "sqlite":
             exists = self._rows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SCHEMA_TABLE,))
         else:
@@ -202,11 +215,6 @@ class HistoryStore:
                                       "AND table_name = ?", (SCHEMA_TABLE,))
         if not exists:
             return None
-        return self._rows(conn, f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")[0][0]
-
-    def _applied_versions(self, conn) -> set[int]:
-        if self._applied_version(conn) is None:
-            return set()
         return {row[0] for row in self._rows(conn, f"SELECT version FROM {SCHEMA_TABLE}")}
 
     def _check_known(self, version: Optional[int]) -> None:
@@ -218,14 +226,14 @@ class HistoryStore:
         """Apply the migrations this store lacks, inside the caller's transaction."""
         if self.dialect == "postgres":
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-        version = self._applied_version(conn)
-        self._check_known(version)
-        if version is None:
+        applied = self._applied_versions(conn)
+        self._check_known(None if applied is None else max(applied, default=0))
+        if applied is None:
             conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
                          f"applied_at TEXT NOT NULL)")
-        applied = self._applied_versions(conn)
+            applied = set()
         for migration in sorted(MIGRATIONS, key=lambda m: m.version):
-            if migration.version in applied:  # each missing one, also below the highest applied
+            if migration.version in applied:
                 continue
             for statement in getattr(migration, self.dialect):
                 conn.execute(statement)
@@ -247,7 +255,7 @@ class HistoryStore:
                 self.migrate(conn)
             elif conn is not None:
                 self._check_known(self._applied_version(conn))
-                if needs not in self._applied_versions(conn):
+                if needs not in (self._applied_versions(conn) or set()):
                     conn = None
             yield conn
 
@@ -288,11 +296,12 @@ class HistoryStore:
         with self._connect(create=False) as conn:
             if conn is None:
                 return []
-            version = self._applied_version(conn)
-            self._check_known(version)
-            if version is None:
+            applied = self._applied_versions(conn)
+            self._check_known(None if applied is None else max(applied, default=0))
+            if applied is None:
                 return []
-            rows = self._rows(conn, text, params)
+            selected = ", ".join(f if ADDED_BY.get(f, 1) in applied else f"NULL AS {f}" for f in FIELDS)
+            rows = self._rows(conn, text.replace(SELECTED, selected), params)
         if extra:
             return [(entry_of_row(row[:-extra]), *row[-extra:]) for row in rows]
         return [entry_of_row(row) for row in rows]
@@ -306,7 +315,7 @@ class HistoryStore:
             clause, value = self._in("stack", stacks)
             where, params = f"WHERE {clause}", [value]
         limit = f" LIMIT {int(last)}" if last is not None else ""
-        return self._query(f"SELECT {', '.join(FIELDS)} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}",
+        return self._query(f"SELECT {SELECTED} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}",
                            params)
 
     def latest(self, stacks: Sequence[str], per_stack: int) -> tuple[dict[str, list[RunEntry]],
@@ -319,7 +328,7 @@ class HistoryStore:
             return recent, by_operation
         clause, value = self._in("stack", stacks)
         order = "ORDER BY started_at DESC, id DESC"
-        inner = (f"SELECT {', '.join(FIELDS)}, ROW_NUMBER() OVER (PARTITION BY stack {order}) AS in_stack, "
+        inner = (f"SELECT {SELECTED}, ROW_NUMBER() OVER (PARTITION BY stack {order}) AS in_stack, "
                  f"ROW_NUMBER() OVER (PARTITION BY stack, operation {order}) AS in_operation, id "
                  f"FROM {TABLE} WHERE {clause}")
         entries = self._query(f"SELECT {', '.join(FIELDS)}, in_stack, in_operation FROM ({inner}) AS ranked "
@@ -335,11 +344,15 @@ class HistoryStore:
 
 def row_of(entry: RunEntry) -> tuple:
     data = entry.model_dump(mode="json")
-    return tuple(json.dumps(data[f], sort_keys=True) if f in JSON_COLUMNS else data[f] for f in FIELDS)
+    return tuple(json.dumps(data[f], sort_keys=True) if f in JSON_COLUMNS and data[f] is not None else data[f]
+                 for f in FIELDS)
 
 
 def entry_of_row(row: Sequence[Any]) -> RunEntry:
     data = dict(zip(FIELDS, row))
     for column in JSON_COLUMNS:
-        data[column] = json.loads(data[column]) if data[column] else ([] if column != "changes" else {})
+        if data[column]:
+            data[column] = json.loads(data[column])
+        elif column not in NULLABLE_JSON:
+            data[column] = {} if column == "changes" else []
     return RunEntry.model_validate(data)

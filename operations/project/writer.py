@@ -4,10 +4,18 @@ Pulumi creates the stack and encrypts every secret (stack init, `--copy-config-f
 --secret` with the value on stdin); this module then writes the plain part of the stack file
 (provider settings of the environment, the environment's name and the customer declaration),
 keeping the encrypted values and the encryption salt exactly as Pulumi wrote them.
+
+A new stack shares its environment's encryption salt (the one most of the environment's stack files
+hold, with the passphrase secrets provider): `pulumi stack init` keeps a salt already in the stack
+file, so one passphrase key derivation opens the whole environment's secrets
+(operations/engine/passphrase.py). The key is as strong as before (same passphrase, same 10^6 rounds
+of PBKDF2, a random salt per environment, a random nonce per value); see README, "Secrets and the
+one pass".
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,8 +26,9 @@ from providers.platforms.settings import provider_settings
 
 from ..engine.cli import copy_config, init_stack, set_secret
 from ..engine.errors import EngineError
+from ..engine.passphrase import salt_of
 from .environments import Environment
-from .stacks import CUSTOMER_KEY, ENVIRONMENT_KEY, read_stack_file, stack_file
+from .stacks import CUSTOMER_KEY, ENVIRONMENT_KEY, ProjectError, customer_stacks, read_stack_file, stack_file
 
 # Settings that belong to an environment, not to a customer: never carried from one to another
 # (every provider setting of every platform, its timeout included: the environment names its endpoints).
@@ -57,10 +66,33 @@ def create_stack(project_dir: Path, stack: str, environment: Environment, platfo
         if copy_config_from:
             copy_config(copy_config_from, stack, project_dir)
     else:
-        init_stack(stack, project_dir, copy_config_from=copy_config_from)
+        path = stack_file(project_dir, stack)
+        salt = None if path.exists() else environment_salt(project_dir, environment.name)
+        if salt is not None:
+            path.write_text(yaml.safe_dump({"encryptionsalt": salt}))
+        try:
+            init_stack(stack, project_dir, copy_config_from=copy_config_from)
+        except EngineError as exc:
+            if salt is not None:
+                path.unlink(missing_ok=True)
+                if "incorrect passphrase" in str(exc):
+                    raise EngineError(f"stack {stack}: PULUMI_CONFIG_PASSPHRASE does not open the secrets of the "
+                                      f"environment {environment.name}'s other stacks (a new stack shares their "
+                                      f"encryption salt): use the environment's passphrase", exc.cause) from None
+            raise
     for entry, value in credentials:
         if entry.secret:
             set_secret(stack, entry.key, value, project_dir)
+
+
+def environment_salt(project_dir: Path, environment: str) -> Optional[str]:
+    """The encryption salt most of the environment's stack files share (passphrase provider), if any."""
+    try:
+        stacks = [s for s in customer_stacks(project_dir) if s.environment == environment]
+        salts = Counter(salt for salt in (salt_of(read_stack_file(s.file)) for s in stacks) if salt)
+    except ProjectError:
+        return None
+    return min(salts, key=lambda salt: (-salts[salt], salt)) if salts else None
 
 
 def write_declaration(project_dir: Path, stack: str, environment: Environment, platform: str, credentials: list,

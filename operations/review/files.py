@@ -69,11 +69,12 @@ def _declaration_now(project_dir: Path, name: str) -> Any:
     return ((data.get("config") or {}) if isinstance(data, dict) else {}).get(CUSTOMER_KEY)
 
 
-def stack_file_changes(project_dir: Path, base: str) -> StackFileChanges:
-    """Stack files added, modified, renamed or deleted since `base` (committed or not, untracked too)."""
+def stack_file_changes(project_dir: Path, base: str, option: str = "--base") -> StackFileChanges:
+    """Stack files added, modified, renamed or deleted since `base` (committed or not, untracked too);
+    `option` names the option that gave `base` in a usage error."""
     diff = _git(project_dir, "diff", "-z", "--name-status", "-M", "--relative", base, "--", "stacks")
     if diff.returncode != 0:
-        raise UsageError(f"--base {base}: git cannot compare with it: {diff.stderr.strip()}")
+        raise UsageError(f"{option} {base}: git cannot compare with it: {diff.stderr.strip()}")
     untracked = _git(project_dir, "ls-files", "-z", "--others", "--exclude-standard", "--", "stacks").stdout
     changes = StackFileChanges()
     fields = diff.stdout.split("\0")

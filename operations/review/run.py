@@ -1,6 +1,8 @@
 """`review`: what a pull request does to customers, for the reviewer.
 
-Runs `pulumi preview` of each stack (given, or changed since a base in git), with the policy pack in
+Runs `pulumi preview` of each stack (given, or those a change since a git ref touches: their stack
+files, the customers of a changed environment file, every customer when the code they all run
+changed, operations/changes/since.py, as `fleet --changed-since` selects), with the policy pack in
 `policies/` when there is one, and makes one review per stack: a stack file deleted or renamed since
 the base first (its customer's account stays live and unmanaged), then each preview in a reviewer's
 words (plan.py). Exit status: 0 nothing dangerous (or all acknowledged), 3 a dangerous change
@@ -18,14 +20,14 @@ from typing import Callable, Optional, Sequence
 from providers.platforms import describe
 from providers.platforms.clients import shared_client
 
+from ..changes.since import changed_since
 from ..customers.credentials import credentials_line
 from ..engine.automation import policy_pack_of
 from ..engine.cli import init_stack, preview, stack_config
 from ..errors import UsageError
 from ..exit_status import ExitStatus
 from ..history.model import now_utc
-from ..project.stacks import load_stack, require_stacks, split_stack_name
-from .files import stack_file_changes
+from ..project.stacks import customer_stacks, load_stack, require_stacks, split_stack_name
 from .models import Problem, StackReview
 from .plan import lowered_limits, removed_review, review_of, usage_dangers
 from .record import record_reviews
@@ -81,16 +83,19 @@ def exit_status(reviews: list[StackReview]) -> ExitStatus:
 
 def run_review(project_dir: Path, stacks: Sequence[str] = (), base: Optional[str] = None,
                acknowledged: Sequence[str] = (), check_credentials: bool = False, no_policy: bool = False,
-               on_stack: Say = lambda name: None, warn: Say = _stderr) -> tuple[list[StackReview], ExitStatus]:
-    """The reviews of the named stacks and, with `base`, of every stack file changed since that git ref,
-    removed stacks first; recorded in the run history. `on_stack(name)` before each preview."""
+               on_stack: Say = lambda name: None, warn: Say = _stderr,
+               option: str = "--changed-since") -> tuple[list[StackReview], ExitStatus]:
+    """The reviews of the named stacks and, with `base`, of every customer a change since that git ref
+    touches, removed stacks first; recorded in the run history. `on_stack(name)` before each preview;
+    `option`: how the user gave `base`, for messages."""
     names, removed, renamed_from = list(stacks), [], {}
     if base:
-        files = stack_file_changes(project_dir, base)
-        names = sorted(set(names) | set(files.changed))
-        removed, renamed_from = files.removed, files.renamed_from
+        changes = changed_since(project_dir, base, option)  # the fleet's own selection
+        names = sorted(set(names) | {s.name for s in customer_stacks(project_dir) if changes.selects(s)})
+        removed, renamed_from = changes.removed, {r.renamed_to: r.name for r in changes.removed if r.renamed_to}
     elif not names:
-        raise UsageError("name the stacks to review, or give --base REF to review those changed since REF")
+        raise UsageError("name the stacks to review, or give --changed-since REF to review those a change since "
+                         "REF touches")
     require_stacks(project_dir, names)
     policy_pack = policy_pack_of(project_dir, no_policy)
     acknowledged = set(acknowledged)

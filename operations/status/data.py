@@ -10,7 +10,8 @@ Health, per customer (a customer can have several):
 - failed: its last run (any operation, or a review) failed; a drift check or refresh that found the
   stack not deployed ran nothing, so it is not the last run;
 - drifted: the last drift check (`fleet drift`, the sweep, or `fleet refresh`) found drift, and no
-  `up` succeeded after it (an `up` puts the code's values back);
+  `up` succeeded after it (an `up` puts the code's values back; an `up` whose one pass read the platform
+  and found nothing to do, `unchanged (not run)`, counts too);
 - dns pending: a sending domain's records are not all validated, as last recorded;
 - not deployed: the stack file exists, the backend has no resources for it;
 - needs up: the stack file declares something other than what was last deployed;
@@ -38,6 +39,7 @@ MORE_COUNTS = ("suspended", "locked", "state unread")
 DRIFT_CHECKS = ("drift", "refresh")
 RUNS_SHOWN = 5
 SUCCEEDED = ("changes", "no changes")
+UNCHANGED = "unchanged (not run)"  # the one pass's verdict (operations/changes/): the engine was not run
 HIDDEN_OUTPUTS = ("__provider",)
 
 # What the page asks of the places it reads; the real ones are in build_page's caller (read.py).
@@ -68,12 +70,13 @@ class RunView(BaseModel):
     changes: str = "-"
     duration_seconds: float = 0.0
     error: Optional[str] = None
+    reason: Optional[str] = Field(None, description="why the engine ran it (the one pass of `fleet preview|up`)")
 
     @classmethod
     def of(cls, entry: RunEntry) -> "RunView":
         return cls(operation=entry.operation, result=entry.result, when=entry.started_at, by=entry.actor,
                    commit=entry.git_commit, changes=changes_text(entry.changes), duration_seconds=entry.duration_seconds,
-                   error=entry.error)
+                   error=entry.error, reason=entry.reason)
 
 
 class DriftView(BaseModel):
@@ -180,7 +183,9 @@ def drift_view(latest: Mapping[str, RunEntry]) -> DriftView:
         return DriftView()
     check = max(checks, key=lambda e: e.started_at)
     up = latest.get("up")
-    repaired = up.started_at if up and up.result in SUCCEEDED and up.started_at > check.started_at else None
+    read_and_unchanged = up is not None and up.result == UNCHANGED and up.basis is not None and up.basis.read_platform
+    repaired = (up.started_at if up and (up.result in SUCCEEDED or read_and_unchanged)
+                and up.started_at > check.started_at else None)
     return DriftView(checked_at=check.started_at, checked_by=check.operation, fields=check.drift,
                      differs_from_code=check.differs_from_code, repaired_at=repaired)
 

@@ -16,6 +16,7 @@ from ..backend.locks import read_locks
 from ..backend.state import RecordedStack, read_stacks
 from ..differences import CodeDifference
 from ..drift.read import code_verdict
+from ..drift.secrets import with_opaque_state
 from ..history.runs import store_for
 from ..history.store import HistoryError
 from ..notifications.store import last_per_sink
@@ -45,8 +46,9 @@ def needs_up_check(project_dir: Path, project: str) -> NeedsUp:
     def needs_up(stack: CustomerStack, state: RecordedStack) -> list[CodeDifference]:
         if composition is None:
             return []
-        return code_verdict(composition, stack.name, stack.declaration, state.resources, comparison_config(stack),
-                            project)
+        # A write-only secret's ciphertext (a subuser's password) as the one pass carries it: opaque.
+        return code_verdict(composition, stack.name, stack.declaration, [with_opaque_state(r) for r in state.resources],
+                            comparison_config(stack), project)
     return needs_up
 
 

@@ -32,6 +32,7 @@ from ..vendors import fleet_partners, partner_from_environment, vendor, without_
 from .pulumi_cli import REPO
 
 PASSPHRASE = "fleet-test-passphrase"
+UNCHANGED = "unchanged (not run)"  # the one pass's verdict: the engine would do nothing (operations/changes/)
 FAST_RETRY = RetryPolicy(max_attempts=2, base_delay=0.05)
 
 
@@ -189,9 +190,13 @@ def test_fleet_on_postgres_up_preview_drift_repair(fleet):
         ("cakemail", "production"), ("signupto", "production"), ("ciirus", "production")}
     assert [a.name for a in fleet.cakemail.accounts_named("Fleet Bakery")] == ["Fleet Bakery"]
 
-    # preview: nothing to do, and not a single API request for the whole fleet.
+    # preview: nothing to do, and not a single API request for the whole fleet: its one pass finds every
+    # customer as its `up` left it (operations/changes/), so no engine runs either.
     before = control.last_request_id()
     report = fleet.fleet("preview", "--environment", "production", expect=0)
+    assert {c["customer"]: c["result"] for c in report["customers"]} == {n: UNCHANGED for n in production}
+    assert control.requests(since_id=before) == []
+    report = fleet.fleet("preview", "--environment", "production", "--engine-all", expect=0)  # the engine agrees
     assert {c["customer"]: c["result"] for c in report["customers"]} == {n: "no changes" for n in production}
     assert control.requests(since_id=before) == []
 
@@ -234,10 +239,11 @@ def test_fleet_on_postgres_up_preview_drift_repair(fleet):
     assert {n: c["changes"] for n, c in by_customer(report).items()} == {
         n: ({"update": 1} if n in ("bakery", "hotel") else {}) for n in production}
 
-    # up puts the code's values back on exactly those two.
+    # up puts the code's values back on exactly those two (the others: not even run, the one pass read them).
     report = fleet.fleet("up", "--yes", "--environment", "production", expect=0)
     assert {c["customer"]: c["result"] for c in report["customers"]} == {
-        n: ("changes" if n in ("bakery", "hotel") else "no changes") for n in production}
+        n: ("changes" if n in ("bakery", "hotel") else UNCHANGED) for n in production}
+    assert by_customer(report)["bakery"]["reason"].startswith("would change: SubAccount bakery.production-account name")
     assert by_customer(report)["bakery"]["changes"] == {"update": 1}
     assert fleet.cakemail.get_account(bakery_id).name == "Fleet Bakery"
     assert hotel.get().daily_send_limit == 1000
@@ -273,7 +279,7 @@ def test_sweep_and_engine_agree_field_by_field_then_code_against_state(fleet):
     # A subuser's password is a write-only secret: read in the one pass too (operations/drift_secrets.py).
     mailer = add_sendgrid_customer(fleet, "mailer.production", env, "mailer")
     report = fleet.fleet("up", "--yes", "--environment", "production", "--parallel", "2", expect=0)
-    assert {c["result"] for c in report["customers"]} <= {"changes", "no changes"}, report["text"]
+    assert {c["result"] for c in report["customers"]} <= {"changes", "no changes", UNCHANGED}, report["text"]
 
     cakemail = fleet.cakemail
     signupto = SignupToClient.as_partner(env["SIGNUPTO_API_URL"], env["SIGNUPTO_PARTNER_ID"], env["SIGNUPTO_PARTNER_KEY"],

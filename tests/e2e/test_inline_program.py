@@ -102,7 +102,7 @@ def test_inline_and_cli_runs_give_the_same_state_and_outputs_per_platform(tmp_pa
 
     # The engine's language host path is still there, and agrees (EMAIL_PARTNERS_INLINE=0).
     project.env["EMAIL_PARTNERS_INLINE"] = "0"
-    checked = project.fleet("preview", expect=0)
+    checked = project.fleet("preview", "--engine-all", expect=0)
     assert {c["result"] for c in by_customer(checked).values()} == {"no changes"}
 
 

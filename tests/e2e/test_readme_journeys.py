@@ -4,7 +4,7 @@ the copy's stack and environment files and in the commands), PULUMI_HOME is the 
 team block's `$(scripts/postgres.sh start)` is the session's PostgreSQL server, and the fleet line
 also writes `--json`. One scenario checks, in order: the no-backend message, the emulator the README
 starts, demo.sh's port checks, the example credentials with a first customer in staging,
-check-credentials of every stack, the team set-up (a stack of another passphrase failing alone),
+check-credentials of every stack, only what changed going through the engine, the team set-up (a stack of another passphrase failing alone),
 and retiring a Cakemail and a Sign-Up.to customer."""
 
 from __future__ import annotations
@@ -164,6 +164,16 @@ def test_readme_journeys_work_as_written(shell, request):
         assert f"{stack}: ok: {who} accepted" in first, first
     for stack in ("demo-ciirus", "demo-sendgrid", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
         assert f"{stack}: skipped: not in the backend yet" in first, first
+
+    # Only what changed goes through the engine: the first fleet up of the customer made by hand runs it through
+    # the engine (nothing recorded yet), which records what it ran with; the preview after it runs nothing.
+    fleet_up = ok(shell.run(env_block, block("example-credentials"), block("only-what-changed").splitlines()[0]))
+    assert "up: 1 customers: 1 no changes" in fleet_up and "to the engine (no recorded update)" in fleet_up, fleet_up
+    before = requests.get(f"http://127.0.0.1:{shell.port}/_control/requests", timeout=10).json()["requests"][-1]["id"]
+    preview = ok(shell.run(env_block, block("example-credentials"), block("only-what-changed").splitlines()[1]))
+    assert "preview: 1 customers: 1 unchanged (not run)" in preview, preview
+    assert requests.get(f"http://127.0.0.1:{shell.port}/_control/requests", params={"since_id": before},
+                        timeout=10).json()["requests"] == []
 
     # The team set-up, with a stack whose secrets use another passphrase among those it selects.
     try:

@@ -149,3 +149,36 @@ def test_history_table_names_the_columns(tmp_path):
     console.print(history_table([e], "t"))
     text = console.export_text()
     assert "SubAccount a-account name" in text and "0123456789ab-dirty" in text and "ada" in text
+
+
+def test_a_store_of_version_1_is_read_without_the_new_columns_then_migrated_by_the_versions_it_lacks(tmp_path,
+                                                                                                      monkeypatch):
+    """Schema version 2 adds `reason` and `basis`. A store written by the previous release reads (NULL for
+    them, nothing created); the next write applies exactly the migrations it lacks, whatever their numbers
+    (other branches add 3, 4...: a store may have 1 and 3 and lack 2)."""
+    from operations.history import store as store_module
+    from operations.history.model import RunBasis
+
+    s = store(tmp_path)
+    first = store_module.MIGRATIONS[0]
+    later = store_module.Migration(3, "a later branch's", sqlite=("CREATE TABLE later_branch (x INTEGER)",),
+                                   postgres=("CREATE TABLE later_branch (x INTEGER)",))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (first,))
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(store_module, "FIELDS", tuple(f for f in store_module.FIELDS if f not in ("reason", "basis")))
+    s.record([entry("a.prod", "01")])
+    monkeypatch.undo()
+    with sqlite3.connect(s.location.target) as conn:  # a later branch's migration is there already
+        conn.execute("CREATE TABLE later_branch (x INTEGER)")
+        conn.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (3, 'a later branch''s', 'x')")
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, later))
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    [old] = s.entries()
+    assert old.reason is None and old.basis is None
+    basis = RunBasis(code={"program": "p"}, state="d", read_platform=True)
+    s.record([entry("a.prod", "02", reason="would change: x", basis=basis)])
+    with sqlite3.connect(s.location.target) as conn:
+        assert sorted(v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")) == [1, 2, 3]
+    newest = s.entries()[0]
+    assert (newest.reason, newest.basis) == ("would change: x", basis)
+    assert s.latest(["a.prod"], 1)[1]["a.prod"]["up"].basis == basis
