@@ -33,7 +33,7 @@ SQLITE_NAME = "email-partners-history.sqlite"
 
 # Serialises the first-use migrations of concurrent writers on PostgreSQL (any constant will do).
 MIGRATION_LOCK_KEY = 7_341_902_115
-JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy")
+JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "objects")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ _COLUMNS = """
     tool_version TEXT,
     run_exit_status INTEGER"""
 
-# Append only: a released migration is never edited, a change is a new version.
+# Append only: a released migration is never edited, a change is a new version. Versions need not be
+# contiguous (branches of the tool number theirs apart): `migrate` applies each one a store lacks.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "one row per customer per run",
               sqlite=(f"CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, {_COLUMNS})",
@@ -73,11 +74,18 @@ MIGRATIONS: tuple[Migration, ...] = (
               postgres=(f"CREATE TABLE {TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_COLUMNS})",
                         f"CREATE INDEX {TABLE}_stack_time ON {TABLE} (stack, started_at, id)",
                         f"CREATE INDEX {TABLE}_time ON {TABLE} (started_at, id)")),
+    Migration(3, "the audit trail: vendor objects concerned and what happened",
+              sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT"),
+              postgres=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT")),
 )
-SCHEMA_VERSION = MIGRATIONS[-1].version
+SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
-          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status")
+          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status",
+          "objects", "detail")
+# The columns a migration added after the first: a store that lacks it (written by an older tool, not written
+# since) reads them as NULL, since reading never migrates.
+ADDED_BY = {"objects": 3, "detail": 3}
 
 
 class HistoryError(OperationError):
@@ -170,7 +178,12 @@ class HistoryStore:
 
     # --- schema ----------------------------------------------------------------------------------
     def _applied_version(self, conn) -> Optional[int]:
-        """The schema version in the store, or None when the store has no history table yet."""
+        """The schema version in the store (the highest applied), or None when it has no history table yet."""
+        applied = self._applied(conn)
+        return None if applied is None else max(applied, default=0)
+
+    def _applied(self, conn) -> Optional[set[int]]:
+        """The versions applied to the store, or None when it has no history table yet."""
         if self.dialect == "sqlite":
             exists = self._rows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SCHEMA_TABLE,))
         else:
@@ -178,7 +191,7 @@ class HistoryStore:
                                       "AND table_name = ?", (SCHEMA_TABLE,))
         if not exists:
             return None
-        return self._rows(conn, f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")[0][0]
+        return {row[0] for row in self._rows(conn, f"SELECT version FROM {SCHEMA_TABLE}")}
 
     def _check_known(self, version: Optional[int]) -> None:
         if version is not None and version > SCHEMA_VERSION:
@@ -189,14 +202,14 @@ class HistoryStore:
         """Apply the migrations this store lacks, inside the caller's transaction."""
         if self.dialect == "postgres":
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-        version = self._applied_version(conn)
-        self._check_known(version)
-        if version is None:
+        applied = self._applied(conn)
+        self._check_known(None if applied is None else max(applied, default=0))
+        if applied is None:
             conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
                          f"applied_at TEXT NOT NULL)")
-            version = 0
-        for migration in MIGRATIONS:
-            if migration.version <= version:
+            applied = set()
+        for migration in sorted(MIGRATIONS, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             for statement in getattr(migration, self.dialect):
                 conn.execute(statement)
@@ -224,16 +237,17 @@ class HistoryStore:
                 conn.executemany(statement, rows)
 
     def _query(self, text: str, params: Sequence[Any], extra: int = 0) -> list:
-        """Entries of a SELECT of FIELDS (with `extra` columns after them: (entry, *extras) each);
-        none when the store or its table does not exist yet."""
+        """Entries of a SELECT of FIELDS (`{fields}` in `text`; with `extra` columns after them: (entry,
+        *extras) each); none when the store or its table does not exist yet."""
         with self._connect(create=False) as conn:
             if conn is None:
                 return []
-            version = self._applied_version(conn)
-            self._check_known(version)
-            if version is None:
+            applied = self._applied(conn)
+            self._check_known(None if applied is None else max(applied, default=0))
+            if applied is None:
                 return []
-            rows = self._rows(conn, text, params)
+            fields = ", ".join(f if ADDED_BY.get(f, 1) in applied else f"NULL AS {f}" for f in FIELDS)
+            rows = self._rows(conn, text.replace("{fields}", fields), params)
         if extra:
             return [(entry_of_row(row[:-extra]), *row[-extra:]) for row in rows]
         return [entry_of_row(row) for row in rows]
@@ -247,8 +261,18 @@ class HistoryStore:
             clause, value = self._in("stack", stacks)
             where, params = f"WHERE {clause}", [value]
         limit = f" LIMIT {int(last)}" if last is not None else ""
-        return self._query(f"SELECT {', '.join(FIELDS)} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}",
-                           params)
+        return self._query(f"SELECT {{fields}} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}", params)
+
+    def recorded_stacks(self) -> list[tuple[str, str]]:
+        """(stack, customer) of every stack the history holds runs of, retired ones included."""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return []
+            applied = self._applied(conn)
+            self._check_known(None if applied is None else max(applied, default=0))
+            if applied is None:
+                return []
+            return [(row[0], row[1]) for row in self._rows(conn, f"SELECT DISTINCT stack, customer FROM {TABLE}")]
 
     def latest(self, stacks: Sequence[str], per_stack: int) -> tuple[dict[str, list[RunEntry]],
                                                                      dict[str, dict[str, RunEntry]]]:
@@ -260,7 +284,7 @@ class HistoryStore:
             return recent, by_operation
         clause, value = self._in("stack", stacks)
         order = "ORDER BY started_at DESC, id DESC"
-        inner = (f"SELECT {', '.join(FIELDS)}, ROW_NUMBER() OVER (PARTITION BY stack {order}) AS in_stack, "
+        inner = (f"SELECT {{fields}}, ROW_NUMBER() OVER (PARTITION BY stack {order}) AS in_stack, "
                  f"ROW_NUMBER() OVER (PARTITION BY stack, operation {order}) AS in_operation, id "
                  f"FROM {TABLE} WHERE {clause}")
         entries = self._query(f"SELECT {', '.join(FIELDS)}, in_stack, in_operation FROM ({inner}) AS ranked "
@@ -281,6 +305,6 @@ def row_of(entry: RunEntry) -> tuple:
 
 def entry_of_row(row: Sequence[Any]) -> RunEntry:
     data = dict(zip(FIELDS, row))
-    for column in JSON_COLUMNS:
-        data[column] = json.loads(data[column]) if data[column] else ([] if column != "changes" else {})
+    for column in JSON_COLUMNS:  # a row written before a column existed holds NULL there
+        data[column] = json.loads(data[column]) if data.get(column) else ([] if column != "changes" else {})
     return RunEntry.model_validate(data)
