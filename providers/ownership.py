@@ -216,12 +216,23 @@ def index_here(environ: Optional[Mapping[str, str]] = None, project_dir: Optiona
     (INDEX_VARIABLE), else the project's own; None when there is none, or it is another backend's."""
     environ = os.environ if environ is None else environ
     named = environ.get(INDEX_VARIABLE)
-    path = Path(named) if named else (project_dir or Path.cwd()) / INDEX_FILE
-    index = read_index(path)
+    project_dir = project_dir or _project_root(Path.cwd())
+    if not named and project_dir is None:
+        return None
+    index = read_index(Path(named) if named else project_dir / INDEX_FILE)
     here = backend_label(backend_url(environ))
     if index is None or here is None or index.backend != here:
         return None
     return index
+
+
+def _project_root(start: Path) -> Optional[Path]:
+    """The nearest directory at or above `start` with a Pulumi.yaml (the engine starts the providers in the
+    program's folder, `stacks/`, and the policy pack in `policies/`)."""
+    for candidate in (start, *start.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return None
 
 
 def refusal(obj: VendorObject, owners: Sequence[Owner], index: OwnershipIndex, here: str) -> str:

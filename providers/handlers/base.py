@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import Any, ClassVar, Generic, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ..platforms.clients import shared_client
+
+if TYPE_CHECKING:
+    from ..ownership import ManagedBy
 
 
 class PlatformError(RuntimeError):
@@ -85,6 +88,9 @@ class Handler(Generic[ArgsT, StateT]):
 
     def __init__(self, config: Mapping[str, Any]):
         self._config = config  # the stack config (credentials included): held in memory only
+        # Who the call works for (the project, stack and backend of the engine call), where known: a vendor
+        # that keeps it with the object (Cakemail) names its owner across backends (providers/ownership.py).
+        self.managed_by: Optional[ManagedBy] = None
 
     @property
     def client(self) -> Any:
