@@ -26,6 +26,8 @@ COMMANDS = {
     "dns": "dns:dns",
     "recover": "recover:recover",
     "retire": "retire:retire",
+    "take-over": "take_over:take_over",
+    "owners": "owners:owners",
     "history": "history:history",
     "status": "status:status",
 }

@@ -22,7 +22,7 @@ from .common import Context, console
 @click.pass_obj
 def history(ctx: Context, stack: Optional[str], last: int, format_: str) -> None:
     store = store_for()
-    entries = store.entries(stacks_named(ctx.project_dir, stack) if stack else None, last=last)
+    entries = store.entries(stacks_named(ctx.project_dir, stack, store.recorded_stacks()) if stack else None, last=last)
     if format_ == "json":
         document = {"store": store.location.shown, "entries": [e.model_dump(mode="json") for e in entries]}
         click.echo(json.dumps(document, indent=2))

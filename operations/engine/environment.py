@@ -100,6 +100,15 @@ def engine_version(project_dir: Path = REPO) -> str:
     return match.group(1)
 
 
+def with_ownership_index(env: dict[str, str], project_dir: Path) -> dict[str, str]:
+    """The project's ownership index, named for the engine's processes (the providers refuse at create,
+    and the policy pack at preview, what it says another stack manages: providers/ownership.py)."""
+    from providers.ownership import INDEX_FILE, INDEX_VARIABLE
+
+    env.setdefault(INDEX_VARIABLE, str(project_dir / INDEX_FILE))
+    return env
+
+
 def engine_bin_dir() -> Path:
     """The engine built by scripts/install-pulumi.sh: $PULUMI_BIN_DIR, else its install directory."""
     explicit = os.environ.get("PULUMI_BIN_DIR")

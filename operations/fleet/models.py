@@ -11,6 +11,8 @@ from typing import Literal, Optional, Protocol
 
 from pydantic import BaseModel, Field
 
+from providers.ownership import VendorObject
+
 from ..differences import CodeDifference, FieldDrift
 from ..exit_status import ExitStatus
 from ..history.model import now_utc
@@ -36,6 +38,9 @@ class CustomerResult(BaseModel):
                           "None when not checked). Unlike `drift`, a refresh does not clear it")
     duration_seconds: float = 0.0
     error: Optional[str] = None
+    objects: list[VendorObject] = Field(default_factory=list, description="the vendor objects it adopted, or "
+                                                                          "whose ownership refused it")
+    detail: Optional[str] = Field(None, description="what happened to them, in words (the run history keeps it)")
 
     @property
     def drifted(self) -> bool:

@@ -23,6 +23,7 @@ from ..engine.environment import engine_env
 from ..engine.inline import inline_program
 from ..drift.sweep import sweep
 from ..errors import UsageError
+from ..ownership.gate import after_up, refused_before_running
 from ..project.stacks import CustomerStack, customer_stacks, select_stacks
 from .customer import run_customer
 from .models import CustomerResult, Display, FleetReport, NoDisplay, exit_status, now_utc
@@ -124,13 +125,15 @@ class FleetRun:
         `approve` is asked once, with the whole plan, before a writing operation; without it the
         operation runs at once."""
         started, started_at = time.monotonic(), now_utc()
-        stacks, settled = self.selection.stacks, []
+        stacks, settled, owner_notes = self.selection.stacks, [], []
+        if stacks and self.operation in ("preview", "up"):  # one owner per vendor object (operations/ownership/)
+            stacks, settled, owner_notes = refused_before_running(stacks, self.operation, project_dir)
         if stacks and self.operation in PLANNED_BY and approve is not None:
             the_plan = plan(stacks, self.operation, project_dir, self.parallel, display_for, self.refresh,
                             self.no_policy)
             if the_plan.to_run and not approve(the_plan):
                 return None
-            stacks, settled = the_plan.to_run, the_plan.settled
+            stacks, settled = the_plan.to_run, settled + the_plan.settled
         report = self._run(stacks, project_dir, display_for) if stacks else None
         if settled or report is None:
             customers = sorted((report.customers if report else []) + settled, key=lambda r: r.stack)
@@ -138,6 +141,9 @@ class FleetRun:
             report = FleetReport(operation=self.operation, started_at=started_at, parallel=self.parallel,
                                  exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
                                  customers=customers, notes=notes)
+        report.notes[:0] = owner_notes
+        if self.operation == "up":
+            after_up(report, project_dir)
         report.exit_status = exit_status(report)
         report.shard = str(self.selection.shard) if self.selection.shard else None
         record_report(report, project_dir)

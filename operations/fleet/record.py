@@ -16,7 +16,8 @@ def entry_of(result: CustomerResult, **run: Any) -> RunEntry:
                     environment=result.environment, operation=result.operation, result=result.result,
                     changes=dict(result.changes), drift=[d.masked() for d in result.drift],
                     differs_from_code=[d.masked() for d in result.differs_from_code or []],
-                    duration_seconds=result.duration_seconds, error=without_url_passwords(result.error), **run)
+                    duration_seconds=result.duration_seconds, error=without_url_passwords(result.error),
+                    objects=list(result.objects), detail=result.detail, **run)
 
 
 def record_report(report: FleetReport, project_dir: Path, env: Optional[Mapping[str, str]] = None,
