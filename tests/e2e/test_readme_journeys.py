@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ import yaml
 
 from ..processes import kill_session
 from ..readme import block
+from ..tracked import copy_tracked
 from ..vendors import without_platform_settings
 from .pulumi_cli import REPO
 
@@ -77,8 +77,7 @@ class Shell:
 def shell(tmp_path, pulumi_bin):
     root = tmp_path / "project"
     root.mkdir()
-    for name in COPIED:
-        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
+    copy_tracked(root, *COPIED)  # as git tracks them: a user's own stack files and settings never count
     (root / ".venv").symlink_to(REPO / ".venv")  # the set-up's virtualenv (bootstrap.sh then has nothing to do)
     port = free_port()
     for path in (root / "stacks").rglob("*.yaml"):
