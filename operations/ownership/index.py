@@ -127,5 +127,5 @@ def refreshed(project_dir: Path, env: Optional[Mapping[str, str]] = None) -> Own
 
 
 def as_json(ownership: Ownership) -> dict[str, Any]:
-    return {**ownership.index.model_dump(mode="json"), "unread": ownership.unread,
+    return {**ownership.index.model_dump(mode="json"), "stacks": ownership.stacks, "unread": ownership.unread,
             "shared": [e.model_dump(mode="json") for e in ownership.shared()]}

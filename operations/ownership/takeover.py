@@ -53,6 +53,7 @@ class TakeOver:
     old: str
     objects: list[VendorObject] = field(default_factory=list)
     new_holds: bool = False      # NEW already records every object (a resumed take-over, or two owners)
+    new_in_backend: bool = True  # NEW's stack exists in the backend (else its file only: it is created first)
 
     @property
     def what(self) -> str:
@@ -86,7 +87,7 @@ def prepare(project_dir: Path, new: str, old: str) -> TakeOver:
     if third:
         raise TakeOverRefused(f"stack {new} would also take over what stack {', '.join(third)} manages: "
                               f"{_third_objects(ownership, claimed, new, old)}. Nothing was changed.")
-    return TakeOver(new, old, moved, new_holds=all(o in held for o in moved))
+    return TakeOver(new, old, moved, new_holds=all(o in held for o in moved), new_in_backend=new in ownership.stacks)
 
 
 def _third_objects(ownership: Ownership, claimed: set[VendorObject], new: str, old: str) -> str:
@@ -139,7 +140,7 @@ def take_over(project_dir: Path, plan: TakeOver, confirmation: Optional[str], sa
         before = _with_retained(project_dir, plan.old, env)
         say(f"{plan.old}: its resources are retained from now on (a destroy of it deletes nothing)")
         try:
-            if exported_state(plan.new, project_dir, env) is None:
+            if not plan.new_in_backend:
                 init_stack(plan.new, project_dir, env=env)  # a stack file not yet in the backend
             result = run_cli(_up_args(plan.new, project_dir), project_dir, {**env, TAKE_OVER_VARIABLE: plan.old})
             if result.returncode != 0:

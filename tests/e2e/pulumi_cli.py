@@ -87,9 +87,10 @@ class PulumiProject:
     def stack_file(self) -> Path:
         return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300) -> Result:
+    def run(self, *args: str, check: bool = True, timeout: float = 300, env: dict | None = None) -> Result:
         cmd = ["pulumi", *args, "--non-interactive"]
-        proc = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=self.root, env={**self.env, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout)
         result = Result(cmd, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             raise PulumiError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{result.output[-6000:]}")
