@@ -28,6 +28,7 @@ COMMANDS = {
     "retire": "retire:retire",
     "take-over": "take_over:take_over",
     "owners": "owners:owners",
+    "backend": "backend:backend",
     "history": "history:history",
     "status": "status:status",
 }

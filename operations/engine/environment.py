@@ -80,6 +80,7 @@ def require_backend(env: Mapping[str, str], project_dir: Path) -> None:
     PULUMI_BACKEND_URL, by `backend.url` in Pulumi.yaml, or by `pulumi login` (PULUMI_HOME's
     credentials.json names the current one)."""
     if env.get("PULUMI_BACKEND_URL"):
+        refuse_moved(env)
         return
     project_file = project_dir / "Pulumi.yaml"
     if project_file.exists() and re.search(r"^backend:\s*\n\s+url:\s*\S", project_file.read_text(), re.M):
@@ -91,6 +92,26 @@ def require_backend(env: Mapping[str, str], project_dir: Path) -> None:
     except (OSError, ValueError, AttributeError):
         pass
     raise BackendNotConfigured(NO_BACKEND)
+
+
+# Set by `backend copy` for its own reads of the backend it moves (and may have to resume).
+READ_MOVED_VARIABLE = "EMAIL_PARTNERS_READ_MOVED_BACKEND"
+
+
+class BackendMoved(EngineSetupError):
+    pass
+
+
+def refuse_moved(env: Mapping[str, str]) -> None:
+    """A file backend whose stacks were moved to another (`backend copy`) is kept as a record: the tool
+    refuses to run the engine on it, so that nothing diverges from the team's copy."""
+    from ..backend.location import moved_to
+
+    record = moved_to(env["PULUMI_BACKEND_URL"])
+    if record is not None and not env.get(READ_MOVED_VARIABLE):
+        raise BackendMoved(f"the stacks of {env['PULUMI_BACKEND_URL']} were moved to {record.get('to')} by "
+                           f"{record.get('by')} at {record.get('at')} (`email-partners backend copy`): set "
+                           f"PULUMI_BACKEND_URL to that backend. This one is kept as it was, as a record.")
 
 
 def engine_version(project_dir: Path = REPO) -> str:

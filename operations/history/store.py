@@ -263,6 +263,13 @@ class HistoryStore:
         limit = f" LIMIT {int(last)}" if last is not None else ""
         return self._query(f"SELECT {{fields}} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}", params)
 
+    def run_ids(self) -> set[str]:
+        """Every run the store holds (what a copy of another store's history leaves out)."""
+        with self._connect(create=False) as conn:
+            if conn is None or self._applied(conn) is None:
+                return set()
+            return {row[0] for row in self._rows(conn, f"SELECT DISTINCT run_id FROM {TABLE}")}
+
     def recorded_stacks(self) -> list[tuple[str, str]]:
         """(stack, customer) of every stack the history holds runs of, retired ones included."""
         with self._connect(create=False) as conn:

@@ -17,32 +17,12 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
 from providers.ownership import TAKE_OVER_VARIABLE
 from providers.platforms import describe, names
-from providers.platforms.settings import provider_settings
 
 from ..vendors import serial, vendor
-from .environments_harness import tool, write_environment, writes
+from .environments_harness import sample_stack, settings_of, tool, write_environment, writes
 from .pulumi_cli import PulumiProject, copy_policies
-
-
-def settings_of(platform: str, partner: dict) -> tuple[dict, dict[str, str], dict[str, str], dict[str, str]]:
-    """The partner as an environment file's providers (secrets by variable), those variables' values, and
-    as stack config (plain, secret)."""
-    providers, variables, plain, secret = {}, {}, {}, {}
-    for setting in provider_settings(describe(platform)):
-        if setting.name not in partner:
-            continue
-        value = str(partner[setting.name])
-        if setting.secret:
-            variables[f"E2E_{setting.env_var}"] = value
-            providers[setting.key] = {"env": f"E2E_{setting.env_var}"}
-            secret[setting.config_key] = value
-        else:
-            providers[setting.key] = plain[setting.config_key] = value
-    return providers, variables, plain, secret
 
 
 def test_two_stacks_claiming_one_account_on_every_platform(tmp_path, pulumi_bin, control):
@@ -53,23 +33,11 @@ def test_two_stacks_claiming_one_account_on_every_platform(tmp_path, pulumi_bin,
     for platform in names():
         partners[platform] = vendor(platform).partner(control, f"{tag}-{platform}")
         apis[platform] = vendor(platform).client(partners[platform])
-        provider, variables, plain, secret = settings_of(platform, partners[platform])
-        providers[platform] = provider
+        providers[platform], variables, _, _ = settings_of(platform, partners[platform])
         creds.update(variables)
-        owner = f"owner-{platform}.live"
-        project.run("stack", "init", owner)
-        project.run("config", "set-all", "--stack", owner, *(a for k, v in plain.items() for a in ("--plaintext", f"{k}={v}")),
-                    *(a for k, v in secret.items() for a in ("--secret", f"{k}={v}")))
-        declared = vendor(platform).sample(partners[platform], False)
-        declared["account"]["protect"] = False  # so that retiring it reaches the ownership check
-        if not describe(platform).deletes_accounts:
-            declared["account"]["on_destroy"] = "keep"
-        path = project.root / "stacks" / f"Pulumi.{owner}.yaml"
-        data = yaml.safe_load(path.read_text())
-        data["config"]["email-partners:customer"] = declared
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        for key, value in vendor(platform).SECRETS.items():
-            project.run("config", "set", "--stack", owner, "--path", "--secret", f"email-partners:customer.{key}", value)
+        # protect: false, so that retiring it reaches the ownership check
+        keep = {} if describe(platform).deletes_accounts else {"on_destroy": "keep"}
+        sample_stack(project, f"owner-{platform}.live", platform, partners[platform], protect=False, **keep)
     write_environment(project, "live", providers)
 
     def run(*args: str, env: dict | None = None):
