@@ -109,8 +109,10 @@ def presented(failures: Iterable[CheckFailure], inputs: Mapping[str, Any]) -> li
     for failure in failures:
         # The engine prints `value {V}` from its top-level inputs: a map or list as a Go dump, and a nested
         # field (`owner.email`) or a missing one as `{<nil>}`: those name the property in the reason instead.
-        if failure.property and (failure.property not in inputs
-                                 or isinstance(inputs.get(failure.property), (Mapping, list, tuple))):
+        # (A provider setting, `cakemail:username`, keeps its key as the property: its reason names it too.)
+        declared_field = failure.property and ":" not in failure.property
+        if declared_field and (failure.property not in inputs
+                               or isinstance(inputs.get(failure.property), (Mapping, list, tuple))):
             shown.append(CheckFailure("", sentence(f"{failure.property}: {failure.reason}")))
         else:
             shown.append(CheckFailure(failure.property, sentence(failure.reason)))
