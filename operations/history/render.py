@@ -37,7 +37,7 @@ def history_table(entries: list[RunEntry], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("when (UTC)", "stack", "operation", "result", "changes", "drift", "policy", "duration", "by",
                    "commit", "what happened", "error"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("operation", "result", "duration"))
     for e in entries:
         policy = ", ".join(f"{p.policy} ({p.enforcement})" for p in e.policy)
         table.add_row(e.started_at.replace("+00:00", "").replace("T", " "), escape(e.stack), e.operation, e.result,
