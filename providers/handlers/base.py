@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -91,6 +91,9 @@ class Handler(Generic[ArgsT, StateT]):
         # Who the call works for (the project, stack and backend of the engine call), where known: a vendor
         # that keeps it with the object (Cakemail) names its owner across backends (providers/ownership.py).
         self.managed_by: Optional[ManagedBy] = None
+        # Whether another stack of the backend manages the object of this id (the ownership index, at create):
+        # recognising an interrupted create's object never takes one of those.
+        self.managed_elsewhere: Callable[[str], bool] = lambda _id: False
 
     @property
     def client(self) -> Any:

@@ -70,6 +70,17 @@ class CreateGuard:
         """Refuse to take over an object another stack of this backend manages (nothing is sent)."""
         self._refuse_taken(claimed_objects(self.platform, self.kind, props, props.get("account_id"), self.login))
 
+    def managed_elsewhere(self, resource_id: str) -> bool:
+        """Whether another stack manages the object this resource would record under `resource_id` (a
+        candidate its create would recognise as an interrupted run's)."""
+        if self.index is None or self.owner is None:
+            return False
+        # By the id alone (no login: what a login identifies, any create of it is checked `before`).
+        objects = recorded_objects(self.platform, self.kind, resource_id, {"account_id": resource_id},
+                                   {"account_id": resource_id})
+        taking_over_from = self.environ.get(TAKE_OVER_VARIABLE)
+        return any(self.index.others_than(obj, self.owner.stack, taking_over_from) for obj in objects)
+
     def after(self, resource_id: str, recorded: Mapping[str, Any]) -> None:
         """Refuse a create whose result is another stack's object (recognised as this resource's own):
         the engine then records nothing, and that stack stays its only owner."""

@@ -141,6 +141,7 @@ class PlatformProvider(ResourceProvider):
         args = self._args(handler, props)
         guard = CreateGuard(props["platform"], self.resource, getattr(self, "_stack_config", None) or {})
         guard.before(props)  # one owner per vendor object (owners.py): refused before any request
+        handler.managed_elsewhere = guard.managed_elsewhere
         id_, state = handler.create(args, props.get(MARKER_KEY))
         recorded = _with_marker(state.recorded(), props)
         guard.after(id_, recorded)

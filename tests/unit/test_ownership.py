@@ -123,3 +123,11 @@ def test_the_create_finds_its_urn_in_the_servicers_request():
     assert Create(Request(), None) == Request.urn
     by = managed_by(Request.urn, {"PULUMI_BACKEND_URL": "file:///srv/state"})
     assert (by.project, by.stack, by.backend) == ("email-partners", "acme.production", "file:///srv/state")
+
+
+def test_a_candidate_another_stack_manages_is_never_recognised_as_an_interrupted_creates(tmp_path):
+    """(Sign-Up.to and Cakemail recognise an account made in the last 24 hours by its declared fields: one
+    another stack manages is left out, so the create makes its own instead of taking that one.)"""
+    assert guard(tmp_path, {}).managed_elsewhere("4")
+    assert not guard(tmp_path, {}).managed_elsewhere("5")
+    assert not guard(tmp_path, {}, stack="demo-cakemail").managed_elsewhere("4")

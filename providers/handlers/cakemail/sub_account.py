@@ -168,7 +168,7 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
         if ours:
             return max(ours, key=lambda a: (a.created_on or 0, a.id)), known
         unmarked = [a for a in candidates if self.client.marker_of(a) is None and not self.client.owner_of(a)
-                    and within_window(_when(a.created_on))]
+                    and within_window(_when(a.created_on)) and not self.managed_elsewhere(a.id)]
         if len(unmarked) != 1:
             return None, known
         account = unmarked[0]
