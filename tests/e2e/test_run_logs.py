@@ -6,7 +6,7 @@ customer whose parent API key is in its stack config and whose subuser password 
   `RegisterResource` of the SubAccount; and the provider's answers that carry the resource's inputs,
   `Check(...).inputs` and the `Create`/`Update(...).outputs` (the Python dynamic provider accepts and
   returns no secrets: pulumi/dynamic/__main__.py, `acceptSecrets: False`);
-- up to `-v=8`: neither, in any line, for a refresh and an update;
+- up to `-v=8`, with `--debug`: neither, in any line, for a refresh and an update;
 - credentials given through the environment (SENDGRID_API_KEY) are in no log, even at `-v=9`.
 """
 
@@ -50,7 +50,7 @@ def test_what_the_engine_logs_at_each_verbosity(tmp_path, pulumi_bin, control):
     assert "Configure.inputs" in rpc_lines(created, key)
 
     declare(True)
-    quiet = project.run("up", "--yes", "--skip-preview", "--refresh", "-v=8", "--logtostderr").output
+    quiet = project.run("up", "--yes", "--skip-preview", "--refresh", "-v=8", "--debug", "--logtostderr").output
     assert "Updating" in quiet or "updated" in quiet.lower(), quiet[-2000:]
     assert key not in quiet and password not in quiet
 
