@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     server = EmulatorServer(args.db, host=args.host, port=args.port,
                             publish_dns=args.publish_dns).start()
     try:
+        if args.seed_demo:  # before anyone is told the port: the demo's accounts are there once it is known
+            demo.seed_accounts(server.url)
         if args.port_file:
             _write_port_file(args.port_file, server.port)
         print(f"partner emulator listening on {server.url} (db: {args.db})", flush=True)

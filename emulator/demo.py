@@ -2,11 +2,15 @@
 
 `--seed-demo` creates every identity that `stacks/environments/*.yaml` names, so the README's
 journeys (`new`, `clone`, `discover` in staging, production or sandbox-alice) authenticate as
-written. The secrets below are the values the README gives for the variables those files name
+written, and one customer account that no stack made (`seed_accounts`: what `discover` finds). The secrets below are the values the README gives for the variables those files name
 (`STAGING_CAKEMAIL_PASSWORD=...`); tests/emulator/test_demo_seed.py holds the two together.
 """
 
 from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
 
 from .cakemail import store as cakemail_store
 from .ciirus import store as ciirus_store
@@ -41,6 +45,34 @@ CIIRUS_USERS = {
     CIIRUS_USERNAME: CIIRUS_PASSWORD,                                # demo stacks, production
     "staging-api-user": "staging-password",                          # staging
 }
+
+
+# A customer the production partner has had since before any stack (made in the partner console, say):
+# the README's `discover` brings it under management. Made through the API itself, once (by its name).
+FLORIST = {"name": "Florist", "usage_limits": {"per_month": 20000, "maximum_contacts": 5000},
+           "account_owner": {"email": "owner@florist.example", "first_name": "Flora", "last_name": "Green"}}
+FLORIST_DOMAIN = "news.florist.example"
+
+
+def seed_accounts(base_url: str) -> None:
+    """The accounts the demo partners already have, through the running emulator's own API (idempotent)."""
+    api = f"{base_url}/cakemail"
+
+    def call(method: str, path: str, body=None, token=None, form=None):
+        data = urllib.parse.urlencode(form).encode() if form else (json.dumps(body).encode() if body else None)
+        headers = {"Content-Type": "application/x-www-form-urlencoded" if form else "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        with urllib.request.urlopen(urllib.request.Request(api + path, data, headers, method=method), timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    token = call("POST", "/token", form={"grant_type": "password", "username": cakemail_store.DEMO_USERNAME,
+                                         "password": cakemail_store.DEMO_PASSWORD})["access_token"]
+    named = call("GET", "/accounts?" + urllib.parse.urlencode({"filter": f"name=={FLORIST['name']}"}), token=token)
+    if named["data"]:
+        return
+    account = call("POST", "/accounts", FLORIST, token)["data"]
+    call("POST", f"/brands/default/dkim?account_id={account['id']}", {"domain": FLORIST_DOMAIN}, token)
 
 
 def seed(store: Store) -> None:

@@ -26,6 +26,9 @@ COMMANDS = {
     "dns": "dns:dns",
     "recover": "recover:recover",
     "retire": "retire:retire",
+    "take-over": "take_over:take_over",
+    "owners": "owners:owners",
+    "backend": "backend:backend",
     "history": "history:history",
     "status": "status:status",
 }

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
+from providers.ownership import OwnershipIndex, claimed_objects, refusal
 from providers.platforms import describe, names, offering
-from providers.resources.catalog import type_token
+from providers.resources.catalog import TYPE_PREFIX, type_token
 
 SUB_ACCOUNT = type_token("SubAccount")
 ACCOUNT_FEATURES = type_token("AccountFeatures")
@@ -21,7 +22,8 @@ TRIAL_LIMITS = "trial-within-trial-limits"
 OWNER_DOMAIN = "owner-not-on-reseller-domain"
 SENDING_DOMAIN_REQUIRED = "sending-domain-required"
 SIGNUPTO_KEEP = "signupto-keep-on-destroy"
-RULES = (SEND_LIMIT, TRIAL_LIMITS, OWNER_DOMAIN, SENDING_DOMAIN_REQUIRED, SIGNUPTO_KEEP)
+ONE_OWNER = "one-owner-per-account"
+RULES = (SEND_LIMIT, TRIAL_LIMITS, OWNER_DOMAIN, SENDING_DOMAIN_REQUIRED, SIGNUPTO_KEEP, ONE_OWNER)
 
 # A Cakemail limit of -1 means "no limit": above any trial maximum.
 UNLIMITED = -1
@@ -174,6 +176,31 @@ def sending_domain_required(resources: Iterable[Resource], config: Mapping[str, 
             for a in accounts.values() if a.props.get("platform") in platforms and a.urn not in with_domain]
 
 
+def one_owner_per_account(resources: Iterable[Resource], index: Optional[OwnershipIndex], stack: str,
+                          taking_over_from: Optional[str] = None, login: Optional[str] = None) -> list[Violation]:
+    """A declaration that would take over a vendor object another stack of the backend manages, as the
+    ownership index `email-partners` last wrote says (none: nothing to check against). An object this
+    stack already records is its own: two stacks recording one object is the tool's `owners` business."""
+    if index is None:
+        return []
+    resources = list(resources)
+    accounts = {r.urn: r for r in resources if r.resource_type == SUB_ACCOUNT}
+    violations: list[Violation] = []
+    for resource in resources:
+        if not resource.resource_type.startswith(TYPE_PREFIX):
+            continue
+        kind = resource.resource_type[len(TYPE_PREFIX):]
+        own = accounts.get(resource.urn) or next(iter(_accounts_of(resource, accounts)), None)
+        adopted = (own.props.get("adopt_account_id") if own is not None else None)
+        for obj in claimed_objects(resource.props.get("platform"), kind, resource.props, adopted, login):
+            if stack in {o.stack for o in index.owners_of(obj)}:
+                continue
+            others = index.others_than(obj, stack, taking_over_from)
+            if others:
+                violations.append((refusal(obj, others, index, stack), resource.urn))
+    return violations
+
+
 # --- pulumi_policy wrappers ------------------------------------------------------------------
 
 def policies(context) -> list:
@@ -224,6 +251,12 @@ def policies(context) -> list:
             validate=stack(sending_domain_required),
             config_schema=schema(["platforms"], platforms={"type": "array",
                                                            "items": {"enum": list(offering("SendingDomain"))}})),
+        StackValidationPolicy(
+            name=ONE_OWNER,
+            description="A declaration takes over no vendor object another stack of the backend manages (as the "
+                        "ownership index email-partners writes says).",
+            validate=stack(lambda resources, _config: one_owner_per_account(
+                resources, context.ownership_index, context.stack, context.taking_over_from, context.login))),
         ResourceValidationPolicy(
             name=SIGNUPTO_KEEP,
             description="An account on a platform whose API cannot delete accounts (Sign-Up.to) declares "

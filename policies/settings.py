@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from providers.naming import ENVIRONMENT_KEY, split_stack_name
+from providers.naming import CUSTOMER_KEY, ENVIRONMENT_KEY, split_stack_name
+from providers.ownership import TAKE_OVER_VARIABLE, OwnershipIndex, index_here, login_of
 from providers.platforms import described
 from providers.platforms.settings import login_domain, login_setting
 
@@ -41,6 +42,10 @@ class PackContext:
     environment: Optional[str]
     partner_login_domain: Optional[str]
     partner_login_key: Optional[str] = None  # the setting it comes from: cakemail:username
+    # One owner per account: the index the tool wrote for this backend, the take-over under way, the stack's login.
+    ownership_index: Optional[OwnershipIndex] = field(default=None, compare=False)
+    taking_over_from: Optional[str] = None
+    login: Optional[str] = None
 
     @property
     def environment_label(self) -> str:
@@ -58,8 +63,22 @@ def stack_context(env: Mapping[str, str]) -> PackContext:
     # A partner who logs in with an e-mail address (Cakemail) does so on the reseller's own domain.
     logins = [(login_setting(p).config_key, login_domain(p, config, env)) for p in described()]
     key, domain = next(((key, domain) for key, domain in logins if domain), (None, None))
+    platform = _declared_platform(config.get(CUSTOMER_KEY))
     return PackContext(stack=stack, environment=environment or None, partner_login_domain=domain,
-                       partner_login_key=key)
+                       partner_login_key=key, ownership_index=index_here(env, CONFIG_DIR.parent.parent),
+                       taking_over_from=env.get(TAKE_OVER_VARIABLE) or None,
+                       login=login_of(platform, config, env) if platform else None)
+
+
+def _declared_platform(customer: Any) -> Optional[str]:
+    """The customer's platform from the config the engine hands the pack (an object, or its JSON text)."""
+    if isinstance(customer, str):
+        try:
+            customer = json.loads(customer)
+        except ValueError:
+            return None
+    platform = customer.get("platform") if isinstance(customer, dict) else None
+    return platform if isinstance(platform, str) else None
 
 
 def _read(path: Path) -> dict[str, Any]:

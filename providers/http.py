@@ -78,6 +78,9 @@ class Authenticator(Protocol):
     def refresh_after_unauthorized(self) -> bool:
         """Drop cached credentials after a 401; True when a single retry is worthwhile."""
 
+    # Optional: `refusal_hint(waited) -> Optional[str]`, why a 401 came although the credentials were accepted
+    # (a token that lapsed while the request waited `waited` seconds), or None: then check the credentials.
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -234,6 +237,7 @@ class HttpClient:
         attempt = waits = 0  # requests sent; of them, refused with a time to retry (not failures)
         while True:
             attempt += 1
+            sent = time.monotonic()
             # Signers sign the path actually requested: the apiUrl's own path prefix included.
             headers = (self.authenticator.headers(method, self._path_prefix + path, auth_scope)
                        if (authenticated and self.authenticator) else {})
@@ -264,7 +268,8 @@ class HttpClient:
                     self._succeeded = True
                     return _decode(response)
                 if status not in RETRYABLE_STATUSES:
-                    raise ApiError(self.vendor, method, path, status, self.error_parser(response), hint=self._hint(status))
+                    hint = self._hint(status, time.monotonic() - sent if authenticated else None)
+                    raise ApiError(self.vendor, method, path, status, self.error_parser(response), hint=hint)
                 # 429 means the server refused the request without acting on it.
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if retry_after is None and status == 429 and self.pacer is not None:
@@ -333,9 +338,14 @@ class HttpClient:
             yield
         rate_limits.journal(started, time.time())
 
-    def _hint(self, status: int) -> str:
-        """The setting a refusal points at: credentials for 401/403; the URL for a 404/405 from an endpoint
-        that never answered a request (a wrong path, or another vendor's URL, in apiUrl)."""
+    def _hint(self, status: int, waited: Optional[float] = None) -> str:
+        """The setting a refusal points at: credentials for 401/403 (unless the authenticator knows they were
+        accepted: a token that lapsed while the request waited); the URL for a 404/405 from an endpoint that
+        never answered a request (a wrong path, or another vendor's URL, in apiUrl)."""
+        explain = getattr(self.authenticator, "refusal_hint", None)
+        reason = explain(waited) if status == 401 and waited is not None and explain is not None else None
+        if reason:
+            return reason
         if status in (401, 403) and self.credentials_hint:
             return f"check {self.credentials_hint}"
         if status in (404, 405) and not self._succeeded:

@@ -12,6 +12,12 @@ port=${DEMO_EMULATOR_PORT:-8710}
 bin_dir=$(bash "$repo/scripts/bootstrap.sh" | tail -n 1)
 demo="$repo/.demo"
 mkdir -p "$demo/state"
+if [ -f "$demo/state/email-partners-moved.json" ]; then  # `email-partners backend copy` moved its stacks
+  echo "demo: the demo's stacks were moved to another backend by \`email-partners backend copy\`" \
+       "($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["to"])' "$demo/state/email-partners-moved.json")):" \
+       "run \`pulumi\` or \`email-partners\` there, or start over with \`rm -rf .demo\`; nothing was run." >&2
+  exit 1
+fi
 
 export PATH="$bin_dir:$repo/.venv/bin:$PATH"
 export PULUMI_BACKEND_URL="file://$demo/state"

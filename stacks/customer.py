@@ -222,6 +222,28 @@ def plan(name: str, declaration: CustomerDeclaration) -> list[PlannedResource]:
     return resources
 
 
+def declaration_problems(name: str, declaration: CustomerDeclaration) -> list[str]:
+    """Every problem the resources' own checks find in the declaration, resource by resource, before any
+    is registered: the engine stops at the first resource whose check fails, so a declaration with
+    mistakes in several resources would otherwise be told them one resource at a time. The same checks
+    and words as at preview (each provider's `check`; values taken from another resource are unknown here,
+    as in a preview)."""
+    from pulumi.runtime.rpc import UNKNOWN
+
+    from providers.resources.catalog import PROVIDERS, engine_props
+    from providers.resources.common import presented
+
+    problems = []
+    for planned in plan(name, declaration):
+        props = {**planned.props, **{key: UNKNOWN for key in planned.links}}
+        result = PROVIDERS[planned.kind]().check_inputs({}, engine_props(planned.kind, pulumi.get_project(), name,
+                                                                          planned.name, **props))
+        for failure in presented(result.failures, result.inputs):
+            problems.append(f"{planned.kind} {planned.name}: "
+                            + (f"{failure.property}: " if failure.property else "") + failure.reason)
+    return problems
+
+
 def domain_key(domain: Any) -> str:
     """The resource keeps its name when only the case of its domain changes."""
     return str(domain).strip().lower()
@@ -242,6 +264,10 @@ class Customer(pulumi.ComponentResource):
         made: dict[str, pulumi.CustomResource] = {}
         self.domains, self.verifications = {}, {}
         secrets = _secret_settings(declaration)
+        problems = declaration_problems(name, declaration)
+        if len({problem.split(":", 1)[0] for problem in problems}) > 1:  # one resource's: the engine says them all
+            raise pulumi.RunError(f"the customer declaration has {len(problems)} problems, in several resources (all "
+                                  f"of them, so that they are fixed at once):\n  " + "\n  ".join(problems))
         for planned in plan(name, declaration):
             props = dict(planned.props)
             if planned.kind == "SubAccount":

@@ -124,6 +124,21 @@ class Rows:
         return [(row[0][len(self._prefix):], row[1]) for row in rows]
 
 
+MOVED_FILE = "email-partners-moved.json"  # in a file backend whose stacks `email-partners backend copy` moved
+
+
+def moved_to(url: str) -> Optional[dict[str, Any]]:
+    """Where a file backend's stacks were moved, as `backend copy` recorded it beside them (to, at, by,
+    stacks); None for a backend in use."""
+    if urlsplit(url).scheme != "file":
+        return None
+    try:
+        record = json.loads((file_root(url) / MOVED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def current_backend(env: Mapping[str, str]) -> Optional[Backend]:
     """The backend the engine would use: PULUMI_BACKEND_URL, else the one `pulumi login` recorded."""
     url = env.get("PULUMI_BACKEND_URL")

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from datetime import datetime, timezone
 from typing import Any, Literal, Optional, Sequence
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ class RecordedResource(BaseModel):
     parent: Optional[str] = None
     provider: Optional[str] = None
     protect: Optional[bool] = None
+    retain_on_delete: Optional[bool] = Field(None, alias="retainOnDelete")
     external: Optional[bool] = None
     delete: Optional[bool] = None
     pending_replacement: Optional[bool] = Field(None, alias="pendingReplacement")
@@ -203,3 +205,27 @@ def _parse(name: str, blob: Optional[Blob]) -> RecordedStack:
         return RecordedStack(name=name, status="not deployed")
     return RecordedStack(name=name, status="recorded", resources=resources, key=key,
                          digest=hashlib.sha256(content).hexdigest())
+
+
+def stack_names_in(backend: Backend, project: str) -> list[str]:
+    """Every stack of `project` that the backend has a checkpoint for, in one listing (files, or one
+    query); none where the backend is not read by this tool. Layout 0 keeps every project's stacks in
+    one folder: all of them are named then (the checkpoint's own project is not read)."""
+    if backend.kind == "other":
+        return []
+    roots = [f".pulumi/stacks/{project}/", ".pulumi/stacks/"]
+    if backend.kind == "file":
+        keys = [str(p.relative_to(backend.root)) for root in roots if (backend.root / root).is_dir()
+                for p in (backend.root / root).iterdir() if p.is_file()]
+    else:
+        escaped = [re.sub(r"([\\%_])", r"\\\1", root) + "%" for root in roots]
+        keys = backend.read(lambda table: table.keys_like(escaped), [])
+    names = set()
+    for key in keys:
+        folder, _, file = key.rpartition("/")
+        if folder + "/" not in roots or "/" in file:
+            continue
+        name = next((file[:-len(ext)] for ext in VARIANTS if file.endswith(ext)), None)
+        if name:
+            names.add(name)
+    return sorted(names)

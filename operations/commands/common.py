@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -26,11 +27,17 @@ class Context:
         return require_stacks(self.project_dir, stacks)
 
 
+# In a log or a pipe (a CI job's), tables are this wide unless COLUMNS says otherwise: readable in a CI
+# log viewer; long cells (errors, drift) wrap at spaces within their column, short ones never break.
+LOG_WIDTH = 120
+
+
 def console(stderr: bool = False) -> Console:
-    """A console for tables: in logs and pipes, wide enough to keep each customer on one line where possible."""
+    """A console for tables: a terminal's own width; in logs and pipes COLUMNS, else LOG_WIDTH."""
     out = Console(stderr=stderr)
     if not out.is_terminal:
-        out.width = 200
+        columns = os.environ.get("COLUMNS", "")
+        out.width = int(columns) if columns.isdigit() and int(columns) >= 40 else LOG_WIDTH
     return out
 
 

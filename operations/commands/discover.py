@@ -21,14 +21,18 @@ from .common import Context
               help="Only this account (id, name, or the customer name it becomes); repeatable. Where the "
                    "credentials see one account (Ciirus: the API user's one sub-account), its customer name.")
 @click.option("--force", is_flag=True, help="Rewrite stacks that already exist (default: leave them and say so).")
+@click.option("--include-managed", is_flag=True,
+              help="Also write stacks for accounts another stack already manages (default: skip them, naming it); "
+                   "such a stack adopts only through `email-partners take-over`.")
 @click.option("--dry-run", is_flag=True, help="List only; write no stack.")
 @click.option("--page-size", default=50, show_default=True, type=click.IntRange(1, 100),
               help="Accounts per page where the platform lists them in pages (Cakemail).")
 @click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def discover(ctx: Context, env_name: str, platform: str, customers: tuple[str, ...], force: bool, dry_run: bool,
-             page_size: int, output: str) -> None:
-    items = discover_stacks(ctx.project_dir, env_name, platform, customers, force, dry_run, page_size)
+def discover(ctx: Context, env_name: str, platform: str, customers: tuple[str, ...], force: bool,
+             include_managed: bool, dry_run: bool, page_size: int, output: str) -> None:
+    items = discover_stacks(ctx.project_dir, env_name, platform, customers, force, dry_run, page_size,
+                            include_managed)
     _report(items, platform, env_name, output)
 
 
@@ -36,7 +40,8 @@ def _report(items: list[Discovered], platform: str, environment: str, output: st
     if output == "json":
         click.echo(json.dumps({"platform": platform, "environment": environment,
                                "limits": list(describe(platform).discovery.notes),
-                               "accounts": [asdict(i) for i in items]}, indent=2, default=str))
+                               "accounts": [{**asdict(i), "objects": [o.model_dump() for o in i.objects]}
+                                            for i in items]}, indent=2, default=str))
         return
     click.echo(f"{len(items)} {platform} account(s) in environment {environment}:")
     if items:

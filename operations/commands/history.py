@@ -29,7 +29,7 @@ def history(ctx: Context, stack: Optional[str], last: int, format_: str, notific
     if notifications:
         show_notifications(store, last, format_)
         return
-    entries = store.entries(stacks_named(ctx.project_dir, stack) if stack else None, last=last)
+    entries = store.entries(stacks_named(ctx.project_dir, stack, store.recorded_stacks()) if stack else None, last=last)
     if format_ == "json":
         document = {"store": store.location.shown, "entries": [e.model_dump(mode="json") for e in entries]}
         click.echo(json.dumps(document, indent=2))

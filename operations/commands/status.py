@@ -22,11 +22,13 @@ from ..status.read import read_status
 from ..status.serve import serve
 from .common import Context, console, selection_options
 
+DEFAULT_PAGE = ".email-partners/status.html"  # the tool's own files' folder (git-ignored), beside the index
+
 
 @click.command("status", help=__doc__)
 @selection_options
-@click.option("--output", metavar="FILE", help="Where to write the page (default: status.html; for json, stdout). "
-                                               "`-`: stdout.")
+@click.option("--output", metavar="FILE", help=f"Where to write the page (default: {DEFAULT_PAGE} in the project, which "
+                                               f"git ignores; for json, stdout). `-`: stdout.")
 @click.option("--format", "format_", type=click.Choice(["html", "json"]), default="html", show_default=True)
 @click.option("--serve", "serve_", is_flag=True, help="Serve the page on 127.0.0.1 instead, built again on each load.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8720, show_default=True,
@@ -55,10 +57,11 @@ def status(ctx: Context, select: tuple[str, ...], environment: Optional[str], ou
         return
     page = build(stacks)  # the stack files as just read (a page written once)
     text = page.model_dump_json(indent=2) + "\n" if format_ == "json" else render(page)
-    target = output or ("status.html" if format_ == "html" else "-")
+    target = output or (str(project_dir / DEFAULT_PAGE) if format_ == "html" else "-")
     if target == "-":
         click.echo(text, nl=False)
     else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(text, encoding="utf-8")
         counts = ", ".join(f"{n} {tag}" for tag, n in page.counts.items() if n)
         click.echo(f"wrote {target}: {len(page.customers)} customer(s){': ' + counts if counts else ''}", err=True)

@@ -18,6 +18,7 @@ from providers.platforms import describe, described, names
 
 from ..engine.cli import stack_names
 from ..errors import UsageError
+from ..history.audit import Action, Audit
 from ..project.environments import Environment, load_environment
 from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
 from ..project.writer import create_stack, write_declaration
@@ -132,6 +133,12 @@ def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[s
         header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
                f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
                f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
+    audit = Audit("clone", project_dir)
+    audit.add(Action(name, "cloned", detail=f"from stack {stack} into environment {target} (its own new account at "
+                                            f"its first `up`); rewritten: "
+                                            + ("; ".join(f"{r.field} {r.source!r} -> {r.clone!r}" for r in rewrites)
+                                               or "nothing"), platform=platform, environment=target))
+    audit.record()
     return Cloned(stack=name, source=stack, environment=target, file=path, rewrites=rewrites,
                   settings=[e.key for e, _ in credentials],
                   secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret])

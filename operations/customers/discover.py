@@ -4,6 +4,11 @@ Lists what the partner credentials of an environment can see and writes one cust
 account, declaring the live values and marked for adoption (`adopt_account_id`, `adopt_existing`),
 so the first `pulumi up` takes everything over without creating anything and the next preview shows
 no changes. What an API cannot show is said in the output (`notes`), never guessed.
+
+An account another stack of the backend already manages is not written (one owner per account:
+operations/ownership/), unless `include_managed` asks for it: that stack is then only adopted by
+`email-partners take-over`, which moves the account from the other stack. Every run but a dry one
+is recorded in the run history (what was written or skipped, and why).
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from typing import Any, Optional, Sequence
 from providers.handlers.base import handler_of
 from providers.platforms import describe
 from providers.platforms.clients import new_client
+from providers.ownership import VendorObject
 from providers.platforms.settings import login_domain, read_settings
 
 from ..engine.cli import stack_names
+from ..errors import OperationError
+from ..history.audit import Action, Audit
+from ..ownership.claims import claims
+from ..ownership.index import Ownership, refreshed
 from ..project.environments import Environment, load_environment
 from ..project.stacks import customer_stacks, slug, stack_file
 from ..project.writer import create_stack, write_declaration
@@ -36,6 +46,8 @@ class Discovered:
     customer: str = ""
     stack: str = ""
     result: str = ""
+    objects: list[VendorObject] = field(default_factory=list)  # what its adopting `up` takes over
+    managed_by: list[str] = field(default_factory=list)          # the other stacks that manage them
 
 
 def _config(environment: Environment, platform: str) -> dict[str, str]:
@@ -75,8 +87,19 @@ def _name_stacks(items: list[Discovered], environment: str, platform: str, custo
         item.customer, item.stack = customer, f"{customer}.{environment}"
 
 
+def _owned_elsewhere(items: list[Discovered], ownership: Optional[Ownership], config: dict[str, str],
+                     project_dir: Path) -> None:
+    """Each item's objects, and the stacks other than its own that manage any of them."""
+    for item in items:
+        item.objects = [c.object for c in claims(item.stack, item.declaration, config, project_dir)]
+        if ownership is not None:
+            item.managed_by = sorted({o.stack for obj in item.objects
+                                      for o in ownership.index.others_than(obj, item.stack)})
+
+
 def discover_stacks(project_dir: Path, env_name: str, platform: str, customers: Sequence[str] = (),
-                    force: bool = False, dry_run: bool = False, page_size: int = 50) -> list[Discovered]:
+                    force: bool = False, dry_run: bool = False, page_size: int = 50,
+                    include_managed: bool = False) -> list[Discovered]:
     """Every account the environment's credentials see on `platform` (or those named), each with the
     stack it becomes and what was done (`result`): written, rewritten, skipped (and why), not written."""
     environment = load_environment(project_dir, env_name)
@@ -94,12 +117,22 @@ def discover_stacks(project_dir: Path, env_name: str, platform: str, customers: 
         marker = (stack.declaration.get("account") or {}).get("adopt_account_id")
         if marker and stack.platform == platform and stack.environment == env_name:
             adopted[str(marker)] = stack.name
+    try:
+        ownership: Optional[Ownership] = refreshed(project_dir)
+    except OperationError:
+        if not dry_run:
+            raise
+        ownership = None  # a dry run without a backend: which stacks manage them is not known
+    _owned_elsewhere(items, ownership, _config(environment, platform), project_dir)
     in_backend = stack_names(project_dir) if not dry_run else set()
     todo = []
     for item in items:
         exists = item.stack in in_backend or stack_file(project_dir, item.stack).exists()
         if adopted.get(item.account_id) not in (None, item.stack):
             item.result = f"skipped: already declared by stack {adopted[item.account_id]}"
+        elif item.managed_by and not include_managed:
+            item.result = (f"skipped: {managed_words(item)} (one owner per account; --include-managed writes it, "
+                           f"and `email-partners take-over {item.stack} --from {item.managed_by[0]}` then moves it)")
         elif dry_run:
             item.result = "not written (--dry-run)"
         elif exists and not force:
@@ -113,12 +146,27 @@ def discover_stacks(project_dir: Path, env_name: str, platform: str, customers: 
                      copy_config_from=copy_from, in_backend=exists)
         write_declaration(project_dir, item.stack, environment, platform, credentials, item.declaration,
                           header=_header(environment, platform, item), keep_from_copy=False)
-        item.result = "rewritten" if exists else "written"
+        item.result = ("rewritten" if exists else "written") + (
+            f": {managed_words(item)}; its `up` is refused until `email-partners take-over {item.stack} --from "
+            f"{item.managed_by[0]}` moves it" if item.managed_by else "")
 
-    if todo:  # the first stack gets the secrets from the environment; the others copy them (re-encrypted)
-        first, first_exists = todo[0]
-        write(first, first_exists, None)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(write, item, exists, first.stack) for item, exists in todo[1:]]:
-                future.result()
+    audit = Audit("discover", project_dir)
+    try:
+        if todo:  # the first stack gets the secrets from the environment; the others copy them (re-encrypted)
+            first, first_exists = todo[0]
+            write(first, first_exists, None)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for future in [pool.submit(write, item, exists, first.stack) for item, exists in todo[1:]]:
+                    future.result()
+    finally:
+        for item in items if not dry_run else []:
+            audit.add(Action(item.stack, item.result.split(":", 1)[0] or "not written", item.objects,
+                             f"{platform} account {item.account_id} ({item.name!r}) in environment {env_name}: "
+                             f"{item.result or 'not written (the run stopped)'}", platform=platform,
+                             environment=env_name))
+        audit.record()
     return items
+
+
+def managed_words(item: Discovered) -> str:
+    return f"managed by stack {', '.join(item.managed_by)}"

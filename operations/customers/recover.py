@@ -33,6 +33,9 @@ from ..engine.cli import exported_state, run_checked, run_cli
 from ..engine.environment import engine_env
 from ..engine.errors import ConcurrentUpdateError, EngineError, classified
 from ..engine.urns import kind_of_urn, name_of_urn
+from ..errors import OperationError
+from ..history.audit import Action, Audit
+from ..ownership.index import refreshed
 
 Say = Callable[[str], None]
 
@@ -73,6 +76,38 @@ def up_args(stack: str, project_dir: Path) -> list[str]:
 
 
 def recover_stack(stack: str, project_dir: Path, say: Say = print, warn: Say = print) -> bool:
+    """Recover one stack (see the module docstring). Its run is recorded in the history: what was done
+    (in the lines said), why it failed, and the vendor objects the stack manages afterwards."""
+    audit = Audit("recover", project_dir)
+    action = audit.add(Action(stack, "failed"))
+    done: list[str] = []
+
+    def said(text: str) -> None:
+        say(text)
+        if text.startswith(f"{stack}: "):
+            done.append(text[len(stack) + 2:])
+
+    def warned(text: str) -> None:
+        warn(text)
+        action.error = text[len(stack) + 2:] if text.startswith(f"{stack}: ") else text
+
+    try:
+        ok = _recover(stack, project_dir, said, warned)
+        action.result = "recovered" if ok else "failed"
+        return ok
+    except Exception as exc:
+        action.error = str(exc)
+        raise
+    finally:
+        try:
+            action.objects = refreshed(project_dir).objects_of(stack)
+        except OperationError:
+            pass
+        action.detail = "; ".join(done) or None
+        audit.record()
+
+
+def _recover(stack: str, project_dir: Path, say: Say, warn: Say) -> bool:
     env = engine_env()
     pending = pending_operations(stack, project_dir, env)
     if pending:

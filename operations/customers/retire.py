@@ -8,21 +8,27 @@ project's guard is and how it is lifted, and does the rest in the right order:
 1. the stack file must say `account.protect: false` (a reviewed change), and where the API cannot
    delete accounts `account.on_destroy: keep`; the state must have recorded it (`pulumi up` after the edit);
 2. the acknowledgement: the stack's name typed at the prompt, or `--confirm STACK`;
-3. `pulumi destroy`, then `pulumi stack rm` (which deletes the stack file too);
-4. what happened to the account, in words.
+3. no other stack of the backend manages what the destroy deletes (operations/ownership/): two
+   stacks recording one account is refused, naming the other and the take-over that leaves it to it;
+4. `pulumi destroy`, then `pulumi stack rm` (which deletes the stack file too);
+5. what happened to the account, in words, and in the run history (who, which account, what became of it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from providers.ownership import VendorObject
 from providers.platforms import describe, names
 
 from ..engine.cli import exported_state, run_checked
+from ..engine.errors import EngineError
 from ..engine.urns import kind_of_type
-from ..errors import UsageError
+from ..errors import OperationError, UsageError
+from ..history.audit import Action, Audit
+from ..ownership.index import refreshed
 from ..project.stacks import load_stack, stack_file
 
 
@@ -43,6 +49,8 @@ class Retirement:
     in_backend: bool
     deployed: bool                    # the state holds a SubAccount
     what: str
+    platform: Optional[str] = None
+    objects: list[VendorObject] = field(default_factory=list)  # what the stack manages (the audit trail)
 
 
 def recorded_account(stack: str, project_dir: Path) -> tuple[bool, Optional[dict]]:
@@ -79,7 +87,27 @@ def prepare_retirement(project_dir: Path, stack: str) -> Retirement:
             f"the {declared.platform} account {account_id} is deleted with all its contacts and campaigns")
     if recorded is None:
         what = "nothing was deployed"
-    return Retirement(stack, shown, in_backend, recorded is not None, what)
+    kept = ({o.noun for o in platform.owned if o.resource == "SubAccount"}
+            if undeletable and account.get("on_destroy") == "keep" else set())
+    objects = _only_owner(stack, kept, project_dir)
+    return Retirement(stack, shown, in_backend, recorded is not None, what, declared.platform, objects)
+
+
+def _only_owner(stack: str, kept: set[str], project_dir: Path) -> list[VendorObject]:
+    """What the stack manages; refused when another stack of the backend manages any of it too and the
+    destroy would delete it (where the account stays, on Sign-Up.to, the other stack keeps it alone)."""
+    ownership = refreshed(project_dir)
+    objects = ownership.objects_of(stack)
+    for entry in ownership.shared():
+        others = sorted({o.stack for o in entry.owners} - {stack})
+        if entry.object not in objects or not others:
+            continue
+        if entry.object.noun in kept:
+            continue  # left on the platform (on_destroy: keep): the other stack stays its one owner
+        refuse(f"{stack}: {entry.object} is also managed by stack {', '.join(others)}, so retiring {stack} would "
+               f"delete what {others[0]} manages. To end {stack} and leave it to {others[0]}: `email-partners "
+               f"take-over {others[0]} --from {stack}` (it forgets it here, without deleting it, and removes {stack}).")
+    return objects
 
 
 def retire(project_dir: Path, retirement: Retirement, confirmation: Optional[str]) -> None:
@@ -87,8 +115,20 @@ def retire(project_dir: Path, retirement: Retirement, confirmation: Optional[str
     stack = retirement.stack
     if confirmation != stack:
         refuse(f"the acknowledgement {confirmation!r} is not the stack's name {stack!r}.")
-    if retirement.deployed:
-        run_checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
-    if retirement.in_backend:
-        run_checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
-    stack_file(project_dir, stack).unlink(missing_ok=True)
+    audit = Audit("retire", project_dir)
+    action = audit.add(Action(stack, "retired", retirement.objects, retirement.what, platform=retirement.platform))
+    try:
+        if retirement.deployed:
+            run_checked(["destroy", "--yes", "--skip-preview", "--stack", stack], project_dir)
+        if retirement.in_backend:
+            run_checked(["stack", "rm", "--yes", "--stack", stack], project_dir)  # deletes the file too
+        stack_file(project_dir, stack).unlink(missing_ok=True)
+    except EngineError as exc:
+        action.result, action.error = "failed", str(exc)
+        raise
+    finally:
+        audit.record()
+    try:
+        refreshed(project_dir)  # the ownership index no longer names it
+    except OperationError:
+        pass

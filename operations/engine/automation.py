@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional
 
-from .environment import engine_bin_dir, engine_env, interruptible_engine, require_backend
+from .environment import engine_bin_dir, engine_env, interruptible_engine, require_backend, with_ownership_index
 
 
 def project_workspace(project_dir: Path, env: Optional[Mapping[str, str]] = None):
     """The project's workspace, running this project's engine build with `env` (engine_env by default)."""
     from pulumi import automation as auto
 
-    env = dict(env or engine_env())
+    env = with_ownership_index(dict(env or engine_env()), project_dir)
     require_backend(env, project_dir)
     interruptible_engine()
     return auto.LocalWorkspace(

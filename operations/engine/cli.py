@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from .environment import engine_bin_dir, engine_env, interruptible_engine, require_backend
+from .environment import engine_bin_dir, engine_env, interruptible_engine, require_backend, with_ownership_index
 from .errors import EngineError, StackNotFoundError, classified
 
 
@@ -21,7 +21,7 @@ def run_cli(args: Sequence[str], project_dir: Path, env: Optional[Mapping[str, s
             input: Optional[str] = None) -> subprocess.CompletedProcess:
     """One `pulumi` run; always non-interactive. `input` goes to stdin (how secrets are passed: never on
     a command line, where other users of the machine could read them)."""
-    env = dict(env or engine_env())
+    env = with_ownership_index(dict(env or engine_env()), project_dir)
     require_backend(env, project_dir)
     interruptible_engine()
     return subprocess.run([str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"], cwd=project_dir,

@@ -80,6 +80,7 @@ def require_backend(env: Mapping[str, str], project_dir: Path) -> None:
     PULUMI_BACKEND_URL, by `backend.url` in Pulumi.yaml, or by `pulumi login` (PULUMI_HOME's
     credentials.json names the current one)."""
     if env.get("PULUMI_BACKEND_URL"):
+        refuse_moved(env)
         return
     project_file = project_dir / "Pulumi.yaml"
     if project_file.exists() and re.search(r"^backend:\s*\n\s+url:\s*\S", project_file.read_text(), re.M):
@@ -93,11 +94,40 @@ def require_backend(env: Mapping[str, str], project_dir: Path) -> None:
     raise BackendNotConfigured(NO_BACKEND)
 
 
+# Set by `backend copy` for its own reads of the backend it moves (and may have to resume).
+READ_MOVED_VARIABLE = "EMAIL_PARTNERS_READ_MOVED_BACKEND"
+
+
+class BackendMoved(EngineSetupError):
+    pass
+
+
+def refuse_moved(env: Mapping[str, str]) -> None:
+    """A file backend whose stacks were moved to another (`backend copy`) is kept as a record: the tool
+    refuses to run the engine on it, so that nothing diverges from the team's copy."""
+    from ..backend.location import moved_to
+
+    record = moved_to(env["PULUMI_BACKEND_URL"])
+    if record is not None and not env.get(READ_MOVED_VARIABLE):
+        raise BackendMoved(f"the stacks of {env['PULUMI_BACKEND_URL']} were moved to {record.get('to')} by "
+                           f"{record.get('by')} at {record.get('at')} (`email-partners backend copy`): set "
+                           f"PULUMI_BACKEND_URL to that backend. This one is kept as it was, as a record.")
+
+
 def engine_version(project_dir: Path = REPO) -> str:
     text = (project_dir / "pyproject.toml").read_text() if (project_dir / "pyproject.toml").exists() else ""
     match = re.search(r'^engine_version\s*=\s*"([^"]+)"', text, re.M) or re.search(
         r'^engine_version\s*=\s*"([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
     return match.group(1)
+
+
+def with_ownership_index(env: dict[str, str], project_dir: Path) -> dict[str, str]:
+    """The project's ownership index, named for the engine's processes (the providers refuse at create,
+    and the policy pack at preview, what it says another stack manages: providers/ownership.py)."""
+    from providers.ownership import INDEX_FILE, INDEX_VARIABLE
+
+    env.setdefault(INDEX_VARIABLE, str(project_dir / INDEX_FILE))
+    return env
 
 
 def engine_bin_dir() -> Path:

@@ -11,6 +11,8 @@ from typing import Literal, Optional, Protocol
 
 from pydantic import BaseModel, Field
 
+from providers.ownership import VendorObject
+
 from ..differences import CodeDifference, FieldDrift
 from ..exit_status import ExitStatus
 from ..history.model import RunBasis, now_utc
@@ -43,6 +45,9 @@ class CustomerResult(BaseModel):
         None, description="preview, up through the engine: each step of its plan, field by field (None: not run)")
     basis: Optional[RunBasis] = Field(None, exclude=True, description="up, refresh: what the run ran with, "
                                                                       "for the run history (operations/changes/)")
+    objects: list[VendorObject] = Field(default_factory=list, description="the vendor objects it adopted, or "
+                                                                          "whose ownership refused it")
+    detail: Optional[str] = Field(None, description="what happened to them, in words (the run history keeps it)")
 
     @property
     def drifted(self) -> bool:

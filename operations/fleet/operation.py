@@ -34,6 +34,7 @@ from ..engine.automation import policy_pack_of, project_workspace
 from ..engine.environment import engine_env
 from ..engine.inline import inline_program
 from ..errors import UsageError
+from ..ownership.gate import after_up, refused_before_running
 from ..project.stacks import CustomerStack, customer_stacks, select_stacks
 from .customer import run_customer
 from .models import CustomerResult, Display, FleetReport, NoDisplay, exit_status, now_utc
@@ -157,12 +158,14 @@ class FleetRun:
         `approve` is asked once, with the whole plan, before a writing operation; without it the
         operation runs at once."""
         started, started_at = time.monotonic(), now_utc()
-        stacks, settled, judgement = self.selection.stacks, [], None
+        stacks, settled, owner_notes, judgement = self.selection.stacks, [], [], None
+        if stacks and self.operation in ("preview", "up"):  # one owner per vendor object (operations/ownership/)
+            stacks, settled, owner_notes = refused_before_running(stacks, self.operation, project_dir)
         if stacks and self.operation in ONE_PASS and not self.engine_all:
             with display_for(f"{self.operation} (one pass)", len(stacks)) as display:
                 judgement = judge(stacks, self.operation, project_dir, refresh=self.refresh,
                                   no_policy=self.no_policy, display=display)
-            stacks, settled = judgement.to_engine(stacks), judgement.unchanged(stacks)
+            stacks, settled = judgement.to_engine(stacks), settled + judgement.unchanged(stacks)
         if stacks and self.operation in PLANNED_BY and approve is not None:
             the_plan = plan(stacks, self.operation, project_dir, self.parallel, display_for, self.refresh,
                             self.no_policy)
@@ -183,8 +186,10 @@ class FleetRun:
                                  exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
                                  customers=customers, notes=report.notes if report else [],
                                  rate_limit_wait_seconds=report.rate_limit_wait_seconds if report else 0.0)
-        report.notes = self.selection.notes + (judgement.notes if judgement else []) + report.notes
+        report.notes = self.selection.notes + owner_notes + (judgement.notes if judgement else []) + report.notes
         self._explained(report.customers, judgement)
+        if self.operation == "up":
+            after_up(report, project_dir)
         if self.operation in RECORDS_BASIS:
             digests = judgement.digests if judgement else Digests(
                 project_dir, policy_pack_of(project_dir, self.no_policy) if self.operation in ONE_PASS else None)

@@ -17,7 +17,7 @@ def entry_of(result: CustomerResult, **run: Any) -> RunEntry:
                     changes=dict(result.changes), drift=[d.masked() for d in result.drift],
                     differs_from_code=[d.masked() for d in result.differs_from_code or []],
                     duration_seconds=result.duration_seconds, error=without_url_passwords(result.error),
-                    reason=result.reason, basis=result.basis, **run)
+                    reason=result.reason, basis=result.basis, objects=list(result.objects), detail=result.detail, **run)
 
 
 def record_report(report: FleetReport, project_dir: Path, env: Optional[Mapping[str, str]] = None,

@@ -18,6 +18,7 @@ from rich.text import Text
 from ..values import changes_text
 from .models import CustomerResult, FleetReport
 
+SHORT_COLUMNS = ("platform", "environment", "result", "changes", "duration")
 STYLES = {"no changes": "green", "changes": "yellow", "adopted": "cyan", "drift": "magenta", "failed": "bold red",
           "not deployed": "dim", "unchanged (not run)": "green"}
 
@@ -56,8 +57,8 @@ def result_table(report: FleetReport) -> Table:
     checked = any(c.differs_from_code is not None for c in report.customers)
     columns = ["customer", "platform", "environment", "result", "changes", "drift found",
                *(["differs from code"] if checked else []), "duration", "error"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for column in columns:  # short values never break ("cakema/il"); long ones wrap at spaces
+        table.add_column(column, overflow="fold", no_wrap=column in SHORT_COLUMNS)
     for c in report.customers:
         table.add_row(escape(c.customer), c.platform or "?", c.environment or "-",
                       Text(c.result, style=STYLES.get(c.result, "")), changes_text(c.changes),

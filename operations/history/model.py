@@ -18,6 +18,8 @@ from typing import Mapping, Optional
 
 from pydantic import BaseModel, Field
 
+from providers.ownership import VendorObject
+
 from ..differences import CodeDifference, FieldDrift
 
 # CI systems' variables naming who started the job, first found wins (after EMAIL_PARTNERS_ACTOR).
@@ -54,7 +56,8 @@ class RunEntry(BaseModel):
 
     run_id: str
     started_at: str
-    operation: str = Field(description="preview, up, refresh, drift, review")
+    operation: str = Field(description="preview, up, refresh, drift, review; retire, recover, clone, discover, "
+                                       "take-over, backend copy")
     stack: str
     customer: str
     platform: Optional[str] = None
@@ -74,6 +77,10 @@ class RunEntry(BaseModel):
     run_exit_status: Optional[int] = None
     reason: Optional[str] = Field(None, description="why the engine ran this customer (the one pass's verdict)")
     basis: Optional[RunBasis] = Field(None, description="up, refresh: what the run ran with (schema version 2)")
+    # What a step that creates, adopts, deletes or moves accounts did (retire, recover, clone, discover,
+    # an adoption, a take-over): the vendor objects it concerned, and what happened, in words.
+    objects: list[VendorObject] = Field(default_factory=list, description="the vendor objects concerned")
+    detail: Optional[str] = Field(None, description="what happened, in words")
 
 
 def now_utc() -> str:

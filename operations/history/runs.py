@@ -50,15 +50,16 @@ def record(entries: Sequence[RunEntry], env: Optional[Mapping[str, str]] = None,
         return False
 
 
-def stacks_named(project_dir: Path, name: str) -> list[str]:
-    """The stacks `name` means: itself (a retired stack keeps its history), and every stack whose
-    name or customer matches it (a shell pattern works too)."""
+def stacks_named(project_dir: Path, name: str, recorded: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The stacks `name` means: itself, and every stack whose name or customer matches it (a shell
+    pattern works too), among the project's stack files and the stacks the history holds runs of
+    (`recorded`: (stack, customer) pairs), so a retired customer is found under every stack it had."""
     names = {name} if not any(c in name for c in "*?[") else set()
     try:
-        stacks = customer_stacks(project_dir)
+        stacks = [(s.name, s.customer) for s in customer_stacks(project_dir)]
     except ProjectError:
         stacks = []
-    for stack in stacks:
-        if fnmatch.fnmatchcase(stack.name, name) or fnmatch.fnmatchcase(stack.customer, name):
-            names.add(stack.name)
+    for stack, customer in [*stacks, *recorded]:
+        if fnmatch.fnmatchcase(stack, name) or fnmatch.fnmatchcase(customer, name):
+            names.add(stack)
     return sorted(names)

@@ -33,7 +33,7 @@ SQLITE_NAME = "email-partners-history.sqlite"
 
 # Serialises the first-use migrations of concurrent writers on PostgreSQL (any constant will do).
 MIGRATION_LOCK_KEY = 7_341_902_115
-JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "basis")
+JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "basis", "objects")
 NULLABLE_JSON = ("basis",)
 
 
@@ -65,7 +65,8 @@ _COLUMNS = """
     tool_version TEXT,
     run_exit_status INTEGER"""
 
-# Append only: a released migration is never edited, a change is a new version.
+# Append only: a released migration is never edited, a change is a new version. Versions need not be
+# contiguous (branches of the tool number theirs apart): `migrate` applies each one a store lacks.
 NOTIFICATIONS_TABLE = "email_partners_notifications"
 _NOTIFICATION_COLUMNS = """
     delivery_id TEXT NOT NULL,
@@ -93,6 +94,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "why the engine ran a customer, and what a state-writing run ran with (operations/changes/)",
               sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN reason TEXT", f"ALTER TABLE {TABLE} ADD COLUMN basis TEXT"),
               postgres=(f"ALTER TABLE {TABLE} ADD COLUMN reason TEXT", f"ALTER TABLE {TABLE} ADD COLUMN basis TEXT")),
+    Migration(3, "the audit trail: vendor objects concerned and what happened",
+              sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT"),
+              postgres=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT")),
     Migration(5, "notifications: each event told to each sink, delivered or not (operations/notifications/store.py)",
               sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                       f"{_NOTIFICATION_COLUMNS})",
@@ -104,11 +108,11 @@ MIGRATIONS: tuple[Migration, ...] = (
 # Versions need not be contiguous (branches add theirs): each migration a store lacks is applied, in order.
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 # The columns each migration added: a store that lacks one is read with NULL in its place (reading changes nothing).
-ADDED_BY = {"reason": 2, "basis": 2}
+ADDED_BY = {"reason": 2, "basis": 2, "objects": 3, "detail": 3}
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
           "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status",
-          "reason", "basis")
+          "reason", "basis", "objects", "detail")
 SELECTED = "{selected fields}"  # stands for FIELDS in a query, each column the store lacks as NULL
 
 
@@ -291,8 +295,8 @@ class HistoryStore:
                 conn.executemany(statement, rows)
 
     def _query(self, text: str, params: Sequence[Any], extra: int = 0) -> list:
-        """Entries of a SELECT of FIELDS (with `extra` columns after them: (entry, *extras) each);
-        none when the store or its table does not exist yet."""
+        """Entries of a SELECT of FIELDS (SELECTED in `text`; with `extra` columns after them: (entry,
+        *extras) each); none when the store or its table does not exist yet."""
         with self._connect(create=False) as conn:
             if conn is None:
                 return []
@@ -317,6 +321,24 @@ class HistoryStore:
         limit = f" LIMIT {int(last)}" if last is not None else ""
         return self._query(f"SELECT {SELECTED} FROM {TABLE} {where} ORDER BY started_at DESC, id DESC{limit}",
                            params)
+
+    def run_ids(self) -> set[str]:
+        """Every run the store holds (what a copy of another store's history leaves out)."""
+        with self._connect(create=False) as conn:
+            if conn is None or self._applied_versions(conn) is None:
+                return set()
+            return {row[0] for row in self._rows(conn, f"SELECT DISTINCT run_id FROM {TABLE}")}
+
+    def recorded_stacks(self) -> list[tuple[str, str]]:
+        """(stack, customer) of every stack the history holds runs of, retired ones included."""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return []
+            applied = self._applied_versions(conn)
+            self._check_known(None if applied is None else max(applied, default=0))
+            if applied is None:
+                return []
+            return [(row[0], row[1]) for row in self._rows(conn, f"SELECT DISTINCT stack, customer FROM {TABLE}")]
 
     def latest(self, stacks: Sequence[str], per_stack: int) -> tuple[dict[str, list[RunEntry]],
                                                                      dict[str, dict[str, RunEntry]]]:
@@ -350,8 +372,8 @@ def row_of(entry: RunEntry) -> tuple:
 
 def entry_of_row(row: Sequence[Any]) -> RunEntry:
     data = dict(zip(FIELDS, row))
-    for column in JSON_COLUMNS:
-        if data[column]:
+    for column in JSON_COLUMNS:  # a row written before a column existed holds NULL there
+        if data.get(column):
             data[column] = json.loads(data[column])
         elif column not in NULLABLE_JSON:
             data[column] = {} if column == "changes" else []

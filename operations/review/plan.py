@@ -165,6 +165,7 @@ def review_of(stack: str, customer: str, platform: Optional[str], run: PreviewRu
                            for s in run.steps)
     created_domains = [_inputs(s.get("newState")).get("domain") for s in run.steps
                        if s.get("op") == "create" and _resource_of(s.get("urn", ""))[0] == "SendingDomain"]
+    domain_steps: dict[str, dict] = {}  # a changed domain is a new resource name: its create and its delete
     for step in run.steps:
         urn = step.get("urn", "")
         resource, name = _resource_of(urn)
@@ -176,6 +177,8 @@ def review_of(stack: str, customer: str, platform: Optional[str], run: PreviewRu
                 review.unchanged += 1
             continue
         old, new = _inputs(step.get("oldState")), _inputs(step.get("newState"))
+        if resource == "SendingDomain" and op in ("create", "delete"):
+            domain_steps.setdefault(op, {})[name] = new if op == "create" else old
         account_id = old.get("account_id") if isinstance(old.get("account_id"), str) else None
         if op == "create":
             new_shown = {k: v for k, v in new.items() if k in declared_keys(resource, new, declaration, platform)}
@@ -195,6 +198,7 @@ def review_of(stack: str, customer: str, platform: Optional[str], run: PreviewRu
                 continue
         review.changes.append(change)
         review.dangers += dangers_of(change, platform, old, new, acknowledged, created_domains, stack)
+    _one_domain_changed(review, domain_steps)
     for diag in run.diagnostics:
         severity = diag.get("severity", "")
         message = ANSI.sub("", (diag.get("message") or "")).strip().removeprefix("error: ").removeprefix("warning: ")
@@ -224,6 +228,24 @@ def review_of(stack: str, customer: str, platform: Optional[str], run: PreviewRu
         tail = "\n".join(line for line in run.stderr.strip().splitlines()[-6:])
         review.problems.append(Problem(severity="error", message=tail or f"pulumi preview exited {run.returncode}"))
     return review
+
+
+def _one_domain_changed(review: StackReview, steps: dict[str, dict]) -> None:
+    """One sending domain created and one deleted in a stack is one domain changed (its resource name follows
+    the domain): shown as the one change it is, old domain -> new, without the defaults either side carries."""
+    created, deleted = steps.get("create", {}), steps.get("delete", {})
+    if len(created) != 1 or len(deleted) != 1:
+        return
+    (new_name, new), (old_name, old) = next(iter(created.items())), next(iter(deleted.items()))
+    pair = [c for c in review.changes if c.resource == "SendingDomain" and c.name in (new_name, old_name)]
+    if len(pair) != 2:
+        return
+    merged = ResourceChange(resource="SendingDomain", name=f"{old_name} -> {new_name}", op="replace",
+                            fields=field_changes(old, new), replace_reasons=["domain"],
+                            account_id=old.get("account_id") if isinstance(old.get("account_id"), str) else None)
+    at = review.changes.index(pair[0])
+    review.changes = [c for c in review.changes if c not in pair]
+    review.changes.insert(at, merged)
 
 
 RETIRE_STEPS = ("to retire it, restore the file with `account.protect: false` (on Sign-Up.to also "

@@ -22,6 +22,7 @@ class CakemailTokenAuth:
         self._lock = threading.Lock()
         self._token: Optional[TokenResponse] = None
         self._expires_at = 0.0
+        self._lifetime: Optional[float] = None  # of the last token granted: the credentials were accepted
         self.http: Optional[HttpClient] = None  # set by the client; the token endpoint shares its session
 
     def headers(self, method: str, path: str, scope=None) -> dict[str, str]:
@@ -56,3 +57,16 @@ class CakemailTokenAuth:
         # Renew a little early so a request never leaves with a token about to lapse.
         margin = min(60.0, token.expires_in * 0.1)
         self._token, self._expires_at = token, self._clock() + token.expires_in - margin
+        self._lifetime = float(token.expires_in)
+
+    def refusal_hint(self, waited: float) -> Optional[str]:
+        """A 401 although this process was granted a token: the credentials are right. A token that outlives
+        the wait cannot lapse during it, so say what happened rather than "check the password"."""
+        if self._lifetime is None:
+            return None
+        if waited >= self._lifetime * 0.9:
+            return (f"the credentials are right (cakemail granted a token), but the token lapsed while the request "
+                    f"waited {waited:.1f}s for the answer, longer than cakemail's tokens last here "
+                    f"({self._lifetime:g}s): the vendor, or the network to it, is too slow for its own token life")
+        return ("the credentials are right (cakemail granted a token), but cakemail refused the token itself "
+                "(revoked, or the vendor's clock is ahead): run again; if it lasts, ask cakemail")

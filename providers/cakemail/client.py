@@ -14,6 +14,9 @@ from .models import Account, AccountPage, CreateAccount, DkimKey, Pagination, Pa
 VENDOR = "cakemail"
 # The account metadata key holding the creating resource's marker (metadata is not shown to users).
 MARKER_METADATA_KEY = "email_partners_creation_marker"
+# Who manages the account: the project, stack and state backend of the resource that made (or took) it.
+OWNER_METADATA_KEYS = {"project": "email_partners_project", "stack": "email_partners_stack",
+                       "backend": "email_partners_backend"}
 
 
 def cakemail_error_message(response: requests.Response) -> str:
@@ -106,12 +109,23 @@ class CakemailClient:
     def marker_of(account: Account) -> Optional[str]:
         return (account.metadata or {}).get(MARKER_METADATA_KEY)
 
-    def mark_account(self, account: Account, marker: str) -> Account:
-        """Store the creating resource's marker in the account's metadata, keeping what else is there."""
+    @staticmethod
+    def owner_of(account: Account) -> dict[str, str]:
+        """Who the metadata says manages the account ({"project", "stack", "backend"}; empty when unmarked)."""
+        metadata = account.metadata or {}
+        return {k: str(metadata[key]) for k, key in OWNER_METADATA_KEYS.items() if metadata.get(key)}
+
+    def mark_account(self, account: Account, marker: Optional[str], owner: Optional[dict[str, str]] = None) -> Account:
+        """Store the creating resource's marker (None: remove it) and who manages the account in its
+        metadata, keeping what else is there; nothing is sent when it already says so."""
         current = account if account.metadata is not None else (self.get_account(account.id) or account)
-        if self.marker_of(current) == marker:
+        metadata = {k: v for k, v in (current.metadata or {}).items()
+                    if k != MARKER_METADATA_KEY and (owner is None or k not in OWNER_METADATA_KEYS.values())}
+        if marker is not None:
+            metadata[MARKER_METADATA_KEY] = marker
+        metadata.update({OWNER_METADATA_KEYS[k]: v for k, v in (owner or {}).items() if v})
+        if metadata == (current.metadata or {}):
             return current
-        metadata = {**(current.metadata or {}), MARKER_METADATA_KEY: marker}
         return self.patch_account(account.id, PatchAccount(metadata=metadata))
 
     def create_account(self, body: CreateAccount, known_ids: Optional[set[str]] = None) -> Account:

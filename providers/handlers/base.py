@@ -43,12 +43,15 @@ from __future__ import annotations
 import importlib
 import threading
 import types
-from typing import Annotated, Any, ClassVar, Generic, Literal, Mapping, Optional, TypeVar, Union, get_args, \
-    get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Generic, Literal, Mapping, Optional, TypeVar, \
+    Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, create_model
 
 from ..platforms.clients import shared_client
+
+if TYPE_CHECKING:
+    from ..ownership import ManagedBy
 
 
 class PlatformError(RuntimeError):
@@ -158,6 +161,12 @@ class Handler(Generic[ArgsT, StateT]):
 
     def __init__(self, config: Mapping[str, Any]):
         self._config = config  # the stack config (credentials included): held in memory only
+        # Who the call works for (the project, stack and backend of the engine call), where known: a vendor
+        # that keeps it with the object (Cakemail) names its owner across backends (providers/ownership.py).
+        self.managed_by: Optional[ManagedBy] = None
+        # Whether another stack of the backend manages the object of this id (the ownership index, at create):
+        # recognising an interrupted create's object never takes one of those.
+        self.managed_elsewhere: Callable[[str], bool] = lambda _id: False
 
     @property
     def client(self) -> Any:

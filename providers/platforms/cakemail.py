@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import SecretStr
 
 from ..cakemail import DEFAULT_API_URL
-from .description import DiscoveredAccount, Discovery, Platform, Starter
+from .description import ACCOUNT, DiscoveredAccount, Discovery, Owned, Platform, Starter
 from .settings import DEFAULT_TIMEOUT_SECONDS, ApiUrl, Looks, PlatformSettings, Seconds, Setting, an_email_address
 
 if TYPE_CHECKING:
@@ -76,4 +76,8 @@ PLATFORM = Platform(
     prime_reads=lambda client, max_age: client.prime_accounts(max_age=max_age),
     no_limit=(-1,),
     domain_records="its DKIM TXT record at <selector>._domainkey.{domains}",
+    # An account by its id; a DKIM key by its account and domain (one key per domain): a new key for a
+    # domain of an adopted account takes over the one that exists.
+    owned=(Owned("SubAccount", "account", ("account_id",), ("adopt_account_id",)),
+           Owned("SendingDomain", "DKIM key", ("account_id", "domain"), (ACCOUNT, "domain"))),
 )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, field_
 
 from ..ciirus import API_VERSIONS, DEFAULT_API_URL, DEFAULT_API_VERSION
 from ..validators import hostname
-from .description import Derived, DiscoveredAccount, Discovery, Platform, ReviewDanger, Starter
+from .description import LOGIN, Derived, DiscoveredAccount, Discovery, Owned, Platform, ReviewDanger, Starter
 from .settings import DEFAULT_TIMEOUT_SECONDS, ApiUrl, PlatformSettings, Seconds, Setting
 
 if TYPE_CHECKING:
@@ -86,4 +86,8 @@ PLATFORM = Platform(
     one_account_per_login=True,
     one_sending_domain=True,
     derived_account_settings=(INITIAL,),
+    # The sub-account by its id, and as the API user's one sub-account: any create of a SubAccount with
+    # that login takes over (or is refused) the one that exists.
+    owned=(Owned("SubAccount", "sub-account", ("account_id",), ("adopt_account_id",)),
+           Owned("SubAccount", "sub-account of API user", (LOGIN,), (LOGIN,))),
 )

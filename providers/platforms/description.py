@@ -82,6 +82,28 @@ class Usage:
     read: Callable[[Any, str], Optional[dict[str, Any]]]  # (client, account id) -> the counts, None when unknown
 
 
+# In an `Owned` key: the partner login the stack uses (`<user> at <apiUrl>`); the id of the account the
+# resource belongs to, where known (the one its stack adopts). See providers/ownership.py.
+LOGIN = "@login"
+ACCOUNT = "@account"
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A vendor object one of the platform's resources manages, as the ownership index names it (one
+    owner per object across a state backend: providers/ownership.py, operations/ownership/).
+
+    `recorded`: the fields of the resource's recorded state whose values identify it (`id`: the
+    resource's id; an input or output; LOGIN). `declared`: the fields of a declaration that name the
+    same values before it exists in the stack (an id it adopts, a unique username, ACCOUNT, LOGIN):
+    a create with all of them set takes that existing object over, so another stack must not own it."""
+
+    resource: str
+    noun: str                      # the vendor's word: account, company, subuser, DKIM key, ...
+    recorded: tuple[str, ...]
+    declared: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str                      # the `platform` value, its config namespace and environment prefix
@@ -116,6 +138,8 @@ class Platform:
     unique_account_settings: tuple[str, ...] = ()
     # What a new sending domain needs published, for a review ({domains}: the new domains).
     domain_records: str = "its records at {domains}"
+    # The vendor objects its resources manage, and how each is identified (the ownership index).
+    owned: tuple[Owned, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.handlers) - set(RESOURCES)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import SecretStr
 
 from ..sendgrid import DEFAULT_API_URL
-from .description import DiscoveredAccount, Discovery, Platform, ReviewDanger, Starter
+from .description import DiscoveredAccount, Discovery, Owned, Platform, ReviewDanger, Starter
 from .settings import DEFAULT_TIMEOUT_SECONDS, ApiUrl, Looks, PlatformSettings, Seconds, Setting
 
 if TYPE_CHECKING:
@@ -109,4 +109,8 @@ PLATFORM = Platform(
     owner_email_settings=("email",),
     unique_account_settings=("username",),
     domain_records="its CNAME records (the return path, s1._domainkey and s2._domainkey) at {domains}",
+    # A subuser by its username (unique across SendGrid: a create of that username takes over the one that
+    # exists); an authenticated domain by its id.
+    owned=(Owned("SubAccount", "subuser", ("username",), ("username",)),
+           Owned("SendingDomain", "authenticated domain", ("id",), ("adopt_domain_id",))),
 )

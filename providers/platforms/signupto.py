@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
 from pydantic import SecretStr
 
 from ..signupto import DEFAULT_API_URL
-from .description import DiscoveredAccount, Discovery, Platform, Starter, Usage
+from .description import DiscoveredAccount, Discovery, Owned, Platform, Starter, Usage
 from .settings import DEFAULT_TIMEOUT_SECONDS, ApiUrl, Looks, PlatformSettings, Seconds, Setting
 
 if TYPE_CHECKING:
@@ -93,4 +93,5 @@ PLATFORM = Platform(
                 read=usage),
     deletes_accounts=False,
     no_limit=(UNLIMITED,),
+    owned=(Owned("SubAccount", "company", ("account_id",), ("adopt_account_id",)),),
 )

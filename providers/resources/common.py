@@ -104,10 +104,16 @@ def sentence(text: str) -> str:
 
 def presented(failures: Iterable[CheckFailure], inputs: Mapping[str, Any]) -> list[CheckFailure]:
     """Failures as the engine prints them: `property X value {V}` shows a map or list as a Go dump
-    (`{map[email:{...}]}`), so those carry the property name in the reason instead; every reason is a sentence."""
+    (`{map[email:{...}]}`) and a nested or missing field as `{<nil>}`, so those carry the property name in
+    the reason instead; every reason is a sentence."""
     shown = []
     for failure in failures:
-        if failure.property and isinstance(inputs.get(failure.property), (Mapping, list, tuple)):
+        # The engine prints `value {V}` from its top-level inputs: a map or list as a Go dump, and a nested
+        # field (`owner.email`) or a missing one as `{<nil>}`: those name the property in the reason instead.
+        # (A provider setting, `cakemail:username`, keeps its key as the property: its reason names it too.)
+        declared_field = failure.property and ":" not in failure.property
+        if declared_field and (failure.property not in inputs
+                               or isinstance(inputs.get(failure.property), (Mapping, list, tuple))):
             shown.append(CheckFailure("", sentence(f"{failure.property}: {failure.reason}")))
         else:
             shown.append(CheckFailure(failure.property, sentence(failure.reason)))

@@ -20,6 +20,7 @@ from ..handlers.base import Handler, Recorded, handler_of
 from .common import PROVIDER_KEY, check_platform, diff_fields, presented, user_inputs, validate, with_defaults
 from .diagnostics import report_loaded_modules, servicer_call
 from .markers import MARKER_KEY
+from .owners import CreateGuard, managed_by, servicer_urn
 
 ENGINE_CALLS = ("check", "diff", "create", "read", "update", "delete")
 
@@ -63,7 +64,9 @@ class PlatformProvider(ResourceProvider):
         return handler_of(platform, self.resource)
 
     def _handler(self, platform: str) -> Handler:
-        return self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
+        handler = self.handler_class(platform)(getattr(self, "_stack_config", None) or {})
+        handler.managed_by = managed_by(servicer_urn())  # None outside an engine call (fleet drift's reads)
+        return handler
 
     def _args(self, handler: Handler, props: dict[str, Any]):
         return handler.Args.model_validate(user_inputs(props, (*self.output_keys, *self.ignored_inputs)))
@@ -128,8 +131,14 @@ class PlatformProvider(ResourceProvider):
     # --- the lifecycle: the handler's, typed ------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         handler = self._handler(props["platform"])
-        id_, state = handler.create(self._args(handler, props), props.get(MARKER_KEY))
-        return CreateResult(id_, _with_marker(state.recorded(), props))
+        args = self._args(handler, props)
+        guard = CreateGuard(props["platform"], self.resource, getattr(self, "_stack_config", None) or {})
+        guard.before(props)  # one owner per vendor object (owners.py): refused before any request
+        handler.managed_elsewhere = guard.managed_elsewhere
+        id_, state = handler.create(args, props.get(MARKER_KEY))
+        recorded = _with_marker(state.recorded(), props)
+        guard.after(id_, recorded)
+        return CreateResult(id_, recorded)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         handler = self._handler(props["platform"])

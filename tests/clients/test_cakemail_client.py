@@ -147,3 +147,21 @@ def test_answers_without_the_optional_fields_of_the_published_schema():
     # A DKIM key without `status`: not active, its record still complete.
     key = DkimKey.model_validate({"id": "1", "selector": "s1", "domain": "a.example", "public_key": "KEY"})
     assert not key.active and key.dns_record() == ("s1._domainkey.a.example", "TXT", "v=DKIM1; k=rsa; p=KEY")
+
+
+def test_a_token_that_lapses_while_the_request_waits_is_not_hinted_as_wrong_credentials(control):
+    """1 s tokens and a 1.2 s wait for every answer but the token's: the right credentials are accepted each
+    time, and the failure says the token lapsed while the request waited, not "check cakemail:password"."""
+    login = {"username": "slow@x.example", "password": "pw-slow-123"}
+    control.post("/cakemail/partners", {**login, "token_ttl_seconds": 1})
+    control.fault("/cakemail/accounts", latency_ms=1200, count=5)
+    client = make({"api_url": control.url + "/cakemail", **login})
+    with pytest.raises(ApiError) as err:
+        list(client.iter_accounts())
+    assert err.value.status == 401
+    assert "check cakemail:username" not in str(err.value)
+    assert "the credentials are right" in str(err.value) and "lapsed while the request waited" in str(err.value)
+    control.clear_faults()
+    wrong = make({"api_url": control.url + "/cakemail", **login, "password": "not-the-password"})
+    with pytest.raises(ApiError, match="check cakemail:username and cakemail:password"):
+        list(wrong.iter_accounts())  # a wrong password still names the settings to check

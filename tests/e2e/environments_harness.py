@@ -45,3 +45,43 @@ def writes(requests: list[dict], keep: Callable[[dict], bool] = lambda r: True) 
     """Every request that could change something (token requests are reads of a kind)."""
     return [(r["method"], r["path"]) for r in requests
             if r["method"] in ("POST", "PUT", "PATCH", "DELETE") and not r["path"].endswith("/token") and keep(r)]
+
+
+def settings_of(platform: str, partner: dict) -> tuple[dict, dict[str, str], dict[str, str], dict[str, str]]:
+    """A partner (tests/vendors) as an environment file's provider settings (secrets by variable), those
+    variables' values, and as stack config (plain, secret)."""
+    from providers.platforms import describe
+    from providers.platforms.settings import provider_settings
+
+    providers, variables, plain, secret = {}, {}, {}, {}
+    for setting in provider_settings(describe(platform)):
+        if setting.name not in partner:
+            continue
+        value = str(partner[setting.name])
+        if setting.secret:
+            variables[f"E2E_{setting.env_var}"] = value
+            providers[setting.key] = {"env": f"E2E_{setting.env_var}"}
+            secret[setting.config_key] = value
+        else:
+            providers[setting.key] = plain[setting.config_key] = value
+    return providers, variables, plain, secret
+
+
+def sample_stack(project: PulumiProject, stack: str, platform: str, partner: dict, **account) -> dict:
+    """A stack of the platform's sample customer (tests/vendors) with its partner's settings in its own config
+    (secrets encrypted, as the README says) and `account` settings added; the declaration."""
+    from ..vendors import vendor
+
+    _, _, plain, secret = settings_of(platform, partner)
+    project.run("stack", "init", stack)
+    project.run("config", "set-all", "--stack", stack, *(a for k, v in plain.items() for a in ("--plaintext", f"{k}={v}")),
+                *(a for k, v in secret.items() for a in ("--secret", f"{k}={v}")))
+    declared = vendor(platform).sample(partner, False)
+    declared["account"].update(account)
+    path = project.root / "stacks" / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["config"]["email-partners:customer"] = declared
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    for key, value in vendor(platform).SECRETS.items():
+        project.run("config", "set", "--stack", stack, "--path", "--secret", f"email-partners:customer.{key}", value)
+    return declared

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..tracked import copy_tracked, tracked
 from ..vendors import stack_config, without_platform_settings
 
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-test-passphrase"
+
+
+def copy_program(root: Path) -> None:
+    """Pulumi.yaml and the program (stacks/*.py), as git tracks them: never a user's own files."""
+    copy_tracked(root, "Pulumi.yaml", *(str(p) for p in tracked("stacks") if p.suffix == ".py" and len(p.parts) == 2))
+
+
+def copy_policies(root: Path) -> Path:
+    """The policy pack as git tracks it (a user's own settings files stay out); its folder in `root`."""
+    copy_tracked(root, "policies")
+    return root / "policies"
 
 
 def engine_bin_dir() -> Path:
@@ -54,9 +65,7 @@ class PulumiProject:
     def __init__(self, root: Path, bin_dir: Path, stack: str = "test"):
         self.root, self.stack = root, stack
         (root / "stacks").mkdir(parents=True)
-        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        for src in (REPO / "stacks").glob("*.py"):
-            shutil.copy(src, root / "stacks" / src.name)
+        copy_program(root)
         (root / "state").mkdir()
         (root / "home").mkdir()
         venv_bin = Path(sys.executable).parent
@@ -78,9 +87,10 @@ class PulumiProject:
     def stack_file(self) -> Path:
         return self.root / "stacks" / f"Pulumi.{self.stack}.yaml"
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300) -> Result:
+    def run(self, *args: str, check: bool = True, timeout: float = 300, env: dict | None = None) -> Result:
         cmd = ["pulumi", *args, "--non-interactive"]
-        proc = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=self.root, env={**self.env, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout)
         result = Result(cmd, proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
             raise PulumiError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{result.output[-6000:]}")

@@ -4,7 +4,6 @@ the emulator (two partner identities stand for production and staging)."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from providers.cakemail.models import CreateAccount, PatchAccount, UsageLimits
 from providers.signupto.models import CreateAccount as SignupToCreateAccount
 
 from .environments_harness import on_stacks, tool, write_environment, writes
-from .pulumi_cli import REPO, PulumiProject, steps_by_op
+from .pulumi_cli import PulumiProject, copy_policies, steps_by_op
 
 ACME = {
     "platform": "cakemail",
@@ -148,7 +147,7 @@ def test_discover_cakemail_adopts_every_account_without_writing(project, pulumi_
 
     # Every other stack adopts through the real engine, as an operator would take a discovered fleet over:
     # `fleet up` (two stacks at a time, with the project's policy pack), then a no-op `fleet preview`.
-    shutil.copytree(REPO / "policies", project.root / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_policies(project.root)
     before = control.last_request_id()
     up = tool(project, "fleet", "up", "--yes", "--environment", "production", "--json", "-", env=creds,
               bin_dir=pulumi_bin)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from providers.http import RetryPolicy
 from ..conftest import Control
 from ..processes import kill_session
 from ..vendors import fleet_partners, partner_from_environment, vendor, without_platform_settings
-from .pulumi_cli import REPO
+from .pulumi_cli import copy_program
 
 PASSPHRASE = "fleet-test-passphrase"
 UNCHANGED = "unchanged (not run)"  # the one pass's verdict: the engine would do nothing (operations/changes/)
@@ -43,9 +42,7 @@ class Fleet:
         self.root = root
         (root / "stacks").mkdir(parents=True)
         (root / "home").mkdir()
-        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        for src in (REPO / "stacks").glob("*.py"):
-            shutil.copy(src, root / "stacks" / src.name)
+        copy_program(root)
         env = without_platform_settings(os.environ, "PULUMI_")
         env.update(PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                    PULUMI_HOME=str(root / "home"), PULUMI_BACKEND_URL=backend_url,

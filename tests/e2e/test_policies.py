@@ -11,16 +11,15 @@ import re
 
 import pytest
 
-from .pulumi_cli import REPO, PulumiProject, Result
+from .pulumi_cli import PulumiProject, Result, copy_policies
 
-PACK = str(REPO / "policies")
 FINDING = re.compile(r"- \[(advisory|mandatory)\]\s+(\S+)\s+\((\S+): (\S+)\)")
 OWNER = {"first_name": "Ada", "last_name": "Baker"}
 
 
 def policy_preview(project: PulumiProject, *extra: str) -> tuple[Result, set[tuple[str, str, str]]]:
     """The preview with the pack, and its findings as (level, rule, resource name) from the "Policies:" block."""
-    result = project.preview("--policy-pack", PACK, *extra, check=False)
+    result = project.preview("--policy-pack", str(project.root / "policies"), *extra, check=False)
     assert "Policies:" in result.output, result.output[-3000:]
     block = result.output.split("Policies:", 1)[1]
     return result, {(level, rule, name) for level, rule, _type, name in FINDING.findall(block)}
@@ -28,6 +27,7 @@ def policy_preview(project: PulumiProject, *extra: str) -> tuple[Result, set[tup
 
 def new_project(tmp_path, pulumi_bin, stack: str, config: dict[str, str], secrets: dict[str, str]) -> PulumiProject:
     project = PulumiProject(tmp_path / "project", pulumi_bin, stack=stack)
+    copy_policies(project.root)  # as git tracks it: a user's own settings files never count
     for key, value in config.items():
         project.set_config(key, value)
     for key, value in secrets.items():

@@ -1,18 +1,22 @@
-"""The README's journeys, run as written: the commands of its marked blocks (tests/readme.py), in bash,
-on a copy of the project. What the test changes, and only that: port 8710 becomes a free port (in
-the copy's stack and environment files and in the commands), PULUMI_HOME is the copy's own, the
-team block's `$(scripts/postgres.sh start)` is the session's PostgreSQL server, and the fleet line
+"""The README's journeys, run as written, in the README's order on one emulator: the commands of its marked
+blocks (tests/readme.py), in bash, on a copy of the project as git tracks it (a user's own stack files never
+count). What the test changes, and only that: port 8710 becomes a free port (in the copy's stack and
+environment files and in the commands), PULUMI_HOME is the copy's own, the team block's
+`$(scripts/postgres.sh start)` is a fresh database on the session's PostgreSQL server, and the fleet line
 also writes `--json`. One scenario checks, in order: the no-backend message, the emulator the README
 starts, demo.sh's port checks, the example credentials with a first customer in staging,
-check-credentials of every stack, only what changed going through the engine, the team set-up (a stack of another passphrase failing alone),
-and retiring a Cakemail and a Sign-Up.to customer."""
+check-credentials of every stack, only what changed going through the engine, the DNS records, retiring a Cakemail and a Sign-Up.to customer (and
+the history of the retired one), cloning the demo's customer into staging, discovering production's
+accounts (one adopted, the demo's refused, naming its owner), the team set-up (the file backend moved
+onto PostgreSQL, its stacks listed at once there, a stack of another passphrase failing alone); and at
+the end, every vendor object of the demo partners owned by exactly one stack, through the vendors'
+APIs and the backend."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -25,6 +29,7 @@ import yaml
 
 from ..processes import kill_session
 from ..readme import block
+from ..tracked import copy_tracked
 from ..vendors import without_platform_settings
 from .pulumi_cli import REPO
 
@@ -78,8 +83,7 @@ class Shell:
 def shell(tmp_path, pulumi_bin):
     root = tmp_path / "project"
     root.mkdir()
-    for name in COPIED:
-        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
+    copy_tracked(root, *COPIED)  # as git tracks them: a user's own stack files and settings never count
     # The set-up's virtualenv, shared: bootstrap.sh must have nothing to do in the copy, or it would install
     # the copy (a temporary directory) into the developer's virtualenv in place of this checkout.
     stamp = REPO / ".venv" / f".installed-{hashlib.sha256((REPO / 'pyproject.toml').read_bytes()).hexdigest()[:16]}"
@@ -175,33 +179,9 @@ def test_readme_journeys_work_as_written(shell, request):
     assert requests.get(f"http://127.0.0.1:{shell.port}/_control/requests", params={"since_id": before},
                         timeout=10).json()["requests"] == []
 
-    # The team set-up, with a stack whose secrets use another passphrase among those it selects.
-    try:
-        postgres = request.getfixturevalue("postgres_url")
-    except pytest.skip.Exception:
-        postgres = None
-    if postgres:
-        team_env = {"PULUMI_BACKEND_URL": postgres, "PULUMI_CONFIG_PASSPHRASE": "another-passphrase"}
-        ok(shell.run(path_line, "pulumi stack init demo-legacy --non-interactive",
-                     "pulumi config set --secret --stack demo-legacy cakemail:password x --non-interactive",
-                     env=team_env))
-        legacy = root / "stacks" / "Pulumi.demo-legacy.yaml"
-        legacy.write_text(legacy.read_text() + (root / "stacks" / "Pulumi.demo-cakemail.yaml").read_text()
-                          .split("email-partners:customer:", 1)[1].join(["  email-partners:customer:", ""]))
-        team = block("team").replace("$(scripts/postgres.sh start)", postgres)
-        team = team.replace("--select 'demo-*' --yes", "--select 'demo-*' --yes --json report.json")
-        result = shell.run(env_block, team)
-        assert result.returncode == 1, result.stdout + result.stderr  # one customer failed, alone
-        report = {c["stack"]: c for c in json.loads((root / "report.json").read_text())["customers"]}
-        assert sorted(report) == ["demo-cakemail", "demo-ciirus", "demo-legacy", "demo-sendgrid", "demo-signupto"], \
-            sorted(report)
-        assert {s: c["result"] for s, c in report.items() if s != "demo-legacy"} == {
-            "demo-cakemail": "changes", "demo-ciirus": "changes", "demo-sendgrid": "changes",
-            "demo-signupto": "changes"}, report
-        error = report["demo-legacy"]["error"]
-        assert report["demo-legacy"]["result"] == "failed" and "demo-legacy" in error, error
-        assert "PULUMI_CONFIG_PASSPHRASE" in error, error
-        legacy.unlink()
+    # The DNS records of the demo's customer and the first one, in full, from their recorded state.
+    records = ok(shell.run(env_block, block("dns")))
+    assert "_domainkey.news.acme-bakery.example" in records and '"stack": "corner-cafe.staging"' in records
 
     # Retiring: refused while protected, naming the guard; then the README's steps, verbatim.
     retire = block("retire")
@@ -217,6 +197,11 @@ def test_readme_journeys_work_as_written(shell, request):
 
     staging = CakemailClient(f"http://127.0.0.1:{shell.port}/cakemail", "staging-partner@example.com", "staging-password")
     assert account_id not in [a.id for a in staging.accounts_named("Corner Cafe")]
+    # The retired customer's history: under the stack it had, though its file is gone.
+    history = json.loads(ok_stdout(shell.run(env_block, "email-partners history corner-cafe --format json")))
+    [retirement] = [e for e in history["entries"] if e["operation"] == "retire"]
+    assert retirement["stack"] == "corner-cafe.staging" and retirement["result"] == "retired", retirement
+    assert account_id in [o["key"] for o in retirement["objects"]] and retirement["actor"], retirement
 
     # A Sign-Up.to customer (its file already says on_destroy: keep): the account stays, and it says so.
     ok(shell.run("scripts/demo.sh demo-signupto", env={"DEMO_EMULATOR_PORT": str(shell.port)}))
@@ -231,3 +216,98 @@ def test_readme_journeys_work_as_written(shell, request):
     partner = SignupToClient.as_partner(f"http://127.0.0.1:{shell.port}/signupto", 1001,
                                         "demo0partner0key000000000000000000000040")
     assert signupto_id in [str(a.id) for a in partner.list_accounts()], "the account must stay on Sign-Up.to"
+    # The stack file back as git has it (the team's repository still declares the demo customer): the team
+    # set-up below creates it in PostgreSQL, and its create finds this account, which no stack manages.
+    copy_tracked(root, "stacks/Pulumi.demo-signupto.yaml")
+    restored = root / "stacks" / "Pulumi.demo-signupto.yaml"
+    restored.write_text(restored.read_text().replace("127.0.0.1:8710", f"127.0.0.1:{shell.port}"))
+
+    # Cloning the demo's customer into staging: its own new account there, the demo's untouched.
+    cloned = ok(shell.run(env_block, block("example-credentials"), block("clone")))
+    assert "Created stack acme-bakery.staging from demo-cakemail" in cloned, cloned
+    assert "'owner+staging@acme-bakery.example'" in cloned and "'staging.news.acme-bakery.example'" in cloned
+    assert [a.name for a in staging.iter_accounts()] == ["Acme Bakery"]
+
+    # Discovering production: Florist (made before any stack) is written and adopted; Acme Bakery is the
+    # demo's, so no second stack is written for it, and the output names its owner.
+    found = ok(shell.run(env_block, block("example-credentials"), block("discover")))
+    assert "florist.production" in found and "written" in found, found
+    assert "acme-bakery.production" in found and "skipped: managed by stack demo-cakemail" in found, found
+    assert not (root / "stacks" / "Pulumi.acme-bakery.production.yaml").exists()
+    assert "adopted" in found and "no changes" in found, found
+
+    # The team set-up: the file backend moved onto PostgreSQL (a fresh database of the session's server),
+    # then the demo stacks with one whose secrets use another passphrase among those it selects.
+    try:
+        server = request.getfixturevalue("postgres_url")
+    except pytest.skip.Exception:
+        server = None
+    if server:
+        postgres = fresh_database(server, "readme")
+        team_env = {"PULUMI_BACKEND_URL": postgres, "PULUMI_CONFIG_PASSPHRASE": "another-passphrase"}
+        ok(shell.run(path_line, "pulumi stack init demo-legacy --non-interactive",
+                     "pulumi config set --secret --stack demo-legacy cakemail:password x --non-interactive",
+                     env=team_env))
+        legacy = root / "stacks" / "Pulumi.demo-legacy.yaml"
+        legacy.write_text(legacy.read_text() + (root / "stacks" / "Pulumi.demo-cakemail.yaml").read_text()
+                          .split("email-partners:customer:", 1)[1].join(["  email-partners:customer:", ""]))
+        team = block("team").replace("$(scripts/postgres.sh start)", postgres)
+        team = team.replace("--select 'demo-*' --yes", "--select 'demo-*' --yes --json report.json")
+        result = shell.run(env_block, block("example-credentials"), team)
+        assert result.returncode == 1, result.stdout + result.stderr  # one customer failed, alone
+        moved = ("acme-bakery.staging", "demo-cakemail", "florist.production")
+        for stack in moved:
+            assert f"{stack}: copied" in result.stdout, result.stdout
+        listed = result.stdout.split("run history entries copied", 1)[1]  # what `pulumi stack ls` printed
+        assert all(stack in listed for stack in (*moved, "demo-legacy")), result.stdout
+        report = {c["stack"]: c for c in json.loads((root / "report.json").read_text())["customers"]}
+        assert sorted(report) == ["demo-cakemail", "demo-ciirus", "demo-legacy", "demo-sendgrid", "demo-signupto"], \
+            sorted(report)
+        assert {s: c["result"] for s, c in report.items() if s != "demo-legacy"} == {
+            "demo-cakemail": "no changes", "demo-ciirus": "changes", "demo-sendgrid": "changes",
+            "demo-signupto": "changes"}, report
+        error = report["demo-legacy"]["error"]
+        assert report["demo-legacy"]["result"] == "failed" and "demo-legacy" in error, error
+        assert "PULUMI_CONFIG_PASSPHRASE" in error, error
+        legacy.unlink()
+        one_owner_each(shell, env_block, postgres)
+
+
+def fresh_database(server: str, tag: str) -> str:
+    """A database of its own on the session's server (the journey's stacks meet no other test's)."""
+    import psycopg
+    from urllib.parse import urlsplit, urlunsplit
+
+    name = f"{tag}_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def one_owner_each(shell: Shell, env_block: str, backend: str) -> None:
+    """Every account, subuser and company the demo partners have (their vendors' APIs) is owned by exactly
+    one stack of the team's backend (its ownership index, read in one pass)."""
+    from providers.cakemail import CakemailClient
+    from providers.ciirus import CiirusClient
+    from providers.sendgrid import SendGridClient
+    from providers.signupto import SignupToClient
+
+    index = json.loads(ok_stdout(shell.run(env_block, f"PULUMI_BACKEND_URL='{backend}' email-partners owners "
+                                                      f"--format json")))
+    assert index["shared"] == [] and index["unread"] == {}, index
+    owners = {(e["object"]["platform"], e["object"]["noun"], e["object"]["key"]): [o["stack"] for o in e["owners"]]
+              for e in index["entries"]}
+    url = f"http://127.0.0.1:{shell.port}"
+    live = [("cakemail", "account", a.id) for login, password in (("demo-partner@example.com", "demo-password"),
+                                                                   ("staging-partner@example.com", "staging-password"))
+            for a in CakemailClient(f"{url}/cakemail", login, password).iter_accounts()]
+    live += [("signupto", "company", str(a.id)) for a in SignupToClient.as_partner(
+        f"{url}/signupto", 1001, "demo0partner0key000000000000000000000040").list_accounts()]
+    sub_account = CiirusClient(f"{url}/ciirus", "demo-api-user", "demo-password", "v2024.07.31").get()
+    live += [("ciirus", "sub-account", sub_account.subaccount_id)] if sub_account else []
+    live += [("sendgrid", "subuser", s.username) for s in SendGridClient(
+        f"{url}/sendgrid", "SG.demo-parent-api-key0.demo-secret-never-a-real-sendgrid-key-0000").list_subusers()]
+    assert {p for p, _, _ in live} == {"cakemail", "signupto", "ciirus", "sendgrid"}, live
+    for obj in live:
+        assert len(owners.get(obj, [])) == 1, (obj, owners.get(obj))

@@ -125,9 +125,9 @@ def test_review_of_a_customer_through_its_changes(project, cakemail_partner, cak
     assert status == 3 and [d["kind"] for d in review["dangers"]] == ["domain-replaced"], review
     assert "news.acme.example" in review["dangers"][0]["reason"]
     ops = sorted((c["resource"], c["op"]) for c in review["changes"])
-    assert ops == [("SendingDomain", "create"), ("SendingDomain", "delete")], ops
-    assert changed(review)["SendingDomain:create"]["domain"] == (None, "mail.acme.example")
-    assert changed(review)["SendingDomain:delete"]["domain"] == ("news.acme.example", None)
+    assert ops == [("SendingDomain", "replace")], ops  # one change, not a create and a delete
+    assert changed(review)["SendingDomain:replace"] == {"domain": ("news.acme.example", "mail.acme.example")}
+    assert "adopt_existing" not in text
 
     # No secret anywhere, in either form.
     for form in ("markdown", "json"):

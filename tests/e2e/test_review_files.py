@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import yaml
 
-from .pulumi_cli import REPO, PulumiProject
+from .pulumi_cli import PulumiProject, copy_policies
 from .test_review import customer, tool
 
 
@@ -33,7 +32,7 @@ def test_review_of_deleted_renamed_and_modified_stack_files(tmp_path, pulumi_bin
         data = json.loads(json.dumps(template))
         data["config"]["email-partners:customer"]["account"]["name"] = display
         stack_file(project, name).write_text(yaml.safe_dump(data, sort_keys=False))
-    shutil.copytree(REPO / "policies", project.root / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_policies(project.root)
     (project.root / ".gitignore").write_text("state/\nhome/\n__pycache__/\n")
     git(project, "init", "-q")
     git(project, "add", "-A")

@@ -14,7 +14,6 @@ behind the tool's back and found by `fleet drift`, one `review`, one edited stac
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from providers.cakemail import CakemailClient
 from providers.cakemail.models import PatchAccount
 
 from ..conftest import Control
-from .pulumi_cli import REPO
+from .pulumi_cli import copy_policies
 from .test_fleet import FAST_RETRY, Fleet, by_customer, cakemail_customer, ciirus_customer, ciirus_user, \
     new_partners, signupto_customer
 
@@ -52,7 +51,7 @@ def status_fleet(tmp_path_factory, pulumi_bin, emulator):
     state = tmp_path_factory.mktemp("status-state")
     project = StatusFleet(tmp_path_factory.mktemp("status-fleet"), pulumi_bin, state.as_uri(), vendor_env)
     project.state_dir, project.control = state, control
-    shutil.copytree(REPO / "policies", project.root / "policies")  # `review` runs the pack found there
+    copy_policies(project.root)  # `review` runs the pack found there
     cafe = ciirus_user(control, "status-cafe")
     project.secrets = [cakemail["password"], signupto["partner_key"], cafe["password"], "status-wrong-Secr3t"]
     project.add("bakery.production", {**cakemail_customer(HOSTILE_NAME, domain="news.status-bakery.example")})

@@ -255,6 +255,10 @@ def test_cli_seed_demo_and_port_file(tmp_path):
         r = requests.post(f"{url}/cakemail/token", timeout=5, data={
             "username": "demo-partner@example.com", "password": "demo-password"})
         assert r.status_code == 200 and r.json()["accounts"]
+        token = r.json()["access_token"]
+        named = requests.get(f"{url}/cakemail/accounts", params={"filter": "name==Florist"}, timeout=5,
+                             headers={"Authorization": f"Bearer {token}"}).json()["data"]
+        assert [a["name"] for a in named] == ["Florist"]  # made before the port is published, and once only
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

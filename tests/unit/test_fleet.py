@@ -150,6 +150,7 @@ def test_report_json_and_table(project, monkeypatch, tmp_path):
         return FleetReport(operation=operation, started_at="t", duration_seconds=2, parallel=parallel,
                            exit_status=0, customers=customers)
     monkeypatch.setattr(fleet_module, "run_fleet", fake_run_fleet)
+    monkeypatch.delenv("COLUMNS", raising=False)  # a log's width (120), whatever the terminal running the tests
     out = tmp_path / "report.json"
     result = CliRunner().invoke(main, ["--project-dir", str(project), "fleet", "preview", "--environment",
                                        "production", "--parallel", "3", "--json", str(out)])

@@ -32,7 +32,8 @@ CORE = {"providers.http", "providers.rate_limits", "providers.shared_reads", "pr
 # Kept for the programs of earlier releases (see the module's docstring): it re-exports the Ciirus description's model.
 COMPAT = {"providers.resources.sub_account.ciirus"}
 # What the tool may import of providers: the registry and the descriptions' machinery, the handler
-# contract and each resource's shared handler base, the resources' public modules, the HTTP core.
+# contract and each resource's shared handler base, the resources' public modules, the HTTP core, and the
+# ownership vocabulary the tool shares with the policy pack and the providers (providers/ownership.py).
 TOOL_MAY_IMPORT = {"providers.platforms", "providers.platforms.settings", "providers.platforms.clients",
                    "providers.platforms.credentials", "providers.platforms.description",
                    "providers.handlers.base", "providers.handlers.sub_account", "providers.handlers.account_features",
@@ -40,7 +41,7 @@ TOOL_MAY_IMPORT = {"providers.platforms", "providers.platforms.settings", "provi
                    "providers.resources.catalog", "providers.resources.common", "providers.resources.sub_account",
                    "providers.resources.account_features", "providers.resources.sending_domain",
                    "providers.resources.domain_verification", "providers.http", "providers.rate_limits",
-                   "providers.validators", "providers.naming"}
+                   "providers.validators", "providers.naming", "providers.ownership"}
 
 TREE = read_tree(REPO)
 MODULES, GRAPH = TREE.modules, TREE.graph

@@ -221,3 +221,23 @@ def test_install_pulumi_puts_the_launcher_beside_an_engine_already_installed(tmp
     assert (bin_dir / launcher).read_bytes() == (repo / "scripts" / launcher).read_bytes()
     assert os.access(bin_dir / launcher, os.X_OK)
     assert "launcher" not in install()  # unchanged: nothing to do
+
+
+def test_one_owner_per_account_refuses_an_adoption_the_index_gives_another_stack():
+    from providers.ownership import IndexEntry, Owner, OwnershipIndex, VendorObject
+
+    the_account = VendorObject(platform="cakemail", noun="account", key="4")
+    key = VendorObject(platform="cakemail", noun="DKIM key", key="4/news.acme.example")
+    index = OwnershipIndex(backend="file:///s", project="email-partners", written_at="t", entries=[
+        IndexEntry(object=the_account, owners=[Owner(stack="demo-cakemail", resource="demo-cakemail-account")]),
+        IndexEntry(object=key, owners=[Owner(stack="demo-cakemail", resource="demo-cakemail-news")])])
+    sub = account("acct", platform="cakemail", adopt_account_id="4", name="Acme")
+    domain = child(rules.SENDING_DOMAIN, "dom", sub, platform="cakemail", domain="news.acme.example",
+                   adopt_existing=True)
+    found = rules.one_owner_per_account([sub, domain], index, "acme-bakery.production")
+    assert [(urn, message.split(" is managed")[0]) for message, urn in found] == [
+        ("acct", "cakemail account 4"), ("dom", "cakemail DKIM key 4/news.acme.example")]
+    assert "email-partners take-over acme-bakery.production --from demo-cakemail" in found[0][0]
+    assert rules.one_owner_per_account([sub, domain], index, "demo-cakemail") == []  # its own
+    assert rules.one_owner_per_account([sub, domain], index, "acme-bakery.production", "demo-cakemail") == []
+    assert rules.one_owner_per_account([sub, domain], None, "acme-bakery.production") == []  # no index: no verdict

@@ -219,8 +219,12 @@ def test_a_create_lists_what_was_declared_and_a_domain_change_says_what_to_publi
              step("delete", "SendingDomain", "acme-news.acme.example", old_domain, None)]
     review = review_of("acme.prod", "acme", "cakemail", Run(steps), set(), declaration)
     created = {c.resource: [f.field for f in c.fields] for c in review.changes if c.op == "create"}
-    assert created == {"SubAccount": ["name", "owner.email", "owner.first_name", "owner.last_name", "platform"],
-                       "SendingDomain": ["domain", "platform"]}
+    assert created == {"SubAccount": ["name", "owner.email", "owner.first_name", "owner.last_name", "platform"]}
+    # The domain's create and delete are the one change they are: its domain, and nothing else (no defaults).
+    [changed] = [c for c in review.changes if c.resource == "SendingDomain"]
+    assert (changed.op, changed.name) == ("replace", "acme-news.acme.example -> acme-mail.acme.example")
+    assert [(f.field, f.old, f.new) for f in changed.fields] == [("domain", "news.acme.example", "mail.acme.example")]
+    assert "adopt_existing" not in markdown([review])
     [danger] = review.dangers
     assert danger.kind == "domain-replaced" and "is replaced by mail.acme.example" in danger.reason
     assert "_domainkey.mail.acme.example" in danger.reason and "email-partners dns" in danger.reason

@@ -22,7 +22,7 @@ def debug_flags(path: Path) -> list[str]:
 
 
 def test_scripts_and_the_tool_pass_no_debug_flag_to_the_engine():
-    sources = [*REPO.glob("scripts/*.sh"), *REPO.glob("operations/*.py"), REPO / ".ci" / "run"]
+    sources = [*REPO.glob("scripts/*.sh"), *(REPO / "operations").rglob("*.py"), REPO / ".ci" / "run"]
     assert len(sources) > 5
     found = {str(p.relative_to(REPO)): debug_flags(p) for p in sources if p.exists()}
     assert {k: v for k, v in found.items() if v} == {}

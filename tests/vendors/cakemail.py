@@ -69,6 +69,11 @@ BAD_INPUT = [
              absent=(".0)",)),
     BadInput("feature-of-the-account", with_features({"trial": True}), ("trial is a SubAccount setting",),
              absent=(".0)",)),
+    # mistakes in several resources: every one of them at once (the engine alone stops at the first resource)
+    BadInput("several-resources", {**with_features({"per_month": -5}), "account": {**ACME["account"], "name": ""},
+                                   "sending_domains": [{"domain": "bad domain"}]},
+             ("3 problems, in several resources", "SubAccount test-account: name", "AccountFeatures test-features: "
+              "features.per_month", "'bad domain' is not a valid hostname")),
 ]
 
 

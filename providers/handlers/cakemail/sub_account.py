@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ...cakemail.models import LANGUAGES, Account, AccountOwnerUser, CreateAccount, PatchAccount
+from ...ownership import TAKE_OVER_VARIABLE, ManagedBy
 from ...resources.diagnostics import warn
 from ...resources.markers import MARKER_KEY, within_window
 from ...validators import email_address, not_blank, timezone_name
-from ..base import CannotAdopt, Gone, Recorded
+from ..base import CannotAdopt, Gone, Recorded, Refused
 from ..sub_account import SubAccountHandler, SubAccountState
 
 if TYPE_CHECKING:  # the client (and `requests`) loads on the first API call, not at preview
@@ -115,6 +117,12 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             return self._adopt(inputs)
         input_marker, marker = marker, marker and _with_owner(marker, inputs.owner)
         account, known_ids = self._recognise(inputs, marker) if marker else (None, None)
+        if account is not None and self._managed_by_other(account) is not None:
+            theirs = self._managed_by_other(account)
+            raise Refused(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made "
+                          f"by this very resource of {theirs}, not of this one ({self.managed_by.backend}): it is not "
+                          f"taken over, and nothing was created. If that stack moved here, `email-partners backend "
+                          f"copy` carries its state; otherwise retire it there first")
         if account is not None:
             warn(f"cakemail account {account.id} ({account.name!r}, created {_iso(account.created_on)}) was made by "
                  f"an earlier, interrupted run of this resource: taking it over instead of creating another")
@@ -129,7 +137,7 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             ), known_ids=known_ids)
         if marker:
             try:
-                account = self.client.mark_account(account, marker)
+                account = self.client.mark_account(account, marker, self._owner())
             except ApiError as exc:  # the account exists: keep its id rather than fail the create
                 warn(f"account {account.id} was created but its creation marker could not be stored ({exc})")
         kept = {**inputs.model_dump(), MARKER_KEY: input_marker}  # state keeps the input as given
@@ -156,7 +164,8 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
         ours = [a for a in candidates if self.client.marker_of(a) == marker]
         if ours:
             return max(ours, key=lambda a: (a.created_on or 0, a.id)), known
-        unmarked = [a for a in candidates if self.client.marker_of(a) is None and within_window(_when(a.created_on))]
+        unmarked = [a for a in candidates if self.client.marker_of(a) is None and not self.client.owner_of(a)
+                    and within_window(_when(a.created_on)) and not self.managed_elsewhere(a.id)]
         if len(unmarked) != 1:
             return None, known
         account = unmarked[0]
@@ -189,7 +198,35 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
             raise CannotAdopt(f"cannot adopt cakemail account {account_id}: the declaration differs from the live "
                                f"account ({'; '.join(differences)}). Declare the live values to adopt it (nothing was "
                                f"changed); change them afterwards in a reviewed update.")
+        theirs = self._managed_by_other(account)
+        if theirs is not None:
+            if not (theirs.same_backend(self.managed_by) and os.environ.get(TAKE_OVER_VARIABLE) == theirs.stack):
+                where = (f"to move it here: `email-partners take-over {self.managed_by.stack} --from {theirs.stack}`"
+                         if theirs.same_backend(self.managed_by) else
+                         "retire it in that backend first, or move that backend's stacks here with `email-partners "
+                         "backend copy`")
+                raise CannotAdopt(f"cannot adopt cakemail account {account_id}: it is managed by {theirs} (its "
+                                   f"metadata says so), and adopting it here would give it two owners. Nothing was "
+                                   f"changed; {where}.")
+            # The take-over of exactly that stack: the account names its new owner from now on, and its old
+            # resource's creation marker goes (that resource no longer deletes it: see delete).
+            warn(f"cakemail account {account_id} is taken over from {theirs}")
+            account = self.client.mark_account(account, None, self._owner())
         return account.id, self._outputs(declared, account)
+
+    def _owner(self) -> Optional[dict[str, str]]:
+        """This resource's stack, as the account's metadata keeps it (None when the call's stack is unknown)."""
+        by = self.managed_by
+        return None if by is None else {"project": by.project, "stack": by.stack, "backend": by.backend or ""}
+
+    def _managed_by_other(self, account: Account) -> Optional[ManagedBy]:
+        """The stack the account's metadata names as its manager, when that is not this resource's stack
+        (of this backend); None when it names none, or this call's stack is unknown."""
+        named = self.client.owner_of(account)
+        if self.managed_by is None or not named.get("stack"):
+            return None
+        theirs = ManagedBy(project=named.get("project", ""), stack=named["stack"], backend=named.get("backend"))
+        return None if theirs.same_stack(self.managed_by) and theirs.same_backend(self.managed_by) else theirs
 
     def read(self, account_id: str, recorded: Recorded) -> Optional[SubAccountState]:
         account = self.client.get_account_shared(account_id, reader="SubAccount")
@@ -219,6 +256,11 @@ class CakemailSubAccount(SubAccountHandler[CakemailSubAccountArgs]):
         account = self.client.get_account(account_id)
         if account is None:
             return  # already gone is fine
+        theirs = self._managed_by_other(account)
+        if theirs is not None and not theirs.same_stack(self.managed_by):
+            # Taken over by another stack (`email-partners take-over`): that stack deletes it, not this one.
+            warn(f"cakemail account {account_id} is managed by {theirs} now (its metadata says so): not deleted")
+            return
         marker = self.client.marker_of(account)
         ours = recorded.creation_marker and recorded.owner and _with_owner(recorded.creation_marker,
                                                                          Owner.model_validate(recorded.owner))

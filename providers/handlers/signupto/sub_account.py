@@ -99,7 +99,8 @@ class SignupToSubAccount(SubAccountHandler[SignupToSubAccountArgs]):
         an exact match on every declared field plus a creation time within RECOGNITION_WINDOW. Two
         such accounts cannot be told apart: then nothing is created and both are named."""
         matches = [a for a in self.client.list_accounts() if self._matches(a, inputs)
-                   and within_window(dt.datetime.fromtimestamp(a.cdate, dt.timezone.utc) if a.cdate else None)]
+                   and within_window(dt.datetime.fromtimestamp(a.cdate, dt.timezone.utc) if a.cdate else None)
+                   and not self.managed_elsewhere(str(a.id))]  # another stack's is not an interrupted create's
         if len(matches) > 1:
             listed = "; ".join(f"{a.id} ({a.name!r}, created {self._created(a)})" for a in matches)
             raise Refused(

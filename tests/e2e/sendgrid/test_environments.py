@@ -28,6 +28,7 @@ def use(project: PulumiProject, stack: str) -> None:
 
 def test_new_clone_and_discover(project, pulumi_bin, control, sendgrid_parent, sendgrid_api):
     from providers.sendgrid import SendGridClient
+    from providers.sendgrid.models import CreateSubuser
 
     staging = {**control.post("/sendgrid/parents", {"username": unique("e2e-staging")}), "api_url": sendgrid_parent["api_url"]}
     staging_api = SendGridClient(staging["api_url"], staging["api_key"])
@@ -57,11 +58,23 @@ def test_new_clone_and_discover(project, pulumi_bin, control, sendgrid_parent, s
     assert (copy.username, copy.email) == (f"{username}-staging", f"owner+staging@{username}.example")
     assert [s.username for s in sendgrid_api.list_subusers()] == [username]
 
+    # The copy's subuser is the copy's: discover writes no second stack for it, naming its owner.
     found = tool(project, "discover", "--environment", "staging", "--platform", "sendgrid", "--output", "json",
                  env=creds, bin_dir=pulumi_bin)
     assert found.returncode == 0, found.output
-    stacks = [a["stack"] for a in found.json()["accounts"]]
-    assert len(stacks) == 1
+    [account] = found.json()["accounts"]
+    assert account["account_id"] == f"{username}-staging", account
+    assert account["result"].startswith(f"skipped: managed by stack {username}.staging"), account
+    assert not (project.root / "stacks" / f"Pulumi.{account['stack']}.yaml").exists()
+
+    # A subuser made outside any stack is written, and adopted with no write.
+    outside = unique("outside")
+    staging_api.create_subuser(CreateSubuser(username=outside, email=f"owner@{outside}.example",
+                                             password="Outside-Passw0rd", ips=["198.51.100.10"]))
+    found = tool(project, "discover", "--environment", "staging", "--platform", "sendgrid", "--customer", outside,
+                 "--output", "json", env=creds, bin_dir=pulumi_bin)
+    stacks = [a["stack"] for a in found.json()["accounts"] if a["result"] == "written"]
+    assert len(stacks) == 1, found.output
     before = control.last_request_id()
     on_stacks(project, stacks, "up", "--yes", "--skip-preview")
     on_stacks(project, stacks, "preview", "--expect-no-changes")

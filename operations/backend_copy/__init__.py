@@ -1,0 +1,1 @@
+"""`email-partners backend copy`: a team's state moved from one backend to another (copy.py)."""
