@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Optional
@@ -78,6 +79,7 @@ class DriftFleet:
     def __init__(self, root: Path, emulator_url: str, control, bin_dir: Path, passphrase: str = "drift-bench-pass",
                  platforms: tuple[str, ...] = PLATFORMS):
         self.root, self.url, self.control, self.platforms = root, emulator_url, control, platforms
+        self.tag = uuid.uuid4().hex[:6]  # API user names of this fleet (two fleets of a session share an emulator)
         (root / "stacks").mkdir(parents=True)
         (root / "home").mkdir()
         (root / "state").mkdir()
@@ -108,7 +110,7 @@ class DriftFleet:
         return result
 
     def ciirus_user(self, stack: str) -> str:
-        username = f"{stack.split('.')[0]}-{os.getpid()}"
+        username = f"{stack.split('.')[0]}-{self.tag}"
         self.control.post("/ciirus/users", {"username": username, "password": CIIRUS_PASSWORD})
         return username
 

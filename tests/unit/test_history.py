@@ -161,7 +161,8 @@ def test_a_store_of_version_1_is_read_without_the_new_columns_then_migrated_by_t
 
     s = store(tmp_path)
     first = store_module.MIGRATIONS[0]
-    later = store_module.Migration(3, "a later branch's", sqlite=("CREATE TABLE later_branch (x INTEGER)",),
+    known = sorted(m.version for m in store_module.MIGRATIONS)
+    later = store_module.Migration(known[-1] + 1, "a later branch's", sqlite=("CREATE TABLE later_branch (x INTEGER)",),
                                    postgres=("CREATE TABLE later_branch (x INTEGER)",))
     monkeypatch.setattr(store_module, "MIGRATIONS", (first,))
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
@@ -170,15 +171,15 @@ def test_a_store_of_version_1_is_read_without_the_new_columns_then_migrated_by_t
     monkeypatch.undo()
     with sqlite3.connect(s.location.target) as conn:  # a later branch's migration is there already
         conn.execute("CREATE TABLE later_branch (x INTEGER)")
-        conn.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (3, 'a later branch''s', 'x')")
+        conn.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (?, 'a later branch''s', 'x')", (later.version,))
     monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, later))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", later.version)
     [old] = s.entries()
     assert old.reason is None and old.basis is None
     basis = RunBasis(code={"program": "p"}, state="d", read_platform=True)
     s.record([entry("a.prod", "02", reason="would change: x", basis=basis)])
     with sqlite3.connect(s.location.target) as conn:
-        assert sorted(v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")) == [1, 2, 3]
+        assert sorted(v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")) == [*known, later.version]
     newest = s.entries()[0]
     assert (newest.reason, newest.basis) == ("would change: x", basis)
     assert s.latest(["a.prod"], 1)[1]["a.prod"]["up"].basis == basis
