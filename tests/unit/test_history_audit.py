@@ -57,19 +57,24 @@ def test_a_store_an_older_tool_wrote_is_read_then_migrated_on_the_next_write(tmp
 
 
 def test_migrations_need_not_be_contiguous_a_gap_is_filled_later(tmp_path, monkeypatch):
-    """Branches number their migrations apart: a store that has 1 and 3 gets 2 when a tool that knows 2
-    writes, rather than skipping it because 3 is higher."""
+    """Branches number their migrations apart: a store that has a higher version gets a lower one it lacks
+    when a tool that knows it writes, rather than skipping it because the other is higher."""
     s = store(tmp_path)
     audit = Audit("clone", tmp_path)
     audit.add(Action("a.staging", "cloned"))
-    s.record(audit.entries())
-    two = Migration(2, "a column of another branch", sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN other TEXT",),
+    newest = max(m.version for m in MIGRATIONS)
+    low = Migration(newest + 1, "a column of another branch", sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN other TEXT",),
                     postgres=())
-    monkeypatch.setattr("operations.history.store.MIGRATIONS", tuple(sorted((*MIGRATIONS, two),
-                                                                            key=lambda m: m.version)))
+    high = Migration(newest + 2, "a table of a third branch", sqlite=("CREATE TABLE third_branch (x INTEGER)",),
+                     postgres=())
+    monkeypatch.setattr("operations.history.store.SCHEMA_VERSION", high.version)
+    monkeypatch.setattr("operations.history.store.MIGRATIONS", (*MIGRATIONS, high))
+    s.record(audit.entries())
+    monkeypatch.setattr("operations.history.store.MIGRATIONS", (*MIGRATIONS, low, high))
     s.record(audit.entries())
     with sqlite3.connect(s.location.target) as conn:
-        assert sorted(v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")) == [1, 2, 3]
+        assert sorted(v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE}")) == sorted(
+            [*(m.version for m in MIGRATIONS), low.version, high.version])
         assert "other" in [row[1] for row in conn.execute(f"PRAGMA table_info({TABLE})")]
 
 
