@@ -19,7 +19,7 @@ from providers.platforms import describe, described, names
 from ..engine.cli import stack_names
 from ..errors import UsageError
 from ..project.environments import Environment, load_environment
-from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
+from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, stack_file
 from ..project.writer import create_stack, write_declaration
 
 
@@ -28,13 +28,6 @@ class Rewrite:
     field: str
     source: Any
     clone: Any
-
-
-def _plus(email: str, tag: str) -> str:
-    local, _, domain = email.partition("@")
-    if local.endswith(f"+{tag}") or f"+{tag}-" in local:
-        return email
-    return f"{local}{'-' if '+' in local else '+'}{tag}@{domain}"
 
 
 def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
@@ -59,8 +52,7 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if not isinstance(holder, dict) or not holder.get(key) or rules.owner_email == "keep":
             continue
         old = holder[key]
-        new = (_plus(old, environment.name) if rules.owner_email == "plus"
-               else _plus(rules.catch_all, f"{slug(customer) or 'customer'}-{environment.name}"))
+        new = rules.copy_email(old, environment.name, customer)
         if new != old:
             holder[key] = new
             rewrites.append(Rewrite(f"account.{path}", old, new))
@@ -76,19 +68,19 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if spec.pop("adopt_existing", None) is not None:
             rewrites.append(Rewrite(f"sending_domains[{index}].adopt_existing", True, "(removed)"))
         old = spec.get("domain")
-        if rules.domain_prefix and old and not str(old).lower().startswith(rules.domain_prefix + "."):
-            spec["domain"] = f"{rules.domain_prefix}.{old}"
+        if old and rules.copy_domain(old) != old:
+            spec["domain"] = rules.copy_domain(old)
             rewrites.append(Rewrite(f"sending_domains[{index}].domain", old, spec["domain"]))
 
     features = result.get("features") or {}
     no_limit = [v for platform in described() for v in platform.no_limit]  # -1, "unlimited": above any cap
-    for name, cap in rules.limits_cap.items():
-        if name not in features or isinstance(features[name], bool):
+    for name in rules.limits_cap:
+        if name not in features:
             continue
         old = features[name]
-        if old in no_limit or (isinstance(old, (int, float)) and old > cap):
-            features[name] = cap
-            rewrites.append(Rewrite(f"features.{name}", old, cap))
+        if rules.capped(name, old, no_limit) != old:
+            features[name] = rules.capped(name, old, no_limit)
+            rewrites.append(Rewrite(f"features.{name}", old, features[name]))
     return result, rewrites
 
 
