@@ -9,12 +9,13 @@ is made, and any URL's password is cut from error text before it is stored.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, Field
 
@@ -36,13 +37,45 @@ class PolicyFinding(BaseModel):
     message: str
 
 
+class PromotedField(BaseModel):
+    """One field a promotion wrote into the target's stack file: the target's value before and after."""
+
+    field: str = Field(description="features.per_month, account.suspended, sending_domains[news.acme.example]")
+    old: Any = None
+    new: Any = None
+
+
+class Promotion(BaseModel):
+    """What `promote` carried into a stack: from which copy, on which base, which fields."""
+
+    source: str = Field(description="the copy the change was rehearsed on")
+    base: str = Field(description="the fingerprint of the copy's base (operations/promotion/records.py)")
+    fields: list[PromotedField] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        """`promoted from acme.staging: features.per_month 50000 -> 80000, ...` (one line, values as written)."""
+        return f"promoted from {self.source}: " + ", ".join(field_words(f) for f in self.fields)
+
+
+def field_words(change: PromotedField) -> str:
+    """`features.per_month 50000 -> 80000`, `domain news2.acme.example added`."""
+    if change.field.startswith("sending_domains[") and change.field.endswith("]"):
+        domain = change.field[len("sending_domains["):-1]
+        return f"domain {domain} {'added' if change.old is None else 'removed' if change.new is None else 'changed'}"
+    if change.old is None:
+        return f"{change.field} {json.dumps(change.new)} added"
+    if change.new is None:
+        return f"{change.field} removed (was {json.dumps(change.old)})"
+    return f"{change.field} {json.dumps(change.old)} -> {json.dumps(change.new)}"
+
+
 class RunEntry(BaseModel):
     """One customer in one run. `started_at` is the run's start (ISO 8601, UTC): entries of one run
     share it and their `run_id`."""
 
     run_id: str
     started_at: str
-    operation: str = Field(description="preview, up, refresh, drift, review")
+    operation: str = Field(description="preview, up, refresh, drift, review, promote")
     stack: str
     customer: str
     platform: Optional[str] = None
@@ -59,6 +92,7 @@ class RunEntry(BaseModel):
     actor: Optional[str] = None
     tool_version: Optional[str] = None
     run_exit_status: Optional[int] = None
+    promotion: Optional[Promotion] = Field(None, description="`promote`: the change it carried")
 
 
 def now_utc() -> str:

@@ -73,11 +73,18 @@ MIGRATIONS: tuple[Migration, ...] = (
               postgres=(f"CREATE TABLE {TABLE} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {_COLUMNS})",
                         f"CREATE INDEX {TABLE}_stack_time ON {TABLE} (stack, started_at, id)",
                         f"CREATE INDEX {TABLE}_time ON {TABLE} (started_at, id)")),
+    Migration(4, "a promotion's source, base and fields (`promote`)",
+              sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN promotion TEXT",),
+              postgres=(f"ALTER TABLE {TABLE} ADD COLUMN promotion TEXT",)),
 )
-SCHEMA_VERSION = MIGRATIONS[-1].version
+# Versions need not be contiguous (branches number theirs apart): each is applied once, lowest first.
+SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
-          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status")
+          "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status",
+          "promotion")
+# JSON columns that may be NULL (added by a later migration: older rows have none).
+NULLABLE_JSON = ("promotion",)
 
 
 class HistoryError(OperationError):
@@ -194,9 +201,9 @@ class HistoryStore:
         if version is None:
             conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
                          f"applied_at TEXT NOT NULL)")
-            version = 0
-        for migration in MIGRATIONS:
-            if migration.version <= version:
+        applied = {row[0] for row in self._rows(conn, f"SELECT version FROM {SCHEMA_TABLE}")}
+        for migration in sorted(MIGRATIONS, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             for statement in getattr(migration, self.dialect):
                 conn.execute(statement)
@@ -276,11 +283,14 @@ class HistoryStore:
 
 def row_of(entry: RunEntry) -> tuple:
     data = entry.model_dump(mode="json")
-    return tuple(json.dumps(data[f], sort_keys=True) if f in JSON_COLUMNS else data[f] for f in FIELDS)
+    return tuple(json.dumps(data[f], sort_keys=True) if f in JSON_COLUMNS or (f in NULLABLE_JSON and data[f] is not None)
+                 else data[f] for f in FIELDS)
 
 
 def entry_of_row(row: Sequence[Any]) -> RunEntry:
     data = dict(zip(FIELDS, row))
     for column in JSON_COLUMNS:
         data[column] = json.loads(data[column]) if data[column] else ([] if column != "changes" else {})
+    for column in NULLABLE_JSON:
+        data[column] = json.loads(data[column]) if data[column] else None
     return RunEntry.model_validate(data)

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from operations.history.model import RunEntry
-from operations.history.store import SCHEMA_TABLE, SCHEMA_VERSION, TABLE, HistoryError, HistoryStore, location_for
+from operations.history.store import MIGRATIONS, SCHEMA_TABLE, TABLE, HistoryError, HistoryStore, location_for
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_two_first_runs_at_once_make_the_schema_once(database):
         versions = [v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE} ORDER BY version")]
         tables = {t for (t,) in conn.execute("SELECT table_name FROM information_schema.tables "
                                               "WHERE table_schema = 'public'")}
-    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert versions == sorted(m.version for m in MIGRATIONS)
     assert {TABLE, SCHEMA_TABLE} <= tables
     assert len(store.entries()) == 8
     recent, latest = store.latest(["s1.prod", "t2.prod", "s3.prod"], 5)
