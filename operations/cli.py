@@ -28,6 +28,7 @@ COMMANDS = {
     "retire": "retire:retire",
     "history": "history:history",
     "status": "status:status",
+    "promote": "promote:promote",
 }
 
 # The tool's typed errors, and the exit status each kind means: the one place they are mapped (workflows

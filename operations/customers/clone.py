@@ -21,6 +21,7 @@ from ..errors import UsageError
 from ..project.environments import Environment, load_environment
 from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, stack_file
 from ..project.writer import create_stack, write_declaration
+from ..promotion.records import record_copy
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Cloned:
     rewrites: list[Rewrite]
     settings: list[str]   # the provider settings of the environment (config keys)
     secrets: list[str]    # those encrypted, with the variable each came from
+    record: Optional[Path] = None  # the copy's base for `promote` (stacks/copies/<stack>.yaml)
 
 
 def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[str] = None,
@@ -123,7 +125,9 @@ def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[s
         project_dir, name, environment, platform, credentials, declaration,
         header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
                f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
-               f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
+               f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.\n"
+               f"Its base for `email-partners promote` is stacks/copies/{name}.yaml.")
+    record = record_copy(project_dir, name, source, environment, [(r.field, r.source, r.clone) for r in rewrites])
     return Cloned(stack=name, source=stack, environment=target, file=path, rewrites=rewrites,
                   settings=[e.key for e, _ in credentials],
-                  secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret])
+                  secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret], record=record)
