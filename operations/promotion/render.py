@@ -59,9 +59,10 @@ def promotion_text(result: Promoted, project_dir: Path) -> str:
     target = result.target_file.relative_to(project_dir) if result.target_file.is_relative_to(project_dir) \
         else result.target_file
     if result.written:
-        lines.append(f"Wrote {target} and {result.record_file.relative_to(project_dir)}. Next: commit both in a pull "
-                     f"request; `email-partners review {plan.target}` shows the promotion beside the plan (a "
-                     f"dangerous change is acknowledged there again).")
+        lines.append(f"Wrote {target} and {result.record_file.relative_to(project_dir)}, and moved the\ncopy's base "
+                     f"({result.base_file.relative_to(project_dir)}). Next: commit them in a pull request; "
+                     f"`email-partners review {plan.target}` shows the promotion beside the plan (a dangerous change "
+                     f"is acknowledged there again).")
     elif plan.changes:
         lines.append(f"Dry run: {target} was not written.")
     return "\n".join(lines) + "\n"
@@ -73,6 +74,7 @@ def promotion_json(result: Promoted, project_dir: Path) -> str:
         "copy": plan.copy_stack, "target": plan.target, "base": plan.base, "written": result.written,
         "file": str(result.target_file.relative_to(project_dir)),
         "record": str(result.record_file.relative_to(project_dir)) if result.record_file else None,
+        "base_record": str(result.base_file.relative_to(project_dir)) if result.base_file else None,
         "changes": [c.model_dump() for c in plan.changes], "left_out": [o.model_dump() for o in plan.left_out],
         "target_changed": [f.model_dump() for f in plan.target_changed], "diff": result.diff,
         "warnings": result.warnings}, indent=2) + "\n"

@@ -4,8 +4,9 @@ the copy's stack and environment files and in the commands), PULUMI_HOME is the 
 team block's `$(scripts/postgres.sh start)` is the session's PostgreSQL server, and the fleet line
 also writes `--json`. One scenario checks, in order: the no-backend message, the emulator the README
 starts, demo.sh's port checks, the example credentials with a first customer in staging,
-check-credentials of every stack, the team set-up (a stack of another passphrase failing alone),
-and retiring a Cakemail and a Sign-Up.to customer."""
+check-credentials of every stack, a change rehearsed on a staging copy and promoted to production,
+the team set-up (a stack of another passphrase failing alone), and retiring a Cakemail and a Sign-Up.to
+customer."""
 
 from __future__ import annotations
 
@@ -159,6 +160,24 @@ def test_readme_journeys_work_as_written(shell, request):
         assert f"{stack}: ok: {who} accepted" in first, first
     for stack in ("demo-ciirus", "demo-sendgrid", "demo-signupto"):  # in no backend yet: nothing to decrypt their secrets with
         assert f"{stack}: skipped: not in the backend yet" in first, first
+
+    # Promotion: a production customer, its staging copy changed and deployed, the change carried back.
+    production = root / "stacks" / "Pulumi.harbour-cafe.production.yaml"
+    promoted = ok(shell.run(env_block, block("example-credentials"), block("promote")))
+    for text in ("harbour-cafe.staging", "to promote", "features.per_month  10000 -> 80000",
+                 "+      per_month: 80000  # a whole number >= 0", "Promoted from `harbour-cafe.staging`",
+                 "features.per_month 10000 -> 80000"):
+        assert text in promoted, (text, promoted[-6000:])
+    declared = yaml.safe_load(production.read_text())["config"]["email-partners:customer"]
+    assert declared["features"] == {"per_month": 80000, "maximum_contacts": 5000}  # the cap stayed in staging
+    assert "staging" not in production.read_text().split("config:", 1)[1]
+    assert (root / "stacks" / "copies" / "harbour-cafe.staging.yaml").exists()
+    assert (root / "stacks" / "promotions" / "harbour-cafe.production.yaml").exists()
+    from providers.cakemail import CakemailClient
+
+    live = CakemailClient(f"http://127.0.0.1:{shell.port}/cakemail", "demo-partner@example.com", "demo-password")
+    harbour = live.accounts_named("Harbour Cafe")
+    assert [live.get_account(a.id).usage_limits.get("per_month") for a in harbour] == [80000], harbour
 
     # The team set-up, with a stack whose secrets use another passphrase among those it selects.
     try:
