@@ -31,7 +31,7 @@ from ..history.runs import record, run_fields
 from ..project.environments import load_environment
 from ..project.stacks import CUSTOMER_KEY, CustomerStack, load_stack, project_name
 from ..status.read import needs_up_check
-from .changes import PromotionError, PromotionPlan, applied, plan_promotion
+from .changes import PromotionError, PromotionPlan, applied, plan_promotion, words
 from .records import (CopyRecord, PromotionRecord, read_copy_record, write_copy_record, write_promotion_record,
                       without_secrets)
 from .stack_file import edited_text, unified_diff
@@ -59,7 +59,7 @@ def refusal(plan: PromotionPlan) -> str:
         how = (f"pass --set {decision.field}=VALUE, or edit stacks/Pulumi.{plan.target}.yaml by hand"
                if decision.settable else f"edit stacks/Pulumi.{plan.target}.yaml by hand")
         change = "" if decision.copy_old is None and decision.copy_new is None \
-            else f" (on the copy: {decision.copy_old!r} -> {decision.copy_new!r})"
+            else f" (on the copy: {words(decision.copy_old)} -> {words(decision.copy_new)})"
         lines.append(f"  {decision.field}{change}: {decision.reason}; {how}")
     return "\n".join(lines)
 

@@ -249,14 +249,13 @@ def test_what_cannot_be_mapped_back_or_was_not_rehearsed_is_refused_and_nothing_
     customer = journey.stacks["cakemail"]
     production = journey.file(f"{customer}.production")
     before = production.read_text()
-    records = sorted((journey.project.root / "stacks").rglob("*.yaml"))
-    snapshot = {p: p.read_text() for p in records}
 
     def change_copy(declared):
         declared["sending_domains"].append({"domain": "mail.elsewhere.example"})  # no staging. prefix
         declared["features"]["per_month"] = 90000
 
     edit_copy(journey, f"{customer}.staging", change_copy)
+    snapshot = {p: p.read_text() for p in (journey.project.root / "stacks").rglob("*.yaml")}  # records included
     refused = journey.run("promote", f"{customer}.staging", "--to", "production", expect=2)
     assert "sending_domains[mail.elsewhere.example].domain" in refused.stderr, refused.output
     assert "--set sending_domains[mail.elsewhere.example].domain=VALUE" in refused.stderr
