@@ -143,6 +143,7 @@ def test_production_gets_exactly_the_rehearsed_change_mapped_back(journey, platf
     out = journey.promoted[platform].stdout
     for field, (old, new) in rehearsal.promoted.items():
         assert field in out, out
+    assert journey.promoted[platform].stderr == ""  # the rehearsal was checked against staging's state, silently
     expected = yaml.safe_load(journey.before[platform])["config"][CUSTOMER]
     for field, (old, new) in rehearsal.promoted.items():
         if field.startswith("sending_domains["):
