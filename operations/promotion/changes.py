@@ -170,8 +170,8 @@ class _Planner:
             if before == after or _inside_a_changed_entry(address, self.base, self.now):
                 continue
             if address[0] == "platform":
-                self.decide(address, "a change of platform is a new account in another environment's credentials: "
-                            "not promoted; change the target by hand", before, after, settable=False)
+                self.decide(address, "a change of platform is a new account under the target environment's own "
+                            "provider settings: not promoted", before, after, settable=False)
             elif address[0] == DOMAINS:
                 self.domain(address, before, after)
             else:
