@@ -31,6 +31,7 @@ COMMANDS = {
     "backend": "backend:backend",
     "history": "history:history",
     "status": "status:status",
+    "promote": "promote:promote",
 }
 
 # The tool's typed errors, and the exit status each kind means: the one place they are mapped (workflows

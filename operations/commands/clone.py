@@ -25,7 +25,7 @@ def clone(ctx: Context, stack: str, target: str, new_name: Optional[str], force:
     if output == "json":
         click.echo(json.dumps({"stack": made.stack, "source": made.source, "environment": made.environment,
                                "file": str(made.file), "rewrites": [asdict(r) for r in made.rewrites],
-                               "secrets": made.secrets}, indent=2))
+                               "secrets": made.secrets, "record": str(made.record)}, indent=2))
         return
     click.echo(f"Created stack {made.stack} from {stack} in environment {target} "
                f"({made.file.relative_to(project_dir)}).")
@@ -38,4 +38,5 @@ def clone(ctx: Context, stack: str, target: str, new_name: Optional[str], force:
         click.echo("Nothing rewritten: the environment's copy rules change nothing in this declaration.")
     click.echo(f"Provider settings of {target}: {', '.join(made.settings)}; "
                f"secrets encrypted: {', '.join(made.secrets) or 'none'} [secret].")
+    click.echo(f"Base for `email-partners promote` recorded in {made.record.relative_to(project_dir)}.")
     click.echo(f"Next: pulumi preview --stack {made.stack}")

@@ -20,8 +20,9 @@ from ..engine.cli import stack_names
 from ..errors import UsageError
 from ..history.audit import Action, Audit
 from ..project.environments import Environment, load_environment
-from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, slug, stack_file
+from ..project.stacks import CUSTOMER_KEY, ProjectError, load_stack, stack_file
 from ..project.writer import create_stack, write_declaration
+from ..promotion.records import record_copy
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,6 @@ class Rewrite:
     field: str
     source: Any
     clone: Any
-
-
-def _plus(email: str, tag: str) -> str:
-    local, _, domain = email.partition("@")
-    if local.endswith(f"+{tag}") or f"+{tag}-" in local:
-        return email
-    return f"{local}{'-' if '+' in local else '+'}{tag}@{domain}"
 
 
 def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
@@ -60,8 +54,7 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if not isinstance(holder, dict) or not holder.get(key) or rules.owner_email == "keep":
             continue
         old = holder[key]
-        new = (_plus(old, environment.name) if rules.owner_email == "plus"
-               else _plus(rules.catch_all, f"{slug(customer) or 'customer'}-{environment.name}"))
+        new = rules.copy_email(old, environment.name, customer)
         if new != old:
             holder[key] = new
             rewrites.append(Rewrite(f"account.{path}", old, new))
@@ -77,19 +70,19 @@ def rewrite_declaration(declaration: dict[str, Any], environment: Environment,
         if spec.pop("adopt_existing", None) is not None:
             rewrites.append(Rewrite(f"sending_domains[{index}].adopt_existing", True, "(removed)"))
         old = spec.get("domain")
-        if rules.domain_prefix and old and not str(old).lower().startswith(rules.domain_prefix + "."):
-            spec["domain"] = f"{rules.domain_prefix}.{old}"
+        if old and rules.copy_domain(old) != old:
+            spec["domain"] = rules.copy_domain(old)
             rewrites.append(Rewrite(f"sending_domains[{index}].domain", old, spec["domain"]))
 
     features = result.get("features") or {}
     no_limit = [v for platform in described() for v in platform.no_limit]  # -1, "unlimited": above any cap
-    for name, cap in rules.limits_cap.items():
-        if name not in features or isinstance(features[name], bool):
+    for name in rules.limits_cap:
+        if name not in features:
             continue
         old = features[name]
-        if old in no_limit or (isinstance(old, (int, float)) and old > cap):
-            features[name] = cap
-            rewrites.append(Rewrite(f"features.{name}", old, cap))
+        if rules.capped(name, old, no_limit) != old:
+            features[name] = rules.capped(name, old, no_limit)
+            rewrites.append(Rewrite(f"features.{name}", old, features[name]))
     return result, rewrites
 
 
@@ -104,6 +97,7 @@ class Cloned:
     rewrites: list[Rewrite]
     settings: list[str]   # the provider settings of the environment (config keys)
     secrets: list[str]    # those encrypted, with the variable each came from
+    record: Optional[Path] = None  # the copy's base for `promote` (stacks/copies/<stack>.yaml)
 
 
 def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[str] = None,
@@ -132,7 +126,9 @@ def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[s
         project_dir, name, environment, platform, credentials, declaration,
         header=f"Customer {source.customer!r} in environment {target!r}: cloned from stack {stack!r} by\n"
                f"`email-partners clone` (rules of stacks/environments/{target}.yaml). Credentials are\n"
-               f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.")
+               f"encrypted by Pulumi; review the declaration, then `pulumi preview --stack {name}`.\n"
+               f"Its base for `email-partners promote` is stacks/copies/{name}.yaml.")
+    record = record_copy(project_dir, name, source, environment, [(r.field, r.source, r.clone) for r in rewrites])
     audit = Audit("clone", project_dir)
     audit.add(Action(name, "cloned", detail=f"from stack {stack} into environment {target} (its own new account at "
                                             f"its first `up`); rewritten: "
@@ -141,4 +137,4 @@ def clone_stack(project_dir: Path, stack: str, target: str, new_name: Optional[s
     audit.record()
     return Cloned(stack=name, source=stack, environment=target, file=path, rewrites=rewrites,
                   settings=[e.key for e, _ in credentials],
-                  secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret])
+                  secrets=[f"{e.key} (from ${e.env_var})" for e, _ in credentials if e.secret], record=record)

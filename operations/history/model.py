@@ -9,12 +9,13 @@ is made, and any URL's password is cut from error text before it is stored.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +49,36 @@ class RunBasis(BaseModel):
     settings: Optional[str] = Field(None, description="digest of the stack file's config besides the declaration")
     state: Optional[str] = Field(None, description="digest of the checkpoint the run left in the backend")
     read_platform: bool = Field(False, description="the run read the platform (a refresh, or the one pass's reads)")
+class PromotedField(BaseModel):
+    """One field a promotion wrote into the target's stack file: the target's value before and after."""
+
+    field: str = Field(description="features.per_month, account.suspended, sending_domains[news.acme.example]")
+    old: Any = None
+    new: Any = None
+
+
+class Promotion(BaseModel):
+    """What `promote` carried into a stack: from which copy, on which base, which fields."""
+
+    source: str = Field(description="the copy the change was rehearsed on")
+    base: str = Field(description="the fingerprint of the copy's base (operations/promotion/records.py)")
+    fields: list[PromotedField] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        """`promoted from acme.staging: features.per_month 50000 -> 80000, ...` (one line, values as written)."""
+        return f"promoted from {self.source}: " + ", ".join(field_words(f) for f in self.fields)
+
+
+def field_words(change: PromotedField) -> str:
+    """`features.per_month 50000 -> 80000`, `domain news2.acme.example added`."""
+    if change.field.startswith("sending_domains[") and change.field.endswith("]"):
+        domain = change.field[len("sending_domains["):-1]
+        return f"domain {domain} {'added' if change.old is None else 'removed' if change.new is None else 'changed'}"
+    if change.old is None:
+        return f"{change.field} {json.dumps(change.new)} added"
+    if change.new is None:
+        return f"{change.field} removed (was {json.dumps(change.old)})"
+    return f"{change.field} {json.dumps(change.old)} -> {json.dumps(change.new)}"
 
 
 class RunEntry(BaseModel):
@@ -56,7 +87,7 @@ class RunEntry(BaseModel):
 
     run_id: str
     started_at: str
-    operation: str = Field(description="preview, up, refresh, drift, review; retire, recover, clone, discover, "
+    operation: str = Field(description="preview, up, refresh, drift, review, promote; retire, recover, clone, discover, "
                                        "take-over, backend copy")
     stack: str
     customer: str
@@ -81,6 +112,7 @@ class RunEntry(BaseModel):
     # an adoption, a take-over): the vendor objects it concerned, and what happened, in words.
     objects: list[VendorObject] = Field(default_factory=list, description="the vendor objects concerned")
     detail: Optional[str] = Field(None, description="what happened, in words")
+    promotion: Optional[Promotion] = Field(None, description="`promote`: the change it carried")
 
 
 def now_utc() -> str:

@@ -40,7 +40,8 @@ def history_table(entries: list[RunEntry], title: str) -> Table:
         table.add_column(column, overflow="fold", no_wrap=column in ("operation", "result", "duration"))
     for e in entries:
         policy = ", ".join(f"{p.policy} ({p.enforcement})" for p in e.policy)
+        changes = e.promotion.summary() if e.promotion else changes_text(e.changes)  # `promote`: what it carried
         table.add_row(e.started_at.replace("+00:00", "").replace("T", " "), escape(e.stack), e.operation, e.result,
-                      changes_text(e.changes), escape(drift_summary(e)), escape(policy), f"{e.duration_seconds:.1f}s",
+                      escape(changes), escape(drift_summary(e)), escape(policy), f"{e.duration_seconds:.1f}s",
                       escape(e.actor or ""), short_commit(e.git_commit), escape(what_happened(e)), escape(e.error or ""))
     return table

@@ -33,8 +33,8 @@ SQLITE_NAME = "email-partners-history.sqlite"
 
 # Serialises the first-use migrations of concurrent writers on PostgreSQL (any constant will do).
 MIGRATION_LOCK_KEY = 7_341_902_115
-JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "basis", "objects")
-NULLABLE_JSON = ("basis",)
+JSON_COLUMNS = ("changes", "drift", "differs_from_code", "policy", "basis", "objects", "promotion")
+NULLABLE_JSON = ("basis", "promotion")  # NULL when the run had none (the others read NULL as empty)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "the audit trail: vendor objects concerned and what happened",
               sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT"),
               postgres=(f"ALTER TABLE {TABLE} ADD COLUMN objects TEXT", f"ALTER TABLE {TABLE} ADD COLUMN detail TEXT")),
+    Migration(4, "a promotion's source, base and fields (`promote`)",
+              sqlite=(f"ALTER TABLE {TABLE} ADD COLUMN promotion TEXT",),
+              postgres=(f"ALTER TABLE {TABLE} ADD COLUMN promotion TEXT",)),
     Migration(5, "notifications: each event told to each sink, delivered or not (operations/notifications/store.py)",
               sqlite=(f"CREATE TABLE {NOTIFICATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                       f"{_NOTIFICATION_COLUMNS})",
@@ -108,11 +111,11 @@ MIGRATIONS: tuple[Migration, ...] = (
 # Versions need not be contiguous (branches add theirs): each migration a store lacks is applied, in order.
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 # The columns each migration added: a store that lacks one is read with NULL in its place (reading changes nothing).
-ADDED_BY = {"reason": 2, "basis": 2, "objects": 3, "detail": 3}
+ADDED_BY = {"reason": 2, "basis": 2, "objects": 3, "detail": 3, "promotion": 4}
 
 FIELDS = ("run_id", "started_at", "operation", "stack", "customer", "platform", "environment", "result", "changes",
           "drift", "differs_from_code", "policy", "duration_seconds", "error", "git_commit", "actor", "tool_version", "run_exit_status",
-          "reason", "basis", "objects", "detail")
+          "reason", "basis", "objects", "detail", "promotion")
 SELECTED = "{selected fields}"  # stands for FIELDS in a query, each column the store lacks as NULL
 
 

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
@@ -22,8 +22,17 @@ from providers.platforms.settings import provider_settings
 from providers.validators import validation_problems
 
 from ..errors import UsageError
+from .stacks import slug
 
 ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def plus_address(email: str, tag: str) -> str:
+    """`owner@x` -> `owner+<tag>@x` (`a+b@x` -> `a+b-<tag>@x`); an address already tagged stays as it is."""
+    local, _, domain = email.partition("@")
+    if local.endswith(f"+{tag}") or f"+{tag}-" in local:
+        return email
+    return f"{local}{'-' if '+' in local else '+'}{tag}@{domain}"
 
 
 class EnvironmentError_(UsageError):
@@ -115,6 +124,77 @@ class CopyRules(BaseModel):
         if bad:
             raise ValueError(f"caps must be 0 or more: {', '.join(bad)}")
         return value
+
+    # --- each rule both ways: `clone` makes the copy's value, `promote` maps a copy's value back -----
+    # (identities and secrets have no way back on purpose: operations/promotion/changes.py never promotes them)
+
+    def copy_email(self, email: str, environment: str, customer: str) -> str:
+        """Where the copy's vendor writes instead of `email`, so a copy never mails the real customer."""
+        if self.owner_email == "keep":
+            return email
+        if self.owner_email == "plus":
+            return plus_address(email, environment)
+        return plus_address(self.catch_all or "", f"{slug(customer) or 'customer'}-{environment}")
+
+    def original_email(self, email: str, environment: str) -> Optional[str]:
+        """The source's e-mail for a copy's `email`; None when the rule cannot tell it (catch_all sends
+        every owner to one address; plus: an address the rule did not make)."""
+        if self.owner_email == "keep":
+            return email
+        if self.owner_email == "catch_all" or not isinstance(email, str):
+            return None
+        local, at, domain = email.partition("@")
+        if local.endswith(f"+{environment}"):
+            return f"{local[:-len(environment) - 1]}{at}{domain}"
+        if local.endswith(f"-{environment}") and "+" in local[:-len(environment) - 1]:
+            return f"{local[:-len(environment) - 1]}{at}{domain}"
+        return None
+
+    def copy_domain(self, domain: str) -> str:
+        """A sending domain of the copy: under the environment's prefix."""
+        if self.domain_prefix and domain and not str(domain).lower().startswith(self.domain_prefix + "."):
+            return f"{self.domain_prefix}.{domain}"
+        return domain
+
+    def original_domain(self, domain: str) -> Optional[str]:
+        """The source's name of a copy's domain; None for a domain without the prefix (the rule did not make it)."""
+        if not self.domain_prefix:
+            return domain
+        prefix = self.domain_prefix + "."
+        return domain[len(prefix):] if isinstance(domain, str) and domain.lower().startswith(prefix) else None
+
+    def capped(self, name: str, value: Any, no_limit: Sequence[Any]) -> Any:
+        """A feature limit of the copy: at most its cap ("no limit" is above any cap)."""
+        cap = self.limits_cap.get(name)
+        if cap is None or isinstance(value, bool):
+            return value
+        if value in no_limit or (isinstance(value, (int, float)) and value > cap):
+            return cap
+        return value
+
+    def original_limit(self, name: str, source: Any, copied: Any, changed: Any, target: Any,
+                       no_limit: Sequence[Any]) -> tuple[Any, Optional[str]]:
+        """What the source gets for a limit its copy changed from `copied` to `changed`: (value, None), or
+        (None, why it needs a decision). The value is the one the change asked for; but where the cap
+        had lowered the copy (`source` above `copied`), a change that goes one way on the copy and the
+        other way from the target's value (raised from the cap, yet below production's) is not guessed."""
+        if name not in self.limits_cap or copied == source:
+            return changed, None
+
+        def rank(value: Any) -> Optional[float]:
+            if value in no_limit:
+                return float("inf")
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+        on_copy, from_target = rank(changed), rank(target)
+        if on_copy is None or from_target is None or rank(copied) is None or on_copy == from_target:
+            return changed, None
+        raised = on_copy > rank(copied)
+        if raised == (on_copy > from_target):
+            return changed, None
+        return None, (f"the copy {'raised' if raised else 'lowered'} it from its cap {copied!r} to {changed!r}, "
+                      f"which is {'below' if raised else 'above'} the target's {target!r}: promoting it would "
+                      f"{'lower' if raised else 'raise'} the target's limit")
 
 
 class RequestBudgetSpec(BaseModel):

@@ -46,6 +46,7 @@ class Danger(BaseModel):
     acknowledge_with: str
     fields: list["FieldChange"] = Field(default_factory=list, description="the planned change, old -> new, "
                                                                          "where the danger is one the guard refused")
+    promoted_from: Optional[str] = Field(None, description="the copy whose promoted change brings it (`promote`)")
 
 
 class Problem(BaseModel):
@@ -62,6 +63,23 @@ class PolicyViolation(BaseModel):
     message: str
 
 
+class PromotedInPlan(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+    in_plan: bool = Field(description="the plan changes it")
+    still_declared: bool = Field(True, description="the stack file still says what the promotion wrote")
+
+
+class PromotionView(BaseModel):
+    source: str
+    base: str
+    promoted_at: str
+    promoted_by: Optional[str] = None
+    fields: list[PromotedInPlan] = Field(default_factory=list)
+    left_out: list[str] = Field(default_factory=list, description="the copy's changes not promoted, and why")
+
+
 class StackReview(BaseModel):
     stack: str
     customer: str
@@ -76,6 +94,7 @@ class StackReview(BaseModel):
     file_change: Optional[str] = None   # with --base: "deleted" or "renamed" (no preview then), else None
     renamed_from: Optional[str] = None  # the stack this one's file was renamed from
     renamed_to: Optional[str] = None
+    promotion: Optional["PromotionView"] = None  # a promoted change in the plan (review/promotion.py)
 
     @property
     def failed(self) -> bool:

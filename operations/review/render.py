@@ -7,6 +7,7 @@ from typing import Any
 
 from providers.resources.common import sentence
 
+from ..history.model import PromotedField, field_words
 from .models import GUARD_CODE, StackReview
 
 
@@ -37,8 +38,9 @@ def markdown(reviews: list[StackReview]) -> str:
         lines += ["## Dangerous", ""]
         for review, danger in dangers:
             state = "acknowledged" if danger.acknowledged else f"**not acknowledged**: acknowledge with {danger.acknowledge_with}"
-            lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}: {sentence(danger.reason)} "
-                         f"{sentence(state)}")
+            promoted = f" (promoted from `{danger.promoted_from}`)" if danger.promoted_from else ""
+            lines.append(f"- **{review.stack}** ({review.customer}), {danger.resource}{promoted}: "
+                         f"{sentence(danger.reason)} {sentence(state)}")
             for field in danger.fields:  # what the guard refused, as it would have been planned
                 lines.append(f"  - planned: `{field.field}` {_value(field.old)} → {_value(field.new)} (replaces the "
                              f"account).")
@@ -54,6 +56,8 @@ def markdown(reviews: list[StackReview]) -> str:
         if review.renamed_from:
             lines.append(f"Renamed from `{review.renamed_from}`: a new stack, previewed as such.")
         lines.append("")
+        if review.promotion:
+            lines += promotion_lines(review.promotion)
         if review.file_change:
             what = f"renamed to `{review.renamed_to}`" if review.renamed_to else "deleted"
             lines += [f"Stack file {what}: nothing manages this customer after the merge (see Dangerous).", ""]
@@ -84,6 +88,20 @@ def markdown(reviews: list[StackReview]) -> str:
         if review.problems or review.policy_violations:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def promotion_lines(view) -> list[str]:
+    """A promoted change, as such: from which copy, each field, and whether the plan carries it."""
+    fields = []
+    for f in view.fields:
+        where = "" if f.in_plan else " (not in this plan)"
+        where += "" if f.still_declared else " (**the stack file no longer says so**)"
+        fields.append(f"{field_words(PromotedField(field=f.field, old=f.old, new=f.new))}{where}")
+    lines = [f"**Promoted from `{view.source}`** (base `{view.base}`, {view.promoted_at}"
+             f"{f' by {view.promoted_by}' if view.promoted_by else ''}): {'; '.join(fields)}.", ""]
+    if view.left_out:
+        lines += [f"Not promoted from `{view.source}`: {'; '.join(view.left_out)}.", ""]
+    return lines
 
 
 def as_json(reviews: list[StackReview], exit_status: int) -> str:

@@ -30,6 +30,7 @@ from ..history.model import now_utc
 from ..project.stacks import customer_stacks, load_stack, require_stacks, split_stack_name
 from .models import Problem, StackReview
 from .plan import lowered_limits, removed_review, review_of, usage_dangers
+from .promotion import mark_promoted_dangers, promotion_view
 from .record import record_reviews
 
 Say = Callable[[str], None]
@@ -65,6 +66,9 @@ def review_stack(stack: str, project_dir: Path, policy_pack: Optional[Path], ack
     review = review_of(stack, declared.customer, declared.platform, run, acknowledged, declared.declaration)
     if lowered_limits(review):
         review.dangers += usage_dangers(review, usage_reader(stack, declared.platform, project_dir, warn), acknowledged)
+    review.promotion = promotion_view(project_dir, review, declared.declaration)
+    if review.promotion:
+        mark_promoted_dangers(review, review.promotion)
     if check_credentials:
         accepted, line = credentials_line(stack, declared.platform, project_dir)
         review.credentials = line

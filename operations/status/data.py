@@ -32,6 +32,7 @@ from ..differences import CodeDifference, FieldDrift
 from ..history.model import PolicyFinding, RunEntry
 from ..notifications.store import Delivered
 from ..project.stacks import CustomerStack
+from ..promotion.check import PromotionStatus
 from ..values import changes_text, masked
 
 HEALTH = ("healthy", "drifted", "failed", "dns pending", "not deployed", "needs up")
@@ -112,6 +113,8 @@ class CustomerStatus(BaseModel):
     needs_up: list[CodeDifference] = Field(default_factory=list, description="the declaration against the state")
     needs_up_unknown: Optional[str] = Field(None, description="why it could not be told")
     lock: Optional[Lock] = None
+    promotion: Optional[PromotionStatus] = Field(None, description="as a copy: its change not yet promoted; as a "
+                                                                   "target: the last promotion into it")
     health: list[str] = Field(default_factory=list)
     resources: list[ResourceView] = Field(default_factory=list)
     runs: list[RunView] = Field(default_factory=list)
@@ -261,13 +264,15 @@ def counts_of(rows: Sequence[CustomerStatus]) -> dict[str, int]:
 
 def build_page(stacks: Sequence[CustomerStack], states: Mapping[str, RecordedStack],
                recent: Mapping[str, Sequence[RunEntry]], latest: Mapping[str, Mapping[str, RunEntry]],
-               locks: Mapping[str, Lock], needs_up: NeedsUp, project: str, **about: Any) -> StatusPage:
+               locks: Mapping[str, Lock], needs_up: NeedsUp, project: str,
+               promotions: Optional[Mapping[str, PromotionStatus]] = None, **about: Any) -> StatusPage:
     """The page from what was read: `recent` holds each stack's newest entries (newest first),
-    `latest` each stack's newest entry per operation."""
+    `latest` each stack's newest entry per operation, `promotions` each copy's and target's facts."""
     rows = []
     for stack in stacks:
         state = states.get(stack.name) or RecordedStack(name=stack.name, status="not deployed")
         rows.append(customer_status(stack, state, recent.get(stack.name, ()), latest.get(stack.name, {}),
                                     locks.get(stack.name), needs_up))
+        rows[-1].promotion = (promotions or {}).get(stack.name)
     return StatusPage(generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), project=project,
                       counts=counts_of(rows), customers=rows, **about)

@@ -21,7 +21,8 @@ from ..history.runs import store_for
 from ..history.store import HistoryError
 from ..notifications.store import last_per_sink
 from ..project.program import load_composition
-from ..project.stacks import CustomerStack, project_name
+from ..project.stacks import CustomerStack, ProjectError, project_name
+from ..promotion.check import promotion_statuses
 from .data import RUNS_SHOWN, NeedsUp, StatusPage, build_page
 
 # The page compares declarations, not credentials: each setting a provider's check requires before it
@@ -79,6 +80,11 @@ def read_status(project_dir: Path, stacks: Sequence[CustomerStack], env: Mapping
     except HistoryError as exc:
         notifications = []
         notes.append(f"notifications not shown: {exc}")
-    return build_page(stacks, states, recent, latest, locks, needs_up_check(project_dir, project), project,
+    try:
+        promotions = promotion_statuses(project_dir, stacks)
+    except ProjectError as exc:
+        promotions = {}
+        notes.append(f"promotions not shown: {exc}")
+    return build_page(stacks, states, recent, latest, locks, needs_up_check(project_dir, project), project, promotions,
                       backend=backend.shown if backend else None, history_store=store.location.shown,
                       selection=selection or {}, notes=notes, notifications=notifications)

@@ -5,9 +5,10 @@ environment files and in the commands), PULUMI_HOME is the copy's own, the team 
 `$(scripts/postgres.sh start)` is a fresh database on the session's PostgreSQL server, and the fleet line
 also writes `--json`. One scenario checks, in order: the no-backend message, the emulator the README
 starts, demo.sh's port checks, the example credentials with a first customer in staging,
-check-credentials of every stack, only what changed going through the engine, the DNS records, retiring a Cakemail and a Sign-Up.to customer (and
-the history of the retired one), cloning the demo's customer into staging, discovering production's
-accounts (one adopted, the demo's refused, naming its owner), the team set-up (the file backend moved
+check-credentials of every stack, only what changed going through the engine, the DNS records,
+retiring a Cakemail and a Sign-Up.to customer (and the history of the retired one), cloning the demo's
+customer into staging, discovering production's accounts (one adopted, the demo's refused, naming its
+owner), a change rehearsed on a staging copy and promoted to production, the team set-up (the file backend moved
 onto PostgreSQL, its stacks listed at once there, a stack of another passphrase failing alone); and at
 the end, every vendor object of the demo partners owned by exactly one stack, through the vendors'
 APIs and the backend."""
@@ -235,6 +236,24 @@ def test_readme_journeys_work_as_written(shell, request):
     assert "acme-bakery.production" in found and "skipped: managed by stack demo-cakemail" in found, found
     assert not (root / "stacks" / "Pulumi.acme-bakery.production.yaml").exists()
     assert "adopted" in found and "no changes" in found, found
+
+    # Promotion: a production customer, its staging copy changed and deployed, the change carried back.
+    production = root / "stacks" / "Pulumi.harbour-cafe.production.yaml"
+    promoted = ok(shell.run(env_block, block("example-credentials"), block("promote")))
+    for text in ("harbour-cafe.staging", "to promote", "features.per_month  10000 -> 80000",
+                 "+      per_month: 80000  # a whole number >= 0", "Promoted from `harbour-cafe.staging`",
+                 "features.per_month 10000 -> 80000"):
+        assert text in promoted, (text, promoted[-6000:])
+    declared = yaml.safe_load(production.read_text())["config"]["email-partners:customer"]
+    assert declared["features"] == {"per_month": 80000, "maximum_contacts": 5000}  # the cap stayed in staging
+    assert "staging" not in production.read_text().split("config:", 1)[1]
+    assert (root / "stacks" / "copies" / "harbour-cafe.staging.yaml").exists()
+    assert (root / "stacks" / "promotions" / "harbour-cafe.production.yaml").exists()
+    from providers.cakemail import CakemailClient
+
+    live = CakemailClient(f"http://127.0.0.1:{shell.port}/cakemail", "demo-partner@example.com", "demo-password")
+    harbour = live.accounts_named("Harbour Cafe")
+    assert [live.get_account(a.id).usage_limits.get("per_month") for a in harbour] == [80000], harbour
 
     # The team set-up: the file backend moved onto PostgreSQL (a fresh database of the session's server),
     # then the demo stacks with one whose secrets use another passphrase among those it selects.

@@ -34,10 +34,52 @@ def test_reading_creates_nothing_and_the_first_write_applies_the_migrations(tmp_
     assert s.schema_version() == SCHEMA_VERSION
     with sqlite3.connect(s.location.target) as conn:
         versions = conn.execute(f"SELECT version, description FROM {SCHEMA_TABLE}").fetchall()
-    assert [v for v, _ in versions] == sorted(m.version for m in MIGRATIONS)
+    assert sorted(v for v, _ in versions) == sorted(m.version for m in MIGRATIONS)
     s.record([entry("a.prod", "02")])  # already migrated: nothing applied twice
     with sqlite3.connect(s.location.target) as conn:
         assert conn.execute(f"SELECT COUNT(*) FROM {SCHEMA_TABLE}").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_versions_need_not_be_contiguous_each_missing_one_is_applied_once(tmp_path, monkeypatch):
+    """Branches number their migrations apart: whatever order MIGRATIONS lists them in, a tool that knows
+    more of them applies each one the store lacks, once."""
+    import operations.history.store as module
+
+    s = store(tmp_path)
+    s.record([entry("a.prod", "01")])
+    newest = max(m.version for m in MIGRATIONS)
+    added = (newest + 3, newest + 1, newest + 2)
+    extra = tuple(module.Migration(v, f"test {v}", sqlite=(f"CREATE TABLE t{v} (x INTEGER)",), postgres=())
+                  for v in added)
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + extra)
+    monkeypatch.setattr(module, "SCHEMA_VERSION", newest + 3)
+    s.record([entry("a.prod", "02")])
+    s.record([entry("a.prod", "03")])
+    with sqlite3.connect(s.location.target) as conn:
+        applied = [v for (v,) in conn.execute(f"SELECT version FROM {SCHEMA_TABLE} ORDER BY version")]
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert applied == sorted({*(m.version for m in MIGRATIONS), *added})
+    assert {f"t{v}" for v in added} <= tables
+    assert [e.started_at[:10] for e in s.entries()] == ["2026-11-03", "2026-11-02", "2026-11-01"]
+
+
+def test_a_promotion_is_kept_with_its_run_and_shown(tmp_path):
+    from operations.history.model import PromotedField, Promotion
+
+    s = store(tmp_path)
+    carried = Promotion(source="acme.staging", base="0123abcd", fields=[
+        PromotedField(field="features.per_month", old=50000, new=80000),
+        PromotedField(field="sending_domains[news2.acme.example]", new={"domain": "news2.acme.example"})])
+    s.record([entry("acme.production", "01", operation="promote", result="promoted", promotion=carried),
+              entry("acme.production", "02")])
+    promoted, plain = s.entries()[1], s.entries()[0]
+    assert promoted.promotion == carried and plain.promotion is None
+    from rich.console import Console
+
+    out = Console(width=300, record=True)
+    out.print(history_table(s.entries(), "t"))
+    text = out.export_text()
+    assert "promoted from acme.staging: features.per_month 50000 -> 80000, domain news2.acme.example added" in text
 
 
 def test_a_newer_schema_is_refused_for_reading_and_writing(tmp_path):

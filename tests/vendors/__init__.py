@@ -51,6 +51,25 @@ class TestVendor(Protocol):
     remove_account: Callable[[Any, ControlApi, str], None]  # delete it behind the tool's back
     assert_declared: Callable[[Any, str], None]  # the remote account holds CUSTOMER's values
     leaked: Callable[..., list[str]]            # (partner, emulator, *texts) -> its credentials found in them
+    REHEARSAL: "Rehearsal"                      # a change rehearsed on a staging copy, then promoted
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """A production customer, the change rehearsed on its staging copy, and what `promote` must carry back
+    (tests/e2e/test_promotion.py). Staging's copy rules there: `owner_email: plus`, `domain_prefix: staging`,
+    and the caps of STAGING_CAPS."""
+
+    production: Callable[[dict[str, Any]], dict[str, Any]]  # (partner) -> the production declaration
+    rehearse: Callable[[dict[str, Any]], None]   # the change, made on the staging copy's declaration in place
+    promoted: Mapping[str, tuple[Any, Any]]      # field (as promote names it) -> production's (old, new)
+    plan: Mapping[str, set[str]]                 # then production's preview: op -> the resource kinds it touches
+    assert_promoted: Callable[[Any, str], None]  # (client, account id): the production account after its up
+
+
+# The staging caps of the promotion scenarios: each platform's sample has a limit above one of them.
+STAGING_CAPS = {"per_month": 1000, "maximum_contacts": 500, "subscriber_limit": 500, "daily_send_limit": 100,
+                "limit": 1000}
 
 
 @dataclass(frozen=True)

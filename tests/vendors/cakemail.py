@@ -11,7 +11,7 @@ from typing import Any
 from providers.cakemail import CakemailClient
 from providers.http import RetryPolicy
 
-from . import BadInput, ControlApi, serial
+from . import BadInput, ControlApi, Rehearsal, serial
 
 PLATFORM = "cakemail"
 
@@ -122,3 +122,32 @@ def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
     """The partner's password, a bearer header, or a token the emulator issued, wherever in `texts`."""
     found = [c for c in (partner["password"], "Bearer") if any(c in text for text in texts)]
     return found + leaked_tokens(emulator, *texts)
+
+
+def _rehearsal_customer(partner: dict[str, Any]) -> dict[str, Any]:
+    return {**copy.deepcopy(ACME), "features": {"per_month": 50000, "maximum_contacts": 10000, "use_ab_split": False},
+            "sending_domains": [{"domain": "news.acme.example"}]}
+
+
+def _rehearse(declared: dict[str, Any]) -> None:
+    """A plan change (a capped limit raised, a switch), a new sending domain and a suspension."""
+    declared["features"].update(per_month=80000, use_ab_split=True)
+    declared["sending_domains"].append({"domain": "staging.news2.acme.example"})
+    declared["account"].update(suspended=True, allow_replace=True)  # the acknowledgement is staging's own
+
+
+def _assert_promoted(api: CakemailClient, account_id: str) -> None:
+    account = api.get_account(account_id)
+    assert account.suspended
+    assert {k: account.usage_limits[k] for k in ("per_month", "maximum_contacts", "use_ab_split")} == {
+        "per_month": 80000, "maximum_contacts": 10000, "use_ab_split": True}  # the cap never reached production
+    assert sorted(k.domain for k in api.list_dkim_keys(account_id)) == ["news.acme.example", "news2.acme.example"]
+
+
+REHEARSAL = Rehearsal(
+    production=_rehearsal_customer, rehearse=_rehearse,
+    promoted={"features.per_month": (50000, 80000), "features.use_ab_split": (False, True),
+              "sending_domains[news2.acme.example]": (None, {"domain": "news2.acme.example"}),
+              "account.suspended": (False, True)},
+    plan={"update": {"SubAccount", "AccountFeatures"}, "create": {"SendingDomain"}},
+    assert_promoted=_assert_promoted)

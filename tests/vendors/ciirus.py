@@ -9,7 +9,7 @@ from typing import Any
 from providers.ciirus import DEFAULT_API_VERSION, CiirusClient
 from providers.http import RetryPolicy
 
-from . import BadInput, ControlApi, serial
+from . import BadInput, ControlApi, Rehearsal, serial
 
 PLATFORM = "ciirus"
 
@@ -100,3 +100,23 @@ def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
     """The API user's password, or its basic credentials as sent, wherever in `texts`."""
     basic = base64.b64encode(f"{partner['username']}:{partner['password']}".encode()).decode()
     return [c for c in (partner["password"], basic) if any(c in text for text in texts)]
+
+
+def _rehearse(declared: dict[str, Any]) -> None:
+    """The daily limit raised from the copy's cap, and the one sending domain changed for another."""
+    declared["features"]["daily_send_limit"] = 800
+    declared["sending_domains"][0]["domain"] = "staging.mail2.shop.example"
+
+
+def _assert_promoted(api: CiirusClient, account_id: str) -> None:
+    remote = api.get()
+    assert remote is not None and remote.subaccount_id == account_id
+    assert (remote.sending_domain, remote.daily_send_limit, remote.approved) == ("mail2.shop.example", 800, True)
+
+
+REHEARSAL = Rehearsal(
+    production=lambda partner: copy.deepcopy(SHOP), rehearse=_rehearse,
+    promoted={"features.daily_send_limit": (500, 800),
+              "sending_domains[mail.shop.example]": ({"domain": "mail.shop.example"}, None),
+              "sending_domains[mail2.shop.example]": (None, {"domain": "mail2.shop.example"})},
+    plan={"update": {"AccountFeatures", "SendingDomain"}}, assert_promoted=_assert_promoted)

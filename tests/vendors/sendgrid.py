@@ -10,7 +10,7 @@ from typing import Any
 from providers.http import RetryPolicy
 from providers.sendgrid import SendGridClient
 
-from . import BadInput, ControlApi, serial
+from . import BadInput, ControlApi, Rehearsal, serial
 
 PLATFORM = "sendgrid"
 PASSWORD = "Subuser-Passw0rd-vendors-never-shown"
@@ -91,3 +91,31 @@ def assert_declared(api: SendGridClient, account_id: str) -> None:
 def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
     """The parent's API key, or the subuser's password, wherever in `texts`."""
     return [c for c in (partner["api_key"], PASSWORD) if any(c in text for text in texts)]
+
+
+def _rehearsal_customer(partner: dict[str, Any]) -> dict[str, Any]:
+    return {**sample(partner), "sending_domains": [{"domain": "news.acme.example"}]}
+
+
+def _rehearse(declared: dict[str, Any]) -> None:
+    """More credits (capped on the copy), a new authenticated domain and a suspension."""
+    declared["features"]["limit"] = 20000
+    declared["sending_domains"].append({"domain": "staging.news2.acme.example"})
+    declared["account"]["suspended"] = True
+
+
+def _assert_promoted(api: SendGridClient, account_id: str) -> None:
+    subuser = api.find_subuser(account_id)
+    assert subuser is not None and subuser.disabled and subuser.email == "ops@acme.example"
+    credits = api.get_credits(account_id)
+    assert (credits.type, credits.total, credits.reset_frequency) == ("recurring", 20000, "monthly")
+    assert sorted(d.domain for d in api.iter_domains(on_behalf_of=account_id)) == [
+        "news.acme.example", "news2.acme.example"]
+
+
+REHEARSAL = Rehearsal(
+    production=_rehearsal_customer, rehearse=_rehearse,
+    promoted={"features.limit": (10000, 20000), "account.suspended": (None, True),
+              "sending_domains[news2.acme.example]": (None, {"domain": "news2.acme.example"})},
+    plan={"update": {"SubAccount", "AccountFeatures"}, "create": {"SendingDomain"}},
+    assert_promoted=_assert_promoted)

@@ -10,7 +10,7 @@ import requests
 from providers.http import RetryPolicy
 from providers.signupto import SignupToClient
 
-from . import BadInput, ControlApi
+from . import BadInput, ControlApi, Rehearsal
 
 PLATFORM = "signupto"
 
@@ -96,3 +96,23 @@ def assert_declared(api: SignupToClient, account_id: str) -> None:
 def leaked(partner: dict[str, Any], emulator, *texts: str) -> list[str]:
     """The partner key, or the scheme of its signed header, wherever in `texts`."""
     return [c for c in (partner["partner_key"], "SuTPartner") if any(c in text for text in texts)]
+
+
+def _rehearse(declared: dict[str, Any]) -> None:
+    """Limits raised (one capped on the copy, one not) and a feature switched on (the API cannot update or
+    suspend an account: its features are what a Sign-Up.to plan change is)."""
+    declared["features"].update(subscriber_limit=8000, list_limit=400, enableanalyse=True)
+
+
+def _assert_promoted(api: SignupToClient, account_id: str) -> None:
+    remote = api.get_features(account_id)
+    assert {k: remote[k] for k in ("subscriber_limit", "list_limit", "enableanalyse", "enablesms")} == {
+        "subscriber_limit": 8000, "list_limit": 400, "enableanalyse": True, "enablesms": True}
+    assert api.get_account(account_id).contactemail == "ops@bakery.example"  # the copy's +staging never came back
+
+
+REHEARSAL = Rehearsal(
+    production=lambda partner: copy.deepcopy(BAKERY), rehearse=_rehearse,
+    promoted={"features.subscriber_limit": (5000, 8000), "features.list_limit": (300, 400),
+              "features.enableanalyse": (None, True)},
+    plan={"update": {"AccountFeatures"}}, assert_promoted=_assert_promoted)
