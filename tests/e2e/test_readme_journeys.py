@@ -234,7 +234,7 @@ def test_readme_journeys_work_as_written(shell, request):
     assert "florist.production" in found and "written" in found, found
     assert "acme-bakery.production" in found and "skipped: managed by stack demo-cakemail" in found, found
     assert not (root / "stacks" / "Pulumi.acme-bakery.production.yaml").exists()
-    assert "adopted" in found and "no changes" in found, found
+    assert "adopted" in found and "preview: 1 customers: 1 unchanged (not run)" in found, found
 
     # The team set-up: the file backend moved onto PostgreSQL (a fresh database of the session's server),
     # then the demo stacks with one whose secrets use another passphrase among those it selects.
