@@ -33,11 +33,13 @@ LOG_WIDTH = 120
 
 
 def console(stderr: bool = False) -> Console:
-    """A console for tables: a terminal's own width; in logs and pipes COLUMNS, else LOG_WIDTH."""
+    """A console for tables: a terminal's own width; in logs and pipes COLUMNS when wider than LOG_WIDTH,
+    else LOG_WIDTH (a log does not wrap, and at 80 columns a fleet table leaves its customer column one
+    character wide: CI runners and pytest's workers often say COLUMNS=80)."""
     out = Console(stderr=stderr)
     if not out.is_terminal:
         columns = os.environ.get("COLUMNS", "")
-        out.width = int(columns) if columns.isdigit() and int(columns) >= 40 else LOG_WIDTH
+        out.width = max(int(columns), LOG_WIDTH) if columns.isdigit() else LOG_WIDTH
     return out
 
 

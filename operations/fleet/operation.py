@@ -31,7 +31,7 @@ from ..changes.since import changed_since as changes_since
 from ..changes.verdict import Judgement, judge
 from ..drift.sweep import sweep
 from ..engine.automation import policy_pack_of, project_workspace
-from ..engine.environment import engine_env
+from ..engine.environment import engine_env, refuse_moved
 from ..engine.inline import inline_program
 from ..errors import UsageError
 from ..ownership.gate import after_up, refused_before_running
@@ -159,6 +159,9 @@ class FleetRun:
         operation runs at once."""
         started, started_at = time.monotonic(), now_utc()
         stacks, settled, owner_notes, judgement = self.selection.stacks, [], [], None
+        env = engine_env()
+        if stacks and env.get("PULUMI_BACKEND_URL"):  # before the one pass reads it as if it were current
+            refuse_moved(env)
         if stacks and self.operation in ("preview", "up"):  # one owner per vendor object (operations/ownership/)
             stacks, settled, owner_notes = refused_before_running(stacks, self.operation, project_dir)
         if stacks and self.operation in ONE_PASS and not self.engine_all:

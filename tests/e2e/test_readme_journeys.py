@@ -235,7 +235,7 @@ def test_readme_journeys_work_as_written(shell, request):
     assert "florist.production" in found and "written" in found, found
     assert "acme-bakery.production" in found and "skipped: managed by stack demo-cakemail" in found, found
     assert not (root / "stacks" / "Pulumi.acme-bakery.production.yaml").exists()
-    assert "adopted" in found and "no changes" in found, found
+    assert "adopted" in found and "preview: 1 customers: 1 unchanged (not run)" in found, found
 
     # Promotion: a production customer, its staging copy changed and deployed, the change carried back.
     production = root / "stacks" / "Pulumi.harbour-cafe.production.yaml"

@@ -44,3 +44,5 @@ def test_in_a_log_the_fleet_table_is_as_wide_as_columns_says_and_short_values_st
         assert whole in cells, (whole, lines)
     monkeypatch.setenv("COLUMNS", "200")
     assert console().width == 200
+    monkeypatch.setenv("COLUMNS", "80")  # a log does not wrap: narrower than LOG_WIDTH squeezes names unreadable
+    assert console().width == LOG_WIDTH
