@@ -65,7 +65,7 @@ case "$command" in
   review)
     [ -n "${FLEET_BASE:-}" ] || { say "review: set FLEET_BASE to the target branch (e.g. origin/main)"; exit 2; }
     acknowledgements
-    "${tool[@]}" review --base "$FLEET_BASE" --check-credentials "${acks[@]}" --output "$out/review.md"
+    "${tool[@]}" review --changed-since "$FLEET_BASE" --check-credentials "${acks[@]}" --output "$out/review.md"
     status=$?
     cat "$out/review.md" 2>/dev/null
     exit "$status"
@@ -74,16 +74,10 @@ case "$command" in
     base=$(base_commit) || exit 2
     acknowledgements
     say "applying what changed since $(git -C "$repo" rev-parse --short "$base"), if its review passes"
-    # A change to what every customer's program reads (the program, environments, the policy pack) may
-    # change any customer: then every customer is reviewed, not only those whose stack file changed.
-    everyone=()
-    if ! git -C "$repo" diff --quiet "$base" -- Pulumi.yaml 'stacks/*.py' stacks/environments providers policies; then
-      for file in "$repo"/stacks/Pulumi.*.yaml; do
-        name=${file##*/Pulumi.}; everyone+=("${name%.yaml}")
-      done
-      say "the program or its settings changed: every customer (${#everyone[@]}) is reviewed"
-    fi
-    "${tool[@]}" review --base "$base" "${everyone[@]}" "${acks[@]}" --output "$out/review.md"
+    # The customers the change touches, as `fleet up --changed-since` selects them below: their stack
+    # files, an environment file's customers, every customer when the program, providers/ or policies/
+    # changed (operations/changes/since.py); deleted stack files are named first.
+    "${tool[@]}" review --changed-since "$base" "${acks[@]}" --output "$out/review.md"
     status=$?
     cat "$out/review.md" 2>/dev/null
     if [ "$status" = 3 ]; then

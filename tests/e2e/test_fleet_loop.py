@@ -198,21 +198,11 @@ def test_a_pull_requests_review_honours_its_labels(loop):
         git(loop.root, "checkout", "-q", "main")
 
 
-def changed_since_known() -> bool:
-    import click
-
-    ctx = main.make_context("email-partners", ["fleet", "up"])
-    up = main.get_command(ctx, "fleet").get_command(ctx, "up")
-    return any("--changed-since" in p.opts for p in up.params if isinstance(p, click.Option))
-
-
 def updates(project: Fleet, stack: str) -> int:
     history = json.loads(project.pulumi("stack", "history", "--stack", stack, "--json").stdout)
     return sum(1 for h in history if h["kind"] == "update")
 
 
-@pytest.mark.skipif(not changed_since_known(), reason="`email-partners fleet up --help` does not list --changed-since "
-                                                      "(issue 26): apply on merge needs it")
 def test_apply_on_merge_applies_what_a_commit_changed_and_not_an_unacknowledged_danger(loop, emulator):
     stacks = ["bakery.loop", "books.loop", "florist.loop", "mail.loop"]
     before = {s: updates(loop, s) for s in stacks}
