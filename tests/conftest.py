@@ -35,6 +35,14 @@ def _started_by(pid: int) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def wide_tables():
+    """The tool's tables, as the tests read them, wide enough that no cell wraps: the tests find values
+    by substring. (How tables wrap at a log's width is tests/unit/test_tables.py's subject; pytest's
+    workers otherwise pass on COLUMNS=80, which the tool widens to 120.)"""
+    os.environ["COLUMNS"] = "250"
+
+
+@pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind():
     """Every process the tests start (the engine, its plugins, emulators, servers) carries a marker in
     its environment; at the end of the session none may still run. Those found are named, ended, and

@@ -1,4 +1,4 @@
-"""The tables the tool prints into CI logs: as wide as COLUMNS says, else 120 characters, and no short value
+"""The tables the tool prints into CI logs: 120 characters wide, or COLUMNS when it is wider, and no short value
 (a platform, a result) broken in two to make room ("cakema/il"); long ones wrap at spaces."""
 
 from __future__ import annotations
