@@ -297,16 +297,23 @@ class HistoryStore:
             else:
                 conn.executemany(statement, rows)
 
+    @contextmanager
+    def _reading(self) -> Iterator[Optional[tuple[Any, set[int]]]]:
+        """A connection to read with and the migrations the store has; None when there is nothing to read
+        yet (no store, or no history table). Reading creates and migrates nothing."""
+        with self._connect(create=False) as conn:
+            applied = None if conn is None else self._applied_versions(conn)
+            if applied is not None:
+                self._check_known(max(applied, default=0))
+            yield None if applied is None else (conn, applied)
+
     def _query(self, text: str, params: Sequence[Any], extra: int = 0) -> list:
         """Entries of a SELECT of FIELDS (SELECTED in `text`; with `extra` columns after them: (entry,
         *extras) each); none when the store or its table does not exist yet."""
-        with self._connect(create=False) as conn:
-            if conn is None:
+        with self._reading() as store:
+            if store is None:
                 return []
-            applied = self._applied_versions(conn)
-            self._check_known(None if applied is None else max(applied, default=0))
-            if applied is None:
-                return []
+            conn, applied = store
             selected = ", ".join(f if ADDED_BY.get(f, 1) in applied else f"NULL AS {f}" for f in FIELDS)
             rows = self._rows(conn, text.replace(SELECTED, selected), params)
         if extra:
@@ -327,21 +334,15 @@ class HistoryStore:
 
     def run_ids(self) -> set[str]:
         """Every run the store holds (what a copy of another store's history leaves out)."""
-        with self._connect(create=False) as conn:
-            if conn is None or self._applied_versions(conn) is None:
-                return set()
-            return {row[0] for row in self._rows(conn, f"SELECT DISTINCT run_id FROM {TABLE}")}
+        with self._reading() as store:
+            return set() if store is None else {row[0] for row in self._rows(store[0], f"SELECT DISTINCT run_id FROM {TABLE}")}
 
     def recorded_stacks(self) -> list[tuple[str, str]]:
         """(stack, customer) of every stack the history holds runs of, retired ones included."""
-        with self._connect(create=False) as conn:
-            if conn is None:
+        with self._reading() as store:
+            if store is None:
                 return []
-            applied = self._applied_versions(conn)
-            self._check_known(None if applied is None else max(applied, default=0))
-            if applied is None:
-                return []
-            return [(row[0], row[1]) for row in self._rows(conn, f"SELECT DISTINCT stack, customer FROM {TABLE}")]
+            return [(row[0], row[1]) for row in self._rows(store[0], f"SELECT DISTINCT stack, customer FROM {TABLE}")]
 
     def latest(self, stacks: Sequence[str], per_stack: int) -> tuple[dict[str, list[RunEntry]],
                                                                      dict[str, dict[str, RunEntry]]]:
