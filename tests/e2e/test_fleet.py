@@ -191,7 +191,8 @@ def test_fleet_on_postgres_up_preview_drift_repair(fleet):
     # customer as its `up` left it (operations/changes/), so no engine runs either.
     before = control.last_request_id()
     report = fleet.fleet("preview", "--environment", "production", expect=0)
-    assert {c["customer"]: c["result"] for c in report["customers"]} == {n: UNCHANGED for n in production}
+    assert {c["customer"]: c["result"] for c in report["customers"]} == {n: UNCHANGED for n in production}, \
+        [(c["stack"], c["reason"]) for c in report["customers"]]
     assert control.requests(since_id=before) == []
     report = fleet.fleet("preview", "--environment", "production", "--engine-all", expect=0)  # the engine agrees
     assert {c["customer"]: c["result"] for c in report["customers"]} == {n: "no changes" for n in production}
