@@ -75,8 +75,8 @@ case "$command" in
     acknowledgements
     say "applying what changed since $(git -C "$repo" rev-parse --short "$base"), if its review passes"
     # The customers the change touches, as `fleet up --changed-since` selects them below: their stack
-    # files, an environment file's customers, every customer when the program, providers/ or policies/
-    # changed (operations/changes/since.py); deleted stack files are named first.
+    # files, an environment file's customers, every customer when the program, providers/, policies/,
+    # Pulumi.yaml or pyproject.toml changed (operations/changes/since.py); deleted stack files first.
     "${tool[@]}" review --changed-since "$base" "${acks[@]}" --output "$out/review.md"
     status=$?
     cat "$out/review.md" 2>/dev/null

@@ -33,6 +33,7 @@ from ..errors import OperationError, UsageError
 from ..history.audit import Action, Audit
 from ..history.model import actor, now_utc
 from ..history.store import HistoryStore, location_for
+from ..notifications.store import copy_deliveries
 from ..ownership.index import read_ownership, refreshed
 from ..values import SECRET_SIG
 
@@ -54,6 +55,7 @@ class BackendCopy:
     target: str
     stacks: list[StackCopy] = field(default_factory=list)
     history_entries: int = 0
+    notifications: int = 0  # messages to sinks (what each was told), copied with the runs
     moved: bool = False               # the source is marked as moved
 
     @property
@@ -112,14 +114,15 @@ def copy_stack(stack: str, project_dir: Path, source_env: dict[str, str], target
     return done
 
 
-def copy_history(source_url: str, target_url: str) -> int:
-    """The source's run history entries the target lacks (by run), in one transaction; how many."""
+def copy_history(source_url: str, target_url: str) -> tuple[int, int]:
+    """The source's run history entries the target lacks (by run), in one transaction, then the
+    notifications it lacks (by delivery): how many of each."""
     source = HistoryStore(location_for(source_url, engine_env()))
     target = HistoryStore(location_for(target_url, engine_env()))
     known = target.run_ids()
     entries = [e for e in reversed(source.entries()) if e.run_id not in known]
     target.record(entries)
-    return len(entries)
+    return len(entries), copy_deliveries(source, target)
 
 
 def copy_backend(project_dir: Path, to_url: str, parallel: int = 2, say: Say = print) -> BackendCopy:
@@ -143,7 +146,7 @@ def copy_backend(project_dir: Path, to_url: str, parallel: int = 2, say: Say = p
         say(f"{done.stack}: {done.result}" + (f" ({done.resources} resources)" if done.result != "failed" else "")
             + (f": {done.error}" if done.error else ""))
     try:
-        report.history_entries = copy_history(source.url, to_url)
+        report.history_entries, report.notifications = copy_history(source.url, to_url)
     except OperationError as exc:
         say(f"the run history was not copied: {exc}")
         report.stacks.append(StackCopy("(run history)", error=str(exc)))

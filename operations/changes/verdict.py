@@ -69,6 +69,7 @@ class Judgement:
     digests: Digests
     refresh: bool
     notes: list[str] = field(default_factory=list)
+    rate_limit_wait_seconds: float = 0.0  # how long the one pass's reads waited for vendors' own limits
 
     def to_engine(self, stacks: Sequence[CustomerStack]) -> list[CustomerStack]:
         return [s for s in stacks if not self.verdicts[s.name].unchanged]
@@ -168,8 +169,9 @@ def _difference_reason(found: Sequence[CodeDifference]) -> Optional[str]:
 
 
 def read_verdicts(stacks: list[CustomerStack], states: dict[str, RecordedStack], project_dir: Path,
-                  env: Mapping[str, str], display: Display) -> tuple[dict[str, Verdict], list[str]]:
-    """With `refresh`: the drift sweep reads the platform in one pass, then the code is compared with it."""
+                  env: Mapping[str, str], display: Display) -> tuple[dict[str, Verdict], list[str], float]:
+    """With `refresh`: the drift sweep reads the platform in one pass, then the code is compared with it.
+    Also the notes for the report, and how long the reads waited for vendors' own limits."""
     sweep = Sweep(stacks, project_dir, dict(env), states=states, recorded_too=True)
     results, left, _ = sweep.judge(display)
     verdicts = {stack.name: Verdict(stack, f"state: {reason}") for stack, reason in left}
@@ -190,7 +192,7 @@ def read_verdicts(stacks: list[CustomerStack], states: dict[str, RecordedStack],
     read = sum(1 for s in stacks if s.name in results)
     notes = [f"one pass: {read} customer(s) read with {sweep.budgets.requests} API request(s)"] + [
         n for n in sweep.notes if n.startswith("credentials:") or "bulk listing failed" in n]
-    return verdicts, notes
+    return verdicts, notes, sum(b.rate_waits.seconds for b in sweep.budgets.all)
 
 
 def judge(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, refresh: bool = False,
@@ -228,7 +230,7 @@ def judge(stacks: Sequence[CustomerStack], operation: str, project_dir: Path, re
     for stack, reason in secret_bound:
         verdicts[stack.name] = Verdict(stack, f"write-only secret: {reason}")
     if refresh and candidates:
-        found, notes = read_verdicts(candidates, states, project_dir, env, display)
+        found, notes, judgement.rate_limit_wait_seconds = read_verdicts(candidates, states, project_dir, env, display)
         judgement.notes += notes
     else:
         composition = load_composition(project_dir) if candidates else None

@@ -7,10 +7,13 @@ The state backend is whatever PULUMI_BACKEND_URL names: a team shares one Postgr
 at once. A writing operation (up, refresh) is planned first when someone is asked to approve it
 (`approve`): only the customers whose plan has something to do then run.
 
-`preview` and `up` first judge the whole selection in one pass (operations/changes/verdict.py): only
-the customers with something to do, or whose verdict cannot be told without it, go to the engine; the
-others are `unchanged (not run)`. `engine_all` runs every one through the engine. Each `up` and
-`refresh` records what it ran with (operations/changes/basis.py), which the next one pass compares.
+`preview` and `up` first refuse each customer whose declaration would take a vendor object another
+stack of the backend manages (operations/ownership/gate.py), then judge the rest in one pass
+(operations/changes/verdict.py): only the customers with something to do, or whose verdict cannot be
+told without it, go to the engine; the others are `unchanged (not run)`. `engine_all` runs every one
+through the engine. After an `up` the ownership index is read again (what it adopted is named). Each
+`up` and `refresh` records what it ran with (operations/changes/basis.py), which the next one pass
+compares. A file backend that `backend copy` moved is refused before anything reads it.
 """
 
 from __future__ import annotations
@@ -159,22 +162,26 @@ class FleetRun:
         operation runs at once."""
         started, started_at = time.monotonic(), now_utc()
         stacks, settled, owner_notes, judgement = self.selection.stacks, [], [], None
-        env = engine_env()
+        env, waited = engine_env(), 0.0
         if stacks and env.get("PULUMI_BACKEND_URL"):  # before the one pass reads it as if it were current
             refuse_moved(env)
         if stacks and self.operation in ("preview", "up"):  # one owner per vendor object (operations/ownership/)
             stacks, settled, owner_notes = refused_before_running(stacks, self.operation, project_dir)
+        refused = {r.stack for r in settled}  # never ran: nothing of theirs to record as a basis
         if stacks and self.operation in ONE_PASS and not self.engine_all:
             with display_for(f"{self.operation} (one pass)", len(stacks)) as display:
                 judgement = judge(stacks, self.operation, project_dir, refresh=self.refresh,
                                   no_policy=self.no_policy, display=display)
             stacks, settled = judgement.to_engine(stacks), settled + judgement.unchanged(stacks)
+            waited += judgement.rate_limit_wait_seconds
         if stacks and self.operation in PLANNED_BY and approve is not None:
             the_plan = plan(stacks, self.operation, project_dir, self.parallel, display_for, self.refresh,
                             self.no_policy)
             self._explained(the_plan.report.customers, judgement)
             the_plan.report.customers = sorted(the_plan.report.customers + settled, key=lambda r: r.stack)
-            the_plan.report.notes = (judgement.notes if judgement else []) + the_plan.report.notes
+            the_plan.report.notes = (self.selection.notes + owner_notes + (judgement.notes if judgement else [])
+                                     + the_plan.report.notes)
+            waited += the_plan.report.rate_limit_wait_seconds
             if judgement is not None:  # what the engine's preview shows as "same" but the `up` records
                 recording = {s.name for s in stacks if (judgement.reason(s.name) or "").startswith("would record:")}
                 the_plan.to_run += [s for s in stacks if s.name in recording and s not in the_plan.to_run]
@@ -189,6 +196,7 @@ class FleetRun:
                                  exit_status=0, duration_seconds=round(time.monotonic() - started, 2),
                                  customers=customers, notes=report.notes if report else [],
                                  rate_limit_wait_seconds=report.rate_limit_wait_seconds if report else 0.0)
+        report.rate_limit_wait_seconds = round(report.rate_limit_wait_seconds + waited, 2)
         report.notes = self.selection.notes + owner_notes + (judgement.notes if judgement else []) + report.notes
         self._explained(report.customers, judgement)
         if self.operation == "up":
@@ -196,8 +204,8 @@ class FleetRun:
         if self.operation in RECORDS_BASIS:
             digests = judgement.digests if judgement else Digests(
                 project_dir, policy_pack_of(project_dir, self.no_policy) if self.operation in ONE_PASS else None)
-            with_bases(report.customers, self.selection.stacks, project_dir, engine_env(), digests,
-                       read_platform=self.refresh or self.operation == "refresh")
+            with_bases([c for c in report.customers if c.stack not in refused], self.selection.stacks, project_dir,
+                       env, digests, read_platform=self.refresh or self.operation == "refresh")
         report.exit_status = exit_status(report)
         report.shard = str(self.selection.shard) if self.selection.shard else None
         record_report(report, project_dir)

@@ -49,6 +49,8 @@ class RunBasis(BaseModel):
     settings: Optional[str] = Field(None, description="digest of the stack file's config besides the declaration")
     state: Optional[str] = Field(None, description="digest of the checkpoint the run left in the backend")
     read_platform: bool = Field(False, description="the run read the platform (a refresh, or the one pass's reads)")
+
+
 class PromotedField(BaseModel):
     """One field a promotion wrote into the target's stack file: the target's value before and after."""
 

@@ -65,8 +65,6 @@ _COLUMNS = """
     tool_version TEXT,
     run_exit_status INTEGER"""
 
-# Append only: a released migration is never edited, a change is a new version. Versions need not be
-# contiguous (branches of the tool number theirs apart): `migrate` applies each one a store lacks.
 NOTIFICATIONS_TABLE = "email_partners_notifications"
 _NOTIFICATION_COLUMNS = """
     delivery_id TEXT NOT NULL,
@@ -83,6 +81,8 @@ _NOTIFICATION_COLUMNS = """
     attempts INTEGER NOT NULL,
     error TEXT"""
 
+# Append only: a released migration is never edited, a change is a new version. Versions need not be
+# contiguous (branches of the tool number theirs apart): `migrate` applies each one a store lacks, in order.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "one row per customer per run",
               sqlite=(f"CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, {_COLUMNS})",
@@ -108,7 +108,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                         f"{_NOTIFICATION_COLUMNS})",
                         f"CREATE INDEX {NOTIFICATIONS_TABLE}_subject ON {NOTIFICATIONS_TABLE} (sink, kind, subject, id)")),
 )
-# Versions need not be contiguous (branches add theirs): each migration a store lacks is applied, in order.
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)
 # The columns each migration added: a store that lacks one is read with NULL in its place (reading changes nothing).
 ADDED_BY = {"reason": 2, "basis": 2, "objects": 3, "detail": 3, "promotion": 4}
@@ -257,13 +256,13 @@ class HistoryStore:
     def transaction(self, create: bool, needs: int = 1) -> Iterator[Optional[Any]]:
         """A connection in one transaction: the schema migrated first when `create`; None when reading
         a store that does not exist yet or lacks migration `needs` (nothing is created by a read)."""
-        with self._connect(create=create) as conn:
-            if conn is not None and create:
+        if not create:
+            with self._reading() as store:
+                yield store[0] if store is not None and needs in store[1] else None
+            return
+        with self._connect(create=True) as conn:
+            if conn is not None:
                 self.migrate(conn)
-            elif conn is not None:
-                self._check_known(self._applied_version(conn))
-                if needs not in (self._applied_versions(conn) or set()):
-                    conn = None
             yield conn
 
     def rows(self, conn, text: str, params: Sequence[Any] = ()) -> list[tuple]:

@@ -76,6 +76,23 @@ def record(store: HistoryStore, delivery: str, sent_at: str, sink: str, source: 
                                  f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
 
 
+def copy_deliveries(source: HistoryStore, target: HistoryStore) -> int:
+    """The deliveries the target lacks (by delivery id), oldest first, in one transaction; how many
+    messages. `backend copy` carries them with the runs, so the team's new store knows what each sink
+    was told and the next run announces only what is new."""
+    with source.transaction(create=False, needs=NOTIFICATIONS_MIGRATION) as conn:
+        rows = [] if conn is None else source.rows(conn, f"SELECT {', '.join(COLUMNS)} FROM {NOTIFICATIONS_TABLE} "
+                                                         f"ORDER BY id")
+    if not rows:
+        return 0
+    with target.transaction(create=True) as conn:
+        known = {row[0] for row in target.rows(conn, f"SELECT DISTINCT delivery_id FROM {NOTIFICATIONS_TABLE}")}
+        missing = [row for row in rows if row[0] not in known]
+        target.execute_many(conn, f"INSERT INTO {NOTIFICATIONS_TABLE} ({', '.join(COLUMNS)}) "
+                                  f"VALUES ({', '.join('?' * len(COLUMNS))})", missing)
+    return len({row[0] for row in missing})
+
+
 def _deliveries(rows: Sequence[tuple]) -> list[Delivered]:
     found: dict[str, Delivered] = {}
     for delivery, sent_at, sink, source, event, subject, link, delivered, attempts, error in rows:

@@ -17,24 +17,19 @@ its `context` (the SDK's private behaviour: tests/unit/test_engine_wording.py fa
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any, Mapping, Optional
 
 from ..handlers.base import Refused
+from .diagnostics import servicer_call
 from ..ownership import (TAKE_OVER_VARIABLE, ManagedBy, OwnershipIndex, backend_label, backend_url,
                          claimed_objects, index_here, login_of, recorded_objects, refusal)
 
 
 def servicer_urn() -> Optional[str]:
-    """The URN of the engine call being served: the `request` of a caller frame (CreateRequest.urn)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        request = frame.f_locals.get("request")
-        urn = getattr(request, "urn", None)
-        if isinstance(urn, str) and urn.startswith("urn:pulumi:"):
-            return urn
-        frame = frame.f_back
-    return None
+    """The URN of the engine call being served (CreateRequest.urn of diagnostics.servicer_call's request)."""
+    request, _ = servicer_call()
+    urn = getattr(request, "urn", None)
+    return urn if isinstance(urn, str) and urn.startswith("urn:pulumi:") else None
 
 
 def managed_by(urn: Optional[str], environ: Optional[Mapping[str, str]] = None) -> Optional[ManagedBy]:

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from operations.cli import main
 from providers.cakemail import CakemailClient
 from providers.cakemail.models import PatchAccount
 

@@ -185,3 +185,31 @@ def test_up_on_a_terminal_previews_the_fleet_and_asks_once(project, monkeypatch,
         assert calls[1][1] == ["acme.production", "acme.staging"]  # only those with changes
     else:
         assert "cancelled: nothing was changed" in result.output
+
+
+def test_the_report_counts_the_one_pass_and_the_engine_runs_waits_for_vendors_limits(project, monkeypatch):
+    """With --refresh the one pass does most of a fleet's vendor reads: its waits for vendors' own limits
+    are reported with those of the engine runs, not dropped."""
+    from operations.changes.basis import Digests
+    from operations.changes.verdict import Judgement, Verdict
+
+    def fake_judge(stacks, operation, project_dir, **kwargs):
+        verdicts = {s.name: Verdict(s, "drifted: SubAccount name" if s.customer == "acme" else None) for s in stacks}
+        return Judgement(operation, verdicts, Digests(project_dir, None), True, rate_limit_wait_seconds=1.25)
+
+    def fake_run_fleet(stacks, operation, project_dir, parallel, console, progress=None, refresh=False,
+                       no_policy=False):
+        return FleetReport(operation=operation, started_at="t", duration_seconds=1, parallel=parallel, exit_status=0,
+                           customers=[_result(s.name, "changes", operation) for s in stacks],
+                           rate_limit_wait_seconds=2.0)
+    monkeypatch.setattr(fleet_module, "judge", fake_judge)
+    monkeypatch.setattr(fleet_module, "run_fleet", fake_run_fleet)
+    monkeypatch.setattr(fleet_module, "refused_before_running", lambda stacks, operation, project_dir:
+                        (list(stacks), [], []))
+    (project / "state").mkdir()
+    monkeypatch.setenv("PULUMI_BACKEND_URL", (project / "state").as_uri())  # the run history goes there
+    run = fleet_module.FleetRun("preview", fleet_module.select(project, (), "production"), refresh=True)
+    report = run.perform(project)
+    assert {c.stack: c.result for c in report.customers} == {"acme.production": "changes",
+                                                             "books.production": "unchanged (not run)"}
+    assert report.rate_limit_wait_seconds == 3.25

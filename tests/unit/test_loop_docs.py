@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from operations.cli import main
 
 from .test_fleet_docs import loop_calls, parse
 
@@ -165,3 +164,30 @@ def test_the_apply_command_parses_with_the_real_cli():
     assert parse(["--project-dir", "/src", *up]) == ["fleet", "up"] and "--yes" in up
     # The review covers exactly what the apply selects: the same ref, the same option.
     assert review[review.index("--changed-since") + 1] == up[up.index("--changed-since") + 1]
+
+
+def test_the_workflows_run_for_every_file_that_selects_customers():
+    """A change `--changed-since` counts (operations/changes/since.py) must start the review and the apply:
+    a pull request that edits only an environment file or providers/ would otherwise merge unreviewed and
+    never be applied."""
+    from operations.changes.since import EVERY_CUSTOMER
+
+    touched = ["stacks/Pulumi.acme.production.yaml", "stacks/environments/production.yaml", "stacks/customer.py",
+               *(f"{p}x.py" if p.endswith("/") else p for p in EVERY_CUSTOMER)]
+    github = {name: yaml.safe_load((REPO / "docs" / "ci" / name).read_text())
+              for name in ("customer-review.yml", "fleet-apply.yml")}
+    triggers = {"customer-review.yml": github["customer-review.yml"][True]["pull_request"]["paths"],
+                "fleet-apply.yml": github["fleet-apply.yml"][True]["push"]["paths"]}
+    gitlab = yaml.safe_load((REPO / "docs" / "ci" / "gitlab-ci.yml").read_text())
+    triggers["gitlab-ci.yml apply"] = [c for rule in gitlab["apply"]["rules"] for c in rule.get("changes", [])]
+    for name, globs in triggers.items():
+        for path in touched:
+            assert any(glob_matches(g, path) for g in globs), (name, path, globs)
+
+
+def glob_matches(glob: str, path: str) -> bool:
+    """GitHub's `paths` and GitLab's `changes` globs: `*` within a folder, `**/` any folders (none too)."""
+    pattern = re.sub(r"\\\*\\\*/|\\\*\\\*|\\\*|\\\?",
+                     lambda m: {r"\*\*/": "(?:.*/)?", r"\*\*": ".*", r"\*": "[^/]*", r"\?": "[^/]"}[m.group()],
+                     re.escape(glob))
+    return re.fullmatch(pattern, path) is not None

@@ -148,6 +148,22 @@ def test_300_customers_drifting_at_once_give_one_digest(project):
     assert all(s.digest for s in outcome.sent) and "as a digest" in " ".join(outcome.lines())
 
 
+def test_a_backend_copy_carries_what_each_sink_was_told(project, tmp_path):
+    """`backend copy` moves the notifications with the runs: on the team's new store the next run knows
+    what each sink was told (nothing is announced twice), and a copy run again adds nothing."""
+    from operations.history.store import HistoryStore, Location
+    from operations.notifications.store import copy_deliveries, last_told
+
+    with Receiver() as receiver:
+        settings(project, receiver)
+        run(project, receiver, [row("acme.production", [RENAMED])])
+    source, target = store_for(), HistoryStore(Location("sqlite", str(tmp_path / "team.sqlite")))
+    assert copy_deliveries(source, target) == 2 and copy_deliveries(source, target) == 0
+    assert last_per_sink(target) == last_per_sink(source) and len(last_per_sink(target)) == 2
+    told = last_told(target, ["ops", "chat"], ["acme.production"])
+    assert told == last_told(source, ["ops", "chat"], ["acme.production"]) and all(told.values())
+
+
 def test_a_sink_answering_500_is_retried_reported_recorded_and_told_again_next_run(project):
     with Receiver(status=500) as failing:
         settings(project, failing)

@@ -117,10 +117,15 @@ def test_the_create_finds_its_urn_in_the_servicers_request():
     class Request:
         urn = "urn:pulumi:acme.production::email-partners::x$pulumi-python:dynamic/partners:SubAccount::a"
 
+    class Context:  # a gRPC servicer context, as far as the lookup needs one
+        def set_details(self, details): ...
+
+        def abort(self, code, details): ...
+
     def Create(request, context):  # noqa: N802 - as the SDK's servicer method (tests/unit/test_engine_wording.py)
         return servicer_urn()
 
-    assert Create(Request(), None) == Request.urn
+    assert Create(Request(), Context()) == Request.urn and servicer_urn() is None
     by = managed_by(Request.urn, {"PULUMI_BACKEND_URL": "file:///srv/state"})
     assert (by.project, by.stack, by.backend) == ("email-partners", "acme.production", "file:///srv/state")
 
