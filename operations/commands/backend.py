@@ -28,9 +28,9 @@ def backend() -> None:
 def copy(ctx: Context, to_url: str, parallel: Optional[int]) -> ExitStatus:
     report = copy_backend(ctx.project_dir, to_url, parallel, say=click.echo)
     copied = sum(s.result in ("copied", "already there") for s in report.stacks)
+    moved = f"; {report.source} is marked as moved: set PULUMI_BACKEND_URL to the new backend" if report.moved else ""
     click.echo(f"{copied} of {len(report.stacks)} stack(s) on {report.target}, {report.history_entries} run history "
-               f"entries copied, {report.notifications} notification(s) sent to sinks" + (f"; {report.source} is marked as moved: set PULUMI_BACKEND_URL to the new backend"
-                                    if report.moved else ""))
+               f"entries copied, and {report.notifications} past notification(s){moved}")
     if not report.ok:
         click.echo(f"not every stack was copied: {report.source} stays in use; run this again once the named "
                    f"problems are solved (copied stacks count as done)", err=True)

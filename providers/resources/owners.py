@@ -20,9 +20,9 @@ import os
 from typing import Any, Mapping, Optional
 
 from ..handlers.base import Refused
-from .diagnostics import servicer_call
 from ..ownership import (TAKE_OVER_VARIABLE, ManagedBy, OwnershipIndex, backend_label, backend_url,
                          claimed_objects, index_here, login_of, recorded_objects, refusal)
+from .diagnostics import servicer_call
 
 
 def servicer_urn() -> Optional[str]:
