@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -70,6 +71,15 @@ def loop(tmp_path_factory, pulumi_bin, emulator):
     project.outputs = []
     yield project
     receiver.__exit__(None, None, None)
+
+
+def commit_change(project: Fleet, stack: str, change: Callable[[dict], object], message: str) -> None:
+    """A customer's declaration edited in its stack file and committed, as a pull request would merge it."""
+    path = project.root / "stacks" / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data["config"]["email-partners:customer"])
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    git(project.root, "commit", "-qam", message)
 
 
 def loop_script(project: Fleet, *args: str, env: dict | None = None) -> Result:
@@ -178,11 +188,7 @@ def test_sharded_drift_is_merged_and_a_missing_shard_told(loop):
 def test_a_pull_requests_review_honours_its_labels(loop):
     git(loop.root, "checkout", "-q", "-b", "suspend-books")
     try:
-        path = loop.root / "stacks" / "Pulumi.florist.loop.yaml"
-        data = yaml.safe_load(path.read_text())
-        data["config"]["email-partners:customer"]["account"]["suspended"] = True
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        git(loop.root, "commit", "-qam", "suspend the florist")
+        commit_change(loop, "florist.loop", lambda c: c["account"].update(suspended=True), "suspend the florist")
         seen = len(loop.receiver.at("/hook"))
         dangerous = loop_script(loop, "review", env={"FLEET_BASE": "main", "FLEET_LABELS": "bug"})
         assert dangerous.returncode == 3, dangerous.output
@@ -207,11 +213,7 @@ def test_apply_on_merge_applies_what_a_commit_changed_and_not_an_unacknowledged_
     before = {s: updates(loop, s) for s in stacks}
 
     # A commit that edits one customer: applied, and only that customer goes through the engine.
-    path = loop.root / "stacks" / "Pulumi.bakery.loop.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["config"]["email-partners:customer"]["features"]["per_month"] = 30000
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    git(loop.root, "commit", "-qam", "bakery: 30000 a month")
+    commit_change(loop, "bakery.loop", lambda c: c["features"].update(per_month=30000), "bakery: 30000 a month")
     applied = loop_script(loop, "apply")
     assert applied.returncode == 0, applied.output
     after = {s: updates(loop, s) for s in stacks}
@@ -223,11 +225,7 @@ def test_apply_on_merge_applies_what_a_commit_changed_and_not_an_unacknowledged_
     assert ran == ["bakery.loop"], report
 
     # A commit with a dangerous change no reviewer acknowledged: not applied, and it says why.
-    path = loop.root / "stacks" / "Pulumi.florist.loop.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["config"]["email-partners:customer"]["account"]["suspended"] = True
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    git(loop.root, "commit", "-qam", "suspend the florist")
+    commit_change(loop, "florist.loop", lambda c: c["account"].update(suspended=True), "suspend the florist")
     seen = len(loop.receiver.at("/hook"))
     held = loop_script(loop, "apply", env={"FLEET_LABELS": "bug"})
     assert held.returncode == 3, held.output
